@@ -1,0 +1,35 @@
+# make install: .venv/ with gongkai and every extra (and the Debian packages it uses, when root)
+# make run:     install, then check the bundled sample reports and write the audit to out/
+# make test:    install, then the whole test suite
+VENV   := .venv
+PY     := $(VENV)/bin/python
+GK     := $(VENV)/bin/gongkai
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test bench fuzz clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system.sh
+	bash scripts/install-system.sh
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[ocr,web,dask,charts,dev]'
+	touch $(STAMP)
+
+run: install
+	@mkdir -p out
+	$(GK) check samples/* || true
+	$(GK) report samples/* --html out/audit.html
+	$(GK) batch samples --db out/samples.duckdb
+	$(GK) export --db out/samples.duckdb --to out/samples.xlsx
+	@echo "审计报告: out/audit.html  表格: out/samples.xlsx  数据库: out/samples.duckdb"
+
+test: install
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

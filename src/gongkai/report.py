@@ -1,0 +1,87 @@
+"""The report gongkai returns: the output contract of spec/output.md as pydantic models."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA = "gongkai.report/1"
+
+Severity = Literal["error", "warning", "info"]
+Origin = Literal["source", "extraction"]
+BodyType = Literal["department", "government", "township", "street", "other"]
+
+
+class Source(BaseModel):
+    path: str | None = None
+    sha256: str
+    format: str
+    pages: int | None = None
+    bytes: int | None = None
+
+
+class Meta(BaseModel):
+    agency: str | None = None
+    year: int | None = None
+    published: str | None = Field(None, description="ISO date YYYY-MM-DD the report was signed or published")
+    template: Literal["2019", "2021"] | None = None
+    body_type: BodyType | None = None
+    region: str | None = None
+
+
+class Section(BaseModel):
+    number: int = Field(description="1 … 6, the section of the official format")
+    title: str = Field(description="canonical title of the section")
+    heading: str = Field(description="the heading as printed")
+    text: str = ""
+    line: int | None = None
+
+
+class Finding(BaseModel):
+    rule: str
+    severity: Severity
+    origin: Origin
+    message: str
+    cells: list[str] = []
+    suspects: list[str] = []
+
+
+class Provenance(BaseModel):
+    """Where a cell's value came from: the raw text, and its line, grid cell or page box."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    raw: str | None = None
+    line: int | None = None
+    table: int | None = None
+    row: int | None = None
+    col: int | None = None
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+class Report(BaseModel):
+    schema_: str = Field(SCHEMA, alias="schema")
+    source: Source
+    meta: Meta
+    sections: list[Section] = []
+    cells: dict[str, int | float | None] = {}
+    provenance: dict[str, Provenance] = {}
+    findings: list[Finding] = []
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    def to_json(self, **kwargs) -> str:
+        return self.model_dump_json(by_alias=True, **kwargs)
+
+    def to_dict(self) -> dict:
+        return self.model_dump(by_alias=True, mode="json")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from gongkai.document import Document, Paragraph, Where
+from gongkai.read.encoding import decode
 
 
 def read(data: bytes) -> Document:
-    text = data.decode("utf-8", errors="replace")
-    return Document([Paragraph(line, Where(line=i)) for i, line in enumerate(text.splitlines(), 1)], "txt")
+    """Every line as it is (spaces, tabs and blank lines kept): flattened tables are rebuilt from them later."""
+    decoded = decode(data)
+    blocks = [Paragraph(line, Where(line=n)) for n, line in enumerate(decoded.lines(), 1)]
+    return Document(blocks, "txt", notes=decoded.notes)

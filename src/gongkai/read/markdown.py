@@ -1,0 +1,76 @@
+"""Markdown: lines as in text, except pipe-table blocks, which become a `Grid` each.
+
+A pipe-table block is a run of consecutive lines that start with '|'. Its rows are kept as
+printed (a broken table stays broken: locate/ rebuilds it); `|---|` separator lines are skipped,
+cells are stripped, and there are no spans. Headings lose their leading '#'s.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gongkai.document import Block, Document, Grid, GridCell, Paragraph, Where
+from gongkai.read.encoding import decode
+
+_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)(.*?)(?:[ \t]+#+)?[ \t]*$")
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def read(data: bytes) -> Document:
+    decoded = decode(data)
+    lines = decoded.lines()
+    blocks: list[Block] = []
+    n_grids = 0
+    i = 0
+    while i < len(lines):
+        if _is_table_line(lines[i]):
+            start = i
+            while i < len(lines) and _is_table_line(lines[i]):
+                i += 1
+            grid = _grid(lines, start, i, n_grids)
+            if grid is not None:
+                blocks.append(grid)
+                n_grids += 1
+            continue
+        blocks.append(Paragraph(_plain(lines[i]), Where(line=i + 1)))
+        i += 1
+    return Document(blocks, "md", notes=decoded.notes)
+
+
+def _is_table_line(line: str) -> bool:
+    return line.lstrip(" ").startswith("|")
+
+
+def _grid(lines: list[str], start: int, stop: int, table: int) -> Grid | None:
+    """The rows of lines[start:stop] as printed, separator lines skipped; None if only separators."""
+    cells: list[GridCell] = []
+    row = 0
+    for index in range(start, stop):
+        if _SEPARATOR.match(lines[index]):
+            continue
+        for col, text in enumerate(split_row(lines[index])):
+            where = Where(line=index + 1, table=table, row=row, col=col)
+            cells.append(GridCell(row, col, text, where=where))
+        row += 1
+    if not cells:
+        return None
+    return Grid(cells, Where(line=start + 1, table=table))
+
+
+def split_row(line: str) -> list[str]:
+    """'| a | b |' → ['a', 'b']; a lone '|' is one empty cell; '\\|' stays inside its cell."""
+    body = line.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|") and not body.endswith("\\|"):
+        body = body[:-1]
+    return [_BR.sub("\n", _BOLD.sub(r"\2", part.replace("\\|", "|"))).strip() for part in _UNESCAPED_PIPE.split(body)]
+
+
+def _plain(line: str) -> str:
+    """Heading text without its '#'s; any other line unchanged."""
+    heading = _HEADING.match(line)
+    return heading.group(2) if heading else line

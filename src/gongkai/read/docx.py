@@ -1,0 +1,242 @@
+"""Word .docx: the main document part read with lxml, so merged cells keep their spans.
+
+The body is walked in document order: a w:p becomes a Paragraph (line = its index among the
+body's paragraphs, 1-based; a w:br splits it into several Paragraphs with the same line), a w:tbl
+becomes a Grid (w:gridSpan → colspan, w:vMerge restart/continue → rowspan, w:gridBefore shifts
+a row). Content controls (w:sdt), custom XML and inserted revisions are read through; deleted
+revisions, field codes and the fallback copy of text boxes are not. Headers, footers and
+footnotes are ignored. A nested table is flattened into its cell: one line per row, cells joined by tabs.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+
+from lxml import etree
+
+from gongkai.document import Block, Document, Grid, GridCell, Paragraph, Where
+from gongkai.errors import UnreadableError
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_OFFICE_DOCUMENT = "/officeDocument"
+
+MAX_PART_BYTES = 64 * 1024 * 1024  # uncompressed document.xml
+MAX_TOTAL_BYTES = 256 * 1024 * 1024  # uncompressed, all parts together (images included)
+MAX_RATIO = 200  # uncompressed / compressed, for parts over 1 MB
+
+
+def _w(name: str) -> str:
+    return f"{{{W}}}{name}"
+
+
+_P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT, _CUSTOM_XML = (_w(n) for n in ("p", "tbl", "tr", "tc", "sdt", "sdtContent", "customXml"))
+_WRAPPERS = {_SDT, _CUSTOM_XML, _SDT_CONTENT, _w("ins"), _w("moveTo"), _w("smartTag"), _w("hyperlink"), _w("fldSimple")}
+_SKIP = {
+    _w("del"), _w("moveFrom"), _w("delText"), _w("instrText"), _w("pPr"), _w("rPr"), _w("sdtPr"), _w("sdtEndPr"),
+    _w("tblPr"), _w("tblGrid"), _w("trPr"), _w("tcPr"), _w("sectPr"), f"{{{MC}}}Fallback", _w("footnoteReference"),
+}  # fmt: skip
+_BREAKS = {_w("br"), _w("cr")}
+
+
+def read(data: bytes) -> Document:
+    """Read a .docx: paragraphs and tables of the main document part, in order."""
+    root = _parse(_document_xml(data))
+    body = root.find(_w("body"))
+    if body is None:
+        raise UnreadableError("docx 中没有正文（word/document.xml 缺少 w:body）")
+    return Document(_Body().blocks(body), "docx")
+
+
+def _document_xml(data: bytes) -> bytes:
+    """The main document part's bytes, after checking the archive against zip bombs."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as err:
+        raise UnreadableError("docx 文件已损坏，不是有效的 zip 压缩包") from err
+    with archive:
+        infos = archive.infolist()
+        if sum(info.file_size for info in infos) > MAX_TOTAL_BYTES:
+            raise UnreadableError("docx 解压后过大，超出解压大小上限")
+        name = _main_part_name(archive)
+        try:
+            info = archive.getinfo(name)
+        except KeyError as err:
+            raise UnreadableError("docx 中缺少正文部分（word/document.xml）") from err
+        if info.file_size > MAX_PART_BYTES:
+            raise UnreadableError("docx 正文解压后超出解压大小上限")
+        if info.file_size > 1 << 20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise UnreadableError("docx 压缩比异常（疑似压缩炸弹），超出解压大小上限")
+        try:
+            with archive.open(info) as part:
+                content = part.read(MAX_PART_BYTES + 1)  # the header's size may lie
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as err:
+            raise UnreadableError("docx 文件已损坏，正文无法解压") from err
+        if len(content) > MAX_PART_BYTES:
+            raise UnreadableError("docx 正文解压后超出解压大小上限")
+        return content
+
+
+def _main_part_name(archive: zipfile.ZipFile) -> str:
+    """The officeDocument target named in _rels/.rels (usually word/document.xml)."""
+    try:
+        info = archive.getinfo("_rels/.rels")
+        if info.file_size > 1 << 20:
+            return "word/document.xml"
+        rels = _parse(archive.read(info))
+    except (KeyError, UnreadableError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "word/document.xml"
+    for rel in rels.iter(f"{{{_REL}}}Relationship"):
+        if rel.get("Type", "").endswith(_OFFICE_DOCUMENT) and rel.get("Target"):
+            target = rel.get("Target").lstrip("/")
+            return posixpath.normpath(target)
+    return "word/document.xml"
+
+
+def _parse(xml: bytes) -> etree._Element:
+    if b"<!DOCTYPE" in xml[:4096] or b"<!ENTITY" in xml[:4096]:
+        raise UnreadableError("docx 含有不允许的 DTD 声明")
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, remove_comments=True, remove_pis=True
+    )
+    try:
+        return etree.fromstring(xml, parser)
+    except (etree.XMLSyntaxError, ValueError) as err:
+        raise UnreadableError("docx 正文 XML 已损坏，无法解析") from err
+
+
+class _Body:
+    """Blocks of a w:body: paragraphs numbered in order, grids numbered in order."""
+
+    def __init__(self) -> None:
+        self.n_paragraphs = 0
+        self.n_grids = 0
+
+    def blocks(self, container: etree._Element) -> list[Block]:
+        out: list[Block] = []
+        stack = list(reversed(container))
+        while stack:  # content controls and custom XML wrap body content: read through them
+            el = stack.pop()
+            if el.tag == _P:
+                self.n_paragraphs += 1
+                out.extend(Paragraph(line, Where(line=self.n_paragraphs)) for line in paragraph_lines(el))
+            elif el.tag == _TBL:
+                grid = self.grid(el)
+                if grid is not None:
+                    out.append(grid)
+            elif el.tag in _WRAPPERS:
+                stack.extend(reversed(el))
+        return out
+
+    def grid(self, tbl: etree._Element) -> Grid | None:
+        """Cells at their top-left: gridBefore and gridSpan place them, vMerge continue extends the cell above."""
+        index = self.n_grids
+        cells: list[GridCell] = []
+        open_cells: dict[int, int] = {}  # column → index in `cells` of the cell a vMerge may continue
+        for r, tr in enumerate(_children(tbl, _TR)):
+            col = _int(tr.find(f"{_w('trPr')}/{_w('gridBefore')}"), 0)
+            for tc in _children(tr, _TC):
+                props = tc.find(_w("tcPr"))
+                span = max(1, _int(props.find(_w("gridSpan")) if props is not None else None, 1))
+                merge = props.find(_w("vMerge")) if props is not None else None
+                text = cell_text(tc)
+                above = open_cells.get(col)
+                continues = merge is not None and merge.get(_w("val"), "continue") == "continue"
+                if continues and above is not None and cells[above].row + cells[above].rowspan == r:
+                    cell = cells[above]
+                    merged_text = "\n".join(t for t in (cell.text, text) if t)
+                    cells[above] = GridCell(cell.row, cell.col, merged_text, cell.rowspan + 1, cell.colspan, cell.where)
+                else:
+                    open_cells[col] = len(cells)
+                    cells.append(GridCell(r, col, text, 1, span, Where(table=index, row=r, col=col)))
+                col += span
+        if not cells:
+            return None
+        self.n_grids += 1
+        return Grid(cells, Where(table=index))
+
+
+def _children(parent: etree._Element, tag: str) -> list[etree._Element]:
+    """Children with `tag`, looking through content controls and custom XML wrapped around them."""
+    out, stack = [], list(reversed(parent))
+    while stack:
+        el = stack.pop()
+        if el.tag == tag:
+            out.append(el)
+        elif el.tag in (_SDT, _SDT_CONTENT, _CUSTOM_XML):
+            stack.extend(reversed(el))
+    return out
+
+
+def _int(el: etree._Element | None, default: int) -> int:
+    if el is None:
+        return default
+    try:
+        return min(int(el.get(_w("val"), default)), 1000)
+    except ValueError:
+        return default
+
+
+def paragraph_lines(p: etree._Element) -> list[str]:
+    """A paragraph's text split at w:br / w:cr; w:tab is a tab; deleted text and field codes are skipped."""
+    lines = [""]
+    stack = list(reversed(p))
+    while stack:
+        el = stack.pop()
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _SKIP:
+            continue
+        if tag == _w("t"):
+            lines[-1] += el.text or ""
+        elif tag == _w("tab") or tag == _w("ptab"):
+            lines[-1] += "\t"
+        elif tag in _BREAKS:
+            lines.append("")
+        elif tag == _w("noBreakHyphen"):
+            lines[-1] += "-"
+        elif tag == _w("sym"):
+            lines[-1] += _symbol(el)
+        elif tag == _P:  # a text box's paragraph inside this one
+            lines.append("")
+            stack.append(_LineEnd)
+            stack.extend(reversed(el))
+        elif tag is _LineEnd.tag:
+            lines.append("")
+        else:
+            stack.extend(reversed(el))
+    return lines
+
+
+class _LineEnd:
+    """Marker pushed after a nested paragraph so the text that follows starts a new line."""
+
+    tag = "\x00line-end"
+
+
+def _symbol(el: etree._Element) -> str:
+    try:
+        code = int(el.get(_w("char"), ""), 16)
+    except ValueError:
+        return ""
+    if 0xF000 <= code <= 0xF0FF:  # symbol fonts map into the private use area
+        code -= 0xF000
+    return chr(code) if 0x20 <= code < 0x110000 else ""
+
+
+def cell_text(tc: etree._Element) -> str:
+    """A cell's paragraphs joined by newlines; a nested table as tab-joined rows; outer whitespace stripped."""
+    lines: list[str] = []
+    stack = list(reversed(tc))
+    while stack:
+        el = stack.pop()
+        if el.tag == _P:
+            lines.extend(paragraph_lines(el))
+        elif el.tag == _TBL:
+            for tr in _children(el, _TR):
+                lines.append("\t".join(cell_text(inner).replace("\n", " ") for inner in _children(tr, _TC)))
+        elif el.tag in _WRAPPERS:
+            stack.extend(reversed(el))
+    return "\n".join(lines).strip()

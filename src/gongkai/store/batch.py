@@ -1,0 +1,291 @@
+"""`gongkai batch`: parse every report under folders into the store, resumably, in parallel.
+
+Plan (hash inputs, load leftover shards, drop stale rows, skip what is done) → run the
+parse tasks on an engine (serial, a process pool, or a Dask scheduler) → stream results
+into shards of `shard_size` rows, each committed and loaded at once → corpus rules.
+A kill at any moment loses at most the rows not yet in a committed shard; a rerun redoes them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gongkai.limits import DEFAULT_LIMITS, Limits
+from gongkai.store.db import Store
+from gongkai.store.inputs import discover, hash_files
+from gongkai.store.rows import Rows
+from gongkai.store.work import parse_file
+
+
+@dataclass(slots=True)
+class BatchOptions:
+    workers: int = 1
+    engine: str = "local"  # local | dask
+    scheduler: str | None = None  # tcp://host:port of a running Dask scheduler
+    limits: Limits = DEFAULT_LIMITS
+    shard_size: int = 200  # rows per shard: the most a kill -9 can lose
+    shard_seconds: float = 30.0  # …or commit whatever has come in after this long
+    retry_failed: bool = False
+    aliases: dict[str, str] | None = None
+    progress: bool = True
+
+
+@dataclass(slots=True)
+class BatchSummary:
+    found: int = 0
+    unique: int = 0
+    skipped: int = 0
+    stale: int = 0
+    recovered_shards: int = 0
+    parsed: int = 0
+    failed: int = 0
+    shards: int = 0
+    seconds: float = 0.0
+    reports: int = 0
+    findings: int = 0
+    corpus_findings: int = 0
+    failures: int = 0
+    interrupted: bool = False
+    failure_reasons: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        done = self.parsed + self.failed
+        return done / self.seconds if self.seconds else 0.0
+
+
+Task = tuple[str, str]  # (path, sha256)
+
+
+def plan(store: Store, roots: list[str | os.PathLike], options: BatchOptions, summary: BatchSummary) -> list[Task]:
+    """The (path, sha256) still to parse; leftovers of a killed run are loaded first."""
+    summary.recovered_shards = store.recover()
+    if options.aliases is not None:
+        store.set_aliases(options.aliases)
+    files = discover(roots, exclude=[store.parts])
+    hashes = hash_files(files, store.known_hashes())
+    summary.found = len(files)
+    summary.stale = store.reconcile(files, hashes)
+    first_path: dict[str, str] = {}
+    for path in sorted(hashes):
+        first_path.setdefault(hashes[path], path)
+    summary.unique = len(first_path)
+    done = store.done(retry_failed=options.retry_failed)
+    tasks = sorted((path, sha) for sha, path in first_path.items() if sha not in done)
+    summary.skipped = summary.unique - len(tasks)
+    return tasks
+
+
+def run_batch(
+    roots: list[str | os.PathLike],
+    db: str | os.PathLike,
+    options: BatchOptions | None = None,
+    *,
+    console=None,
+) -> BatchSummary:
+    """Parse every report under `roots` into the store `db`; returns what happened."""
+    options = options or BatchOptions()
+    summary = BatchSummary()
+    started = time.perf_counter()
+    with Store(db) as store:
+        tasks = plan(store, roots, options, summary)
+        buffer: list[Rows] = []
+        last_commit = time.monotonic()
+
+        def flush() -> None:
+            nonlocal last_commit
+            if buffer:
+                store.add(buffer)
+                summary.shards += 1
+                buffer.clear()
+            last_commit = time.monotonic()
+
+        with _Progress(len(tasks), options.progress, console) as progress:
+            try:
+                for rows in _engine(options)(tasks, options.limits):
+                    buffer.append(rows)
+                    if rows.failure:
+                        summary.failed += 1
+                        summary.failure_reasons.append((rows.path, rows.failure["reason"]))
+                    else:
+                        summary.parsed += 1
+                    progress.advance(summary.failed)
+                    if len(buffer) >= options.shard_size or time.monotonic() - last_commit > options.shard_seconds:
+                        flush()
+            except KeyboardInterrupt:
+                summary.interrupted = True
+            finally:
+                flush()  # Ctrl-C: what came in is kept
+        if not summary.interrupted:
+            summary.corpus_findings = store.refresh()
+        summary.reports = store.count("reports")
+        summary.findings = store.count("findings")
+        summary.failures = store.count("failures")
+    summary.seconds = time.perf_counter() - started
+    if summary.interrupted:
+        raise KeyboardInterrupt
+    return summary
+
+
+# engines: (tasks, limits) → rows as they complete ---------------------------------------
+
+Engine = Callable[[list[Task], Limits], Iterator[Rows]]
+
+
+def _engine(options: BatchOptions) -> Engine:
+    if options.engine == "dask":
+        return lambda tasks, limits: run_dask(tasks, limits, options.scheduler, options.workers)
+    if options.engine != "local":
+        from gongkai.errors import GongkaiError
+
+        raise GongkaiError(f"未知的执行引擎：{options.engine}（local 或 dask）")
+    if options.workers <= 1:
+        return run_serial
+    return lambda tasks, limits: run_processes(tasks, limits, options.workers)
+
+
+def run_serial(tasks: list[Task], limits: Limits) -> Iterator[Rows]:
+    for path, sha in tasks:
+        yield parse_file(path, sha, limits)
+
+
+def run_processes(tasks: list[Task], limits: Limits, workers: int) -> Iterator[Rows]:
+    """A pool of `workers` processes; at most a few tasks per worker in flight (bounded memory)."""
+    import multiprocessing as mp
+
+    # forkserver: workers do not inherit the DuckDB connection or the progress thread of this process
+    context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+    pending = iter(tasks)
+    window = workers * 4
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        running = set()
+        for path, sha in pending:
+            running.add(pool.submit(parse_file, path, sha, limits))
+            if len(running) >= window:
+                break
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                for path, sha in pending:
+                    running.add(pool.submit(parse_file, path, sha, limits))
+                    break
+                yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_dask(tasks: list[Task], limits: Limits, scheduler: str | None, workers: int) -> Iterator[Rows]:
+    """Tasks on a running Dask scheduler (workers must see the same paths and have gongkai installed)."""
+    from gongkai.errors import GongkaiError
+
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise GongkaiError("需要 dask[distributed]：pip install 'gongkai[dask]'") from None
+    if not scheduler:
+        raise GongkaiError("--engine dask 需要 --scheduler tcp://主机:端口")
+    client = Client(scheduler, timeout="30s")
+    try:
+        threads = sum(client.nthreads().values()) or max(workers, 1)
+        window = threads * 4
+        pending = iter(tasks)
+        futures = as_completed()
+        for path, sha in pending:
+            futures.add(client.submit(parse_file, path, sha, limits, pure=False, key=f"gongkai-{sha}"))
+            if futures.count() >= window:
+                break
+        for future in futures:
+            for path, sha in pending:
+                futures.add(client.submit(parse_file, path, sha, limits, pure=False, key=f"gongkai-{sha}"))
+                break
+            rows = future.result()
+            future.release()
+            yield rows
+    finally:
+        client.close()
+
+
+# progress and summary ---------------------------------------------------------------------
+
+
+class _Progress:
+    """A rich progress bar: files done, rate, errors, time left (silent when disabled)."""
+
+    def __init__(self, total: int, enabled: bool, console=None):
+        self.total, self.enabled, self.console = total, enabled, console
+        self.started = time.perf_counter()
+        self.done = 0
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("[bold]解析"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]:.1f} 份/秒"),
+                TextColumn("[red]失败 {task.fields[errors]}"),
+                TimeElapsedColumn(),
+                TextColumn("剩余"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self.bar.__enter__()
+            self.task = self.bar.add_task("batch", total=self.total, rate=0.0, errors=0)
+        return self
+
+    def advance(self, errors: int) -> None:
+        self.done += 1
+        if self.enabled:
+            rate = self.done / max(time.perf_counter() - self.started, 1e-9)
+            self.bar.update(self.task, advance=1, rate=rate, errors=errors)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.__exit__(*exc)
+        return False
+
+
+def print_summary(summary: BatchSummary, db: str | os.PathLike, console=None) -> None:
+    """The final table of a batch run."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=f"gongkai batch → {Path(db).name}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for name, value in (
+        ("找到文件", summary.found),
+        ("不同文件（按 sha256）", summary.unique),
+        ("已在库中，跳过", summary.skipped),
+        ("内容已变、旧行删除", summary.stale),
+        ("续接上次中断的分片", summary.recovered_shards),
+        ("本次解析成功", summary.parsed),
+        ("本次解析失败", summary.failed),
+        ("用时", f"{summary.seconds:.1f} 秒"),
+        ("速度", f"{summary.rate:.1f} 份/秒"),
+        ("库中报告", summary.reports),
+        ("库中发现（含跨年）", summary.findings),
+        ("跨年核验发现", summary.corpus_findings),
+        ("库中失败文件", summary.failures),
+    ):
+        table.add_row(name, str(value))
+    console.print(table)
+    if summary.failure_reasons:
+        failures = Table(title="本次失败的文件", show_lines=False)
+        failures.add_column("文件")
+        failures.add_column("原因")
+        for path, reason in summary.failure_reasons[:20]:
+            failures.add_row(path, reason)
+        if len(summary.failure_reasons) > 20:
+            failures.add_row("…", f"另有 {len(summary.failure_reasons) - 20} 个，见表 failures")
+        console.print(failures)

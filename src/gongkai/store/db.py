@@ -1,0 +1,191 @@
+"""The DuckDB store of a corpus: tables `reports`, `findings`, `failures` and their upkeep.
+
+Only the process that runs the batch writes; shards are loaded in one transaction each
+(delete the shard's sha256s, insert its rows, note the shard as loaded), so a kill at any
+moment leaves either the old rows or the new ones, never half of a shard and never twice.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from gongkai.store.inputs import InputFile
+from gongkai.store.rows import Rows
+from gongkai.store.schema import FAILURE_SCHEMA, FINDING_SCHEMA, create_sql, duck_type, quote, report_schema
+from gongkai.store.shards import commit_shard, committed_shards, parts_dir, remove_shard
+
+KEYED_TABLES = ("reports", "findings", "failures")
+
+
+class Store:
+    """A corpus store at `path` (a DuckDB file) with its shard folder beside it."""
+
+    def __init__(self, path: str | os.PathLike, *, read_only: bool = False):
+        self.path = Path(path)
+        self.parts = parts_dir(path)
+        if read_only and not self.path.exists():
+            from gongkai.errors import GongkaiError
+
+            raise GongkaiError(f"{self.path}: 数据库不存在（先运行 gongkai batch）")
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        if not read_only:
+            self._ensure_schema()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # schema ---------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        con = self.con
+        con.execute(create_sql("reports", report_schema()))
+        con.execute(create_sql("findings", FINDING_SCHEMA))
+        con.execute(create_sql("failures", FAILURE_SCHEMA))
+        con.execute("CREATE TABLE IF NOT EXISTS inputs (path VARCHAR PRIMARY KEY, size BIGINT, mtime_ns BIGINT, sha256 VARCHAR)")
+        con.execute("CREATE TABLE IF NOT EXISTS loaded_shards (name VARCHAR PRIMARY KEY)")
+        con.execute("CREATE TABLE IF NOT EXISTS name_aliases (alias VARCHAR PRIMARY KEY, canonical VARCHAR)")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS bodies (body_key VARCHAR, name VARCHAR, region VARCHAR, body_type VARCHAR,"
+            " first_year INTEGER, last_year INTEGER, reports INTEGER)"
+        )
+        con.execute("CREATE TABLE IF NOT EXISTS agency_keys (agency VARCHAR, region VARCHAR, body_key VARCHAR)")
+        # a store made before cells.tsv grew a cell gets the new column (null for old rows)
+        have = {row[0] for row in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'reports'").fetchall()}
+        for field in report_schema():
+            if field.name not in have:
+                con.execute(f"ALTER TABLE reports ADD COLUMN {quote(field.name)} {duck_type(field.type)}")
+
+    # loading --------------------------------------------------------------
+
+    def add(self, batch: list[Rows]) -> None:
+        """Commit `batch` as a shard, then load it (the way every row enters the store)."""
+        if batch:
+            self.load_shard(commit_shard(self.parts, batch))
+
+    def recover(self) -> int:
+        """Load the shards a killed or interrupted run committed but did not load; returns how many."""
+        shards = committed_shards(self.parts)
+        for shard in shards:
+            self.load_shard(shard)
+        return len(shards)
+
+    def load_shard(self, shard: Path) -> None:
+        con = self.con
+        if con.execute("SELECT 1 FROM loaded_shards WHERE name = ?", [shard.name]).fetchone():
+            remove_shard(shard)  # loaded before a kill, not yet removed
+            return
+        files = {t: str(shard / f"{t}.parquet") for t in KEYED_TABLES}
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE shard_keys AS "
+                "SELECT sha256 FROM read_parquet(?) UNION SELECT sha256 FROM read_parquet(?)",
+                [files["reports"], files["failures"]],
+            )
+            for table in KEYED_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT sha256 FROM shard_keys)")
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [files[table]])
+            con.execute("INSERT INTO loaded_shards VALUES (?)", [shard.name])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        remove_shard(shard)
+
+    # inputs ---------------------------------------------------------------
+
+    def known_hashes(self) -> dict[tuple[str, int, int], str]:
+        rows = self.con.execute("SELECT path, size, mtime_ns, sha256 FROM inputs").fetchall()
+        return {(p, s, m): h for p, s, m, h in rows}
+
+    def reconcile(self, files: list[InputFile], hashes: dict[str, str]) -> int:
+        """Remember the hashes; drop rows of files whose bytes changed; give each sha256 its first path.
+
+        Returns the number of stale reports removed (a path now holding other bytes).
+        """
+        found = pa.table(
+            {
+                "path": [f.path for f in files if f.path in hashes],
+                "size": [f.size for f in files if f.path in hashes],
+                "mtime_ns": [f.mtime_ns for f in files if f.path in hashes],
+                "sha256": [hashes[f.path] for f in files if f.path in hashes],
+            }
+        )
+        con = self.con
+        con.register("found_files", found)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM inputs WHERE path IN (SELECT path FROM found_files)")
+            con.execute("INSERT INTO inputs SELECT path, size, mtime_ns, sha256 FROM found_files")
+            con.execute("CREATE OR REPLACE TEMP TABLE first_path AS SELECT sha256, min(path) AS path FROM found_files GROUP BY sha256")
+            # a path that now holds other bytes: its old row goes, unless those bytes live on elsewhere
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE stale AS "
+                "SELECT DISTINCT t.sha256 FROM (SELECT sha256, path FROM reports UNION ALL SELECT sha256, path FROM failures) t "
+                "JOIN found_files f ON f.path = t.path AND f.sha256 <> t.sha256 "
+                "WHERE t.sha256 NOT IN (SELECT sha256 FROM first_path)"
+            )
+            stale = con.execute("SELECT count(*) FROM stale").fetchone()[0]
+            for table in KEYED_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT sha256 FROM stale)")
+            for table in ("reports", "failures"):
+                con.execute(
+                    f"UPDATE {table} SET path = first_path.path FROM first_path "
+                    f"WHERE {table}.sha256 = first_path.sha256 AND {table}.path <> first_path.path"
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("found_files")
+        return stale
+
+    def done(self, *, retry_failed: bool = False) -> set[str]:
+        """sha256 of every input already in the store (failures too, unless they are to be retried)."""
+        sql = "SELECT sha256 FROM reports" + ("" if retry_failed else " UNION SELECT sha256 FROM failures")
+        return {row[0] for row in self.con.execute(sql).fetchall()}
+
+    # corpus-wide upkeep ----------------------------------------------------
+
+    def set_aliases(self, aliases: dict[str, str]) -> None:
+        """Replace the configured name aliases (alias → canonical agency name)."""
+        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute("DELETE FROM name_aliases")
+        if aliases:
+            self.con.executemany("INSERT INTO name_aliases VALUES (?, ?)", sorted(aliases.items()))
+        self.con.execute("COMMIT")
+
+    def refresh(self) -> int:
+        """Link bodies across years, recompute the corpus findings and the counts; returns corpus findings."""
+        from gongkai.store.bodies import link_bodies
+        from gongkai.store.corpus_rules import run_corpus_rules
+
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            link_bodies(con)
+            count = run_corpus_rules(con)
+            con.execute(
+                "UPDATE reports SET "
+                "errors = (SELECT count(*) FROM findings f WHERE f.sha256 = reports.sha256 AND f.severity = 'error'), "
+                "warnings = (SELECT count(*) FROM findings f WHERE f.sha256 = reports.sha256 AND f.severity = 'warning')"
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return count
+
+    def count(self, table: str, where: str = "") -> int:
+        return self.con.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0]

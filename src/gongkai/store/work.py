@@ -1,0 +1,53 @@
+"""The task a batch worker runs for one file: read, parse under limits, turn into rows.
+
+Kept free of DuckDB and the progress UI so that process-pool and Dask workers import little.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+
+from gongkai.errors import GongkaiError, LimitExceededError
+from gongkai.limits import Limits, parse_guarded
+from gongkai.store.rows import Rows, failure_rows, report_rows
+
+
+def parse_file(path: str, sha256: str, limits: Limits) -> Rows:
+    """Rows for one file; never raises for a bad document (it becomes a `failures` row)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return failure_rows(sha256, path, "unreadable", f"无法读取文件（{exc.strerror or exc}）")
+    sha = hashlib.sha256(data).hexdigest()  # the bytes parsed, even if the file changed since it was hashed
+    try:
+        with _children_allowed():
+            report = parse_guarded(data, name=path, limits=limits)
+    except LimitExceededError as exc:
+        return failure_rows(sha, path, "limit", str(exc))
+    except GongkaiError as exc:
+        return failure_rows(sha, path, "unreadable", str(exc))
+    except Exception as exc:  # noqa: BLE001 — one bad file never stops the batch
+        return failure_rows(sha, path, "crash", f"{type(exc).__name__}: {exc}")
+    return report_rows(report, path)
+
+
+class _children_allowed:
+    """Let a daemonic worker (a Dask worker process) start parse_guarded's child process.
+
+    The child is killed by parse_guarded itself on every path, so the rule that daemons
+    may not have children (orphans at exit) is kept by construction.
+    """
+
+    def __enter__(self):
+        self.process = mp.current_process()
+        self.daemon = self.process._config.get("daemon", False)
+        if self.daemon:
+            self.process._config["daemon"] = False
+        return self
+
+    def __exit__(self, *exc):
+        if self.daemon:
+            self.process._config["daemon"] = True
+        return False

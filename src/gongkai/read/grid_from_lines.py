@@ -1,0 +1,297 @@
+"""Rebuild table grids from ruling lines, and text from positioned pieces of text.
+
+Shared by the PDF reader (rules are vector paths, pieces are characters) and the OCR reader
+(rules are runs of dark pixels, pieces are recognised text boxes). Coordinates are page
+coordinates with y growing downwards (PDF points or image pixels).
+
+The steps are small pure functions:
+`snap_rules → table_groups → elementary_cells → merge_unruled → RuledTable.locate`
+then `group_lines → join_line / join_cell_lines` for the text that falls in each cell.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from dataclasses import dataclass, field
+
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A horizontal (`pos` = y) or vertical (`pos` = x) ruling segment from `start` to `end`."""
+
+    horizontal: bool
+    pos: float
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class GridSettings:
+    """Named tolerances, in page units (points for PDF; the OCR reader scales them to pixels)."""
+
+    snap: float = 3.0  # rule positions closer than this are one edge
+    min_band: float = 5.0  # rows/columns thinner than this are double rules, not cells
+    coverage: float = 0.6  # a cell border is ruled when rules cover this share of it
+    min_length: float = 8.0  # shorter segments are glyph strokes or noise, not rules
+
+
+@dataclass(slots=True)
+class Piece:
+    """A positioned piece of text: one PDF character or one OCR text box."""
+
+    text: str
+    box: Box
+    confidence: float | None = None
+    size: float = 0.0  # font size (height of the piece's line box)
+    order: int = -1  # position in the source's text stream, if any
+    gap_before: bool = False  # the source marks a word gap right before this piece
+
+    @property
+    def cx(self) -> float:
+        return (self.box[0] + self.box[2]) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.box[1] + self.box[3]) / 2
+
+
+@dataclass(slots=True)
+class RuledCell:
+    """A cell of a ruled table in band indices (end-exclusive), with its page box."""
+
+    row: int
+    col: int
+    row_end: int
+    col_end: int
+    box: Box
+    pieces: list[Piece] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RuledTable:
+    """A table found from rules: its column x-edges, row y-edges and merged cells."""
+
+    xs: list[float]
+    ys: list[float]
+    cells: list[RuledCell]
+    _owner: list[list[int]] = field(default_factory=list, repr=False)
+
+    @property
+    def box(self) -> Box:
+        return (self.xs[0], self.ys[0], self.xs[-1], self.ys[-1])
+
+    def locate(self, x: float, y: float) -> RuledCell | None:
+        """The cell containing a point, or None outside the table."""
+        if not (self.xs[0] <= x <= self.xs[-1] and self.ys[0] <= y <= self.ys[-1]):
+            return None
+        col = min(bisect.bisect_right(self.xs, x) - 1, len(self.xs) - 2)
+        row = min(bisect.bisect_right(self.ys, y) - 1, len(self.ys) - 2)
+        return self.cells[self._owner[row][col]]
+
+
+def cluster(values: list[float], tol: float) -> list[float]:
+    """Sorted values merged into the means of runs closer than `tol`."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(run) / len(run) for run in out]
+
+
+def snap_rules(rules: list[Rule], settings: GridSettings = GridSettings()) -> list[Rule]:
+    """Collinear overlapping rules joined into one; rules too short to be borders dropped."""
+    out: list[Rule] = []
+    for horizontal in (True, False):
+        same = sorted((r for r in rules if r.horizontal == horizontal), key=lambda r: (r.pos, r.start))
+        for pos in cluster([r.pos for r in same], settings.snap):
+            near = sorted((r for r in same if abs(r.pos - pos) <= settings.snap), key=lambda r: r.start)
+            run_start, run_end = near[0].start, near[0].end
+            for r in near[1:]:
+                if r.start <= run_end + settings.snap:
+                    run_end = max(run_end, r.end)
+                else:
+                    out.append(Rule(horizontal, pos, run_start, run_end))
+                    run_start, run_end = r.start, r.end
+            out.append(Rule(horizontal, pos, run_start, run_end))
+    return [r for r in out if r.end - r.start >= settings.min_length]
+
+
+def table_groups(rules: list[Rule], settings: GridSettings = GridSettings()) -> list[list[Rule]]:
+    """Rules split into tables: a table is a set of rules connected by crossings."""
+    parent = list(range(len(rules)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    tol = settings.snap
+    hs = [i for i, r in enumerate(rules) if r.horizontal]
+    vs = [i for i, r in enumerate(rules) if not r.horizontal]
+    for i in hs:
+        h = rules[i]
+        for j in vs:
+            v = rules[j]
+            if h.start - tol <= v.pos <= h.end + tol and v.start - tol <= h.pos <= v.end + tol:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[Rule]] = {}
+    for i, r in enumerate(rules):
+        groups.setdefault(find(i), []).append(r)
+    return sorted(groups.values(), key=lambda g: min(r.pos if r.horizontal else r.start for r in g))
+
+
+def _covered(intervals: list[tuple[float, float]], a: float, b: float) -> float:
+    """Length of [a, b] covered by the (merged, sorted) intervals."""
+    return sum(max(0.0, min(b, e) - max(a, s)) for s, e in intervals)
+
+
+def _edge_intervals(rules: list[Rule], edges: list[float], tol: float) -> list[list[tuple[float, float]]]:
+    by_edge: list[list[tuple[float, float]]] = [[] for _ in edges]
+    for r in rules:
+        k = min(range(len(edges)), key=lambda i: abs(edges[i] - r.pos))
+        if abs(edges[k] - r.pos) <= tol:
+            by_edge[k].append((r.start, r.end))
+    return by_edge
+
+
+def build_table(rules: list[Rule], settings: GridSettings = GridSettings()) -> RuledTable | None:
+    """One group of connected rules → a table with merged cells, or None if it is not a grid."""
+    hs = [r for r in rules if r.horizontal]
+    vs = [r for r in rules if not r.horizontal]
+    if len(hs) < 2 or len(vs) < 2:
+        return None
+    ys = _thin(cluster([r.pos for r in hs] + [min(v.start for v in vs), max(v.end for v in vs)], settings.snap), settings.min_band)
+    xs = _thin(cluster([r.pos for r in vs] + [min(h.start for h in hs), max(h.end for h in hs)], settings.snap), settings.min_band)
+    if len(xs) < 3 or len(ys) < 3:
+        return None  # a box around a paragraph, or a single row/column: not a table
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    tol = max(settings.snap, settings.min_band)
+    v_at = _edge_intervals(vs, xs, tol)
+    h_at = _edge_intervals(hs, ys, tol)
+
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(n_rows):
+        height = ys[r + 1] - ys[r]
+        for c in range(n_cols):
+            if c + 1 < n_cols and _covered(v_at[c + 1], ys[r], ys[r + 1]) < settings.coverage * height:
+                parent[find(r * n_cols + c)] = find(r * n_cols + c + 1)
+            if r + 1 < n_rows:
+                width = xs[c + 1] - xs[c]
+                if _covered(h_at[r + 1], xs[c], xs[c + 1]) < settings.coverage * width:
+                    parent[find(r * n_cols + c)] = find((r + 1) * n_cols + c)
+    regions: dict[int, list[int]] = {}
+    for i in range(n_rows * n_cols):
+        regions.setdefault(find(i), []).append(i)
+    owner = [[0] * n_cols for _ in range(n_rows)]
+    cells: list[RuledCell] = []
+    for members in sorted(regions.values(), key=min):
+        r0 = min(m // n_cols for m in members)
+        r1 = max(m // n_cols for m in members) + 1
+        c0 = min(m % n_cols for m in members)
+        c1 = max(m % n_cols for m in members) + 1
+        for m in members:
+            owner[m // n_cols][m % n_cols] = len(cells)
+        cells.append(RuledCell(r0, c0, r1, c1, (xs[c0], ys[r0], xs[c1], ys[r1])))
+    if len(cells) < 2:
+        return None
+    return RuledTable(xs, ys, cells, owner)
+
+
+def _thin(edges: list[float], min_band: float) -> list[float]:
+    """Edges closer than `min_band` (double rules, rule thickness) merged into one."""
+    out: list[float] = []
+    for e in edges:
+        if out and e - out[-1] < min_band:
+            out[-1] = (out[-1] + e) / 2
+        else:
+            out.append(e)
+    return out
+
+
+def find_tables(rules: list[Rule], settings: GridSettings = GridSettings()) -> list[RuledTable]:
+    """All ruled tables on a page, top to bottom."""
+    tables = [build_table(group, settings) for group in table_groups(snap_rules(rules, settings), settings)]
+    return sorted((t for t in tables if t is not None), key=lambda t: t.ys[0])
+
+
+# ── text from pieces ─────────────────────────────────────────────────────────
+
+
+def group_lines(pieces: list[Piece]) -> list[list[Piece]]:
+    """Pieces grouped into lines (top to bottom), each line left to right."""
+    lines: list[list[Piece]] = []
+    spans: list[tuple[float, float]] = []  # vertical extent of each open line
+    for piece in sorted(pieces, key=lambda p: (p.cy, p.box[0])):
+        top, bottom = piece.box[1], piece.box[3]
+        height = max(bottom - top, 1e-6)
+        if lines:
+            lt, lb = spans[-1]
+            overlap = min(lb, bottom) - max(lt, top)
+            if overlap >= 0.5 * min(height, lb - lt):
+                lines[-1].append(piece)
+                spans[-1] = (min(lt, top), max(lb, bottom))
+                continue
+        lines.append([piece])
+        spans.append((top, bottom))
+    return [sorted(line, key=lambda p: p.box[0]) for line in lines]
+
+
+def _is_cjk(ch: str) -> bool:
+    return ch > "\u2e7f" and unicodedata.category(ch)[0] in "LP" or unicodedata.east_asian_width(ch) in "WF"
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def join_line(line: list[Piece], *, cjk_spaces: bool = True) -> str:
+    """One line's text; a visible gap becomes a space (dropped between two CJK characters if not `cjk_spaces`)."""
+    out = ""
+    prev: Piece | None = None
+    for piece in line:
+        if prev is not None and out and piece.text:
+            size = max(prev.size, piece.size, 1e-6)
+            gap = piece.box[0] - prev.box[2]
+            marked = piece.gap_before and piece.order == prev.order + 1 >= 0
+            if (gap > 0.25 * size or marked) and not out.endswith(" "):
+                if cjk_spaces or not (_is_cjk(out[-1]) and _is_cjk(piece.text[0])):
+                    out += " "
+            elif prev.confidence is not None and _is_word(out[-1]) and _is_word(piece.text[0]):
+                out += " "  # two OCR boxes are two words even when they touch
+        out += piece.text
+        prev = piece
+    return " ".join(out.split()) if not cjk_spaces else out.strip()
+
+
+def join_cell_lines(lines: list[str]) -> str:
+    """Lines wrapped inside one cell joined: CJK without a space, words with one, numbers kept apart."""
+    out = ""
+    for text in (t.strip() for t in lines):
+        if not text:
+            continue
+        if out:
+            a, b = out[-1], text[0]
+            if a.isdigit() and b.isdigit():
+                out += "\n"  # two numbers must never become one
+            elif _is_word(a) and _is_word(b):
+                out += " "
+        out += text
+    return out
+
+
+def cell_text(pieces: list[Piece]) -> str:
+    """The text of one table cell from the pieces inside it."""
+    return join_cell_lines([join_line(line, cjk_spaces=False) for line in group_lines(pieces)])

@@ -1,0 +1,450 @@
+"""PDF → Document: text lines as Paragraphs, ruled tables as Grids, with page + bbox.
+
+One pass with pypdfium2 per page (characters with boxes, and the page's path objects for the
+ruling lines); tables are rebuilt from the rules by `grid_from_lines`, which is ~10× faster
+than a pdfminer/pdfplumber pass and sees the same drawing objects. Pages without a text
+layer go to OCR. Boxes are in PDF points, y downwards, in the page's displayed orientation.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from dataclasses import dataclass, field
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as raw
+
+from gongkai.document import Block, Document, Grid, GridCell, Paragraph, Where
+from gongkai.errors import UnreadableError
+from gongkai.read.grid_from_lines import (
+    GridSettings,
+    Piece,
+    Rule,
+    RuledCell,
+    RuledTable,
+    cell_text,
+    cluster,
+    find_tables,
+    group_lines,
+    join_line,
+)
+
+SETTINGS = GridSettings()
+MAX_PAGES = 2000  # a report has a handful; more is a hostile or wrong file
+MARGIN = 0.1  # top/bottom share of a page where running heads and page numbers live
+EDGE_TOL = 4.0  # points: column edges this close are the same edge across a page break
+OCR_DPI = 200
+
+_PAGE_NUMBER = re.compile(
+    r"^[\s\-—–_·•]*(第\s*)?[\d一二三四五六七八九十]+(\s*页)?([\s,，/／]*(共\s*)?\d+\s*页?)?[\s\-—–_·•]*$"
+)
+
+
+# ── what one page yields before the document is assembled ──────────────────
+
+
+@dataclass(slots=True)
+class _Line:
+    text: str
+    box: tuple[float, float, float, float]
+    confidence: float | None = None
+
+
+@dataclass(slots=True)
+class _Part:
+    """One page's piece of a table (tables split by page breaks have several)."""
+
+    page: int
+    table: RuledTable
+    texts: dict[int, str] = field(default_factory=dict)  # id(cell) → text
+
+
+@dataclass(slots=True)
+class _Page:
+    number: int
+    height: float
+    items: list[_Line | _Part | Block]  # in reading order; Blocks come ready-made from OCR
+
+
+def read(data: bytes) -> Document:
+    """Read a PDF; raises UnreadableError when encrypted, corrupt or empty."""
+    pdf = _open(data)
+    try:
+        n_pages = len(pdf)
+        if n_pages == 0:
+            raise UnreadableError("PDF 没有页面")
+        if n_pages > MAX_PAGES:
+            raise UnreadableError(f"PDF 页数过多（{n_pages} 页，上限 {MAX_PAGES}）")
+        pages: list[_Page] = []
+        scanned: list[int] = []
+        for index in range(n_pages):
+            page = pdf[index]
+            try:
+                read_page = _read_page(page, index + 1)
+                if read_page is None:
+                    scanned.append(index + 1)
+                    read_page = _ocr_page(page, index + 1)
+                pages.append(read_page)
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+    notes = []
+    if scanned:
+        which = "全部页面" if len(scanned) == n_pages else "第 " + "、".join(map(str, scanned)) + " 页"
+        notes.append(f"{which}没有文字层，已用 OCR 识别，数字可能有误")
+    _drop_running_heads(pages)
+    return Document(blocks=_assemble(pages), format="pdf", pages=n_pages, notes=notes)
+
+
+def _open(data: bytes) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(data)  # pdfium tries the empty user password itself
+    except pdfium.PdfiumError as exc:
+        if exc.err_code == raw.FPDF_ERR_PASSWORD:
+            raise UnreadableError("PDF 已加密") from None
+        if exc.err_code == raw.FPDF_ERR_SECURITY:
+            raise UnreadableError("PDF 使用了不支持的加密方式") from None
+        raise UnreadableError("PDF 文件已损坏，无法打开") from None
+
+
+# ── one page ─────────────────────────────────────────────────────────────────
+
+
+class _Frame:
+    """Maps PDF user space (y up, unrotated) to the displayed page (y down, rotated)."""
+
+    def __init__(self, page: pdfium.PdfPage):
+        left, bottom, right, top = page.get_cropbox()
+        self.left, self.top = left, top
+        self.w, self.h = right - left, top - bottom
+        self.rotation = page.get_rotation() % 360
+        self.height = self.w if self.rotation in (90, 270) else self.h
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        u, t = x - self.left, self.top - y
+        if self.rotation == 90:
+            return self.h - t, u
+        if self.rotation == 180:
+            return self.w - u, self.h - t
+        if self.rotation == 270:
+            return t, self.w - u
+        return u, t
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
+        (ax, ay), (bx, by) = self.point(left, bottom), self.point(right, top)
+        return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
+
+
+def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
+    """Lines and table parts of a page in reading order; None when the page has no text layer."""
+    frame = _Frame(page)
+    pieces = _chars(page, frame)
+    if not pieces:
+        return None
+    rules = _rules(page, frame)
+    tables = find_tables(rules, SETTINGS) if _could_be_table(rules) else []
+    free: list[Piece] = []
+    for piece in pieces:
+        cell = None
+        for table in tables:
+            cell = table.locate(piece.cx, piece.cy)
+            if cell is not None:
+                break
+        (cell.pieces if cell is not None else free).append(piece)
+    items: list[_Line | _Part] = [_Line(join_line(line), _union(p.box for p in line)) for line in group_lines(free)]
+    for table in tables:
+        items.append(_Part(number, table, {id(c): cell_text(c.pieces) for c in table.cells}))
+    items.sort(key=lambda it: it.box[1] if isinstance(it, _Line) else it.table.ys[0])
+    return _Page(number, frame.height, items)
+
+
+def _chars(page: pdfium.PdfPage, frame: _Frame) -> list[Piece]:
+    textpage = page.get_textpage()
+    try:
+        handle = textpage.raw
+        left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        rect = raw.FS_RECTF()
+        out: list[Piece] = []
+        gap = False
+        for i in range(raw.FPDFText_CountChars(handle)):
+            code = raw.FPDFText_GetUnicode(handle, i)
+            if code <= 32 or code in (0xA0, 0x3000, 0xFFFE, 0xFFFF):
+                gap = gap or code in (32, 0xA0, 0x3000)  # pdfium marks word gaps with (generated) spaces
+                continue
+            if not raw.FPDFText_GetCharBox(handle, i, left, right, bottom, top):
+                continue
+            tight = (left.value, bottom.value, right.value, top.value)
+            if raw.FPDFText_GetLooseCharBox(handle, i, rect) and _agrees(rect, tight):
+                box = frame.box(rect.left, rect.bottom, rect.right, rect.top)
+            else:  # pdfium's loose box is unusable for some fonts (e.g. vertical labels)
+                box = frame.box(*tight)
+            out.append(Piece(chr(code), box, size=box[3] - box[1], order=len(out), gap_before=gap))
+            gap = False
+        return out
+    finally:
+        textpage.close()
+
+
+def _agrees(loose, tight: tuple[float, float, float, float]) -> bool:
+    """The loose (em) box sits around the glyph's ink; pdfium gets it wrong for some fonts."""
+    dx = abs((loose.left + loose.right) - (tight[0] + tight[2])) / 2
+    dy = abs((loose.bottom + loose.top) - (tight[1] + tight[3])) / 2
+    return dx <= 0.45 * (loose.right - loose.left) and dy <= 0.45 * (loose.top - loose.bottom)
+
+
+def _could_be_table(rules: list[Rule]) -> bool:
+    return sum(r.horizontal for r in rules) >= 2 and sum(not r.horizontal for r in rules) >= 2
+
+
+def _rules(page: pdfium.PdfPage, frame: _Frame) -> list[Rule]:
+    """Visible horizontal/vertical rules drawn on the page (strokes and hairline-thin fills)."""
+    out: list[Rule] = []
+    identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    stack = [(raw.FPDFPage_GetObject(page.raw, i), identity) for i in range(raw.FPDFPage_CountObjects(page.raw))]
+    while stack:
+        obj, parent = stack.pop()
+        kind = raw.FPDFPageObj_GetType(obj)
+        if kind == raw.FPDF_PAGEOBJ_FORM:
+            matrix = _compose(_matrix(obj), parent)
+            stack.extend((raw.FPDFFormObj_GetObject(obj, i), matrix) for i in range(raw.FPDFFormObj_CountObjects(obj)))
+        elif kind == raw.FPDF_PAGEOBJ_PATH:
+            out.extend(_path_rules(obj, _compose(_matrix(obj), parent), frame))
+    return out
+
+
+def _matrix(obj) -> tuple[float, ...]:
+    m = raw.FS_MATRIX()
+    if not raw.FPDFPageObj_GetMatrix(obj, m):
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _compose(inner: tuple[float, ...], outer: tuple[float, ...]) -> tuple[float, ...]:
+    """The matrix applying `inner` first, then `outer` (PDF row-vector convention)."""
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _is_light(obj, getter) -> bool:
+    r, g, b, a = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+    if not getter(obj, r, g, b, a):
+        return False
+    return a.value < 40 or min(r.value, g.value, b.value) > 200
+
+
+def _path_rules(obj, matrix: tuple[float, ...], frame: _Frame) -> list[Rule]:
+    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+    if not raw.FPDFPath_GetDrawMode(obj, fill_mode, stroke):
+        return []
+    stroked = bool(stroke.value) and not _is_light(obj, raw.FPDFPageObj_GetStrokeColor)
+    filled = fill_mode.value != raw.FPDF_FILLMODE_NONE and not _is_light(obj, raw.FPDFPageObj_GetFillColor)
+    if not (stroked or filled):
+        return []
+    a, b, c, d, e, f = matrix
+    subpaths: list[list[tuple[float, float]]] = []
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for i in range(raw.FPDFPath_CountSegments(obj)):
+        segment = raw.FPDFPath_GetPathSegment(obj, i)
+        if not raw.FPDFPathSegment_GetPoint(segment, x, y):
+            continue
+        point = frame.point(a * x.value + c * y.value + e, b * x.value + d * y.value + f)
+        kind = raw.FPDFPathSegment_GetType(segment)
+        if kind == raw.FPDF_SEGMENT_MOVETO or not subpaths:
+            subpaths.append([point])
+        elif kind == raw.FPDF_SEGMENT_LINETO:
+            subpaths[-1].append(point)
+        else:  # a curve: not a rule; break the run so no false straight edge is made
+            subpaths.append([point])
+        if raw.FPDFPathSegment_GetClose(segment):
+            subpaths[-1].append(subpaths[-1][0])
+    out: list[Rule] = []
+    for points in subpaths:
+        if stroked:
+            out.extend(_straight_edges(points))
+        if filled and len(points) >= 3:
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+            if y1 - y0 <= 3.0 and x1 - x0 > y1 - y0:
+                out.append(Rule(True, (y0 + y1) / 2, x0, x1))
+            elif x1 - x0 <= 3.0 and y1 - y0 > x1 - x0:
+                out.append(Rule(False, (x0 + x1) / 2, y0, y1))
+    return out
+
+
+def _straight_edges(points: list[tuple[float, float]]) -> list[Rule]:
+    out: list[Rule] = []
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if abs(y1 - y0) <= 1.0 and abs(x1 - x0) > 1.0:
+            out.append(Rule(True, (y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+        elif abs(x1 - x0) <= 1.0 and abs(y1 - y0) > 1.0:
+            out.append(Rule(False, (x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+    return out
+
+
+def _union(boxes) -> tuple[float, float, float, float]:
+    boxes = list(boxes)
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _ocr_page(page: pdfium.PdfPage, number: int) -> _Page:
+    """A page without a text layer: render it and read it with OCR; boxes back in points."""
+    from gongkai.read.ocr import read_image_blocks
+
+    scale = OCR_DPI / 72
+    image = page.render(scale=scale, grayscale=True).to_pil()
+    blocks = read_image_blocks(image, page=number, unit=1 / scale)
+    return _Page(number, _Frame(page).height, list(blocks))
+
+
+# ── the document: running heads out, split tables joined, provenance in ─────
+
+
+def _item_text(item) -> str | None:
+    if isinstance(item, _Line | Paragraph):
+        return item.text
+    return None
+
+
+def _item_box(item):
+    if isinstance(item, _Line):
+        return item.box
+    if isinstance(item, Paragraph):
+        return item.where.bbox
+    return None
+
+
+def _drop_running_heads(pages: list[_Page]) -> None:
+    """Page numbers and running titles in the top/bottom margins are not content."""
+    def in_margin(item, page: _Page) -> bool:
+        box = _item_box(item)
+        return box is not None and (box[3] <= page.height * MARGIN or box[1] >= page.height * (1 - MARGIN))
+
+    counts: dict[str, int] = {}
+    for page in pages:
+        seen = {re.sub(r"\d+", "#", t.strip()) for it in page.items if in_margin(it, page) and (t := _item_text(it))}
+        for key in seen:
+            counts[key] = counts.get(key, 0) + 1
+    repeated = {k for k, n in counts.items() if n >= 2 and n >= 0.5 * len(pages)}
+    for page in pages:
+        page.items = [
+            it
+            for it in page.items
+            if not (
+                in_margin(it, page)
+                and (text := _item_text(it)) is not None
+                and (_PAGE_NUMBER.match(text.strip()) or re.sub(r"\d+", "#", text.strip()) in repeated)
+            )
+        ]
+
+
+def _continues(previous: list[_Part], part: _Part, pages: list[_Page]) -> bool:
+    """`part` opens its page right after `previous` closed the page before, on the same columns."""
+    last = previous[-1]
+    if part.page != last.page + 1:
+        return False
+    prev_page = next(p for p in pages if p.number == last.page)
+    this_page = next(p for p in pages if p.number == part.page)
+    if prev_page.items[-1] is not last or this_page.items[0] is not part:
+        return False
+    a, b = previous[0].table.xs, part.table.xs
+    if abs(a[0] - b[0]) > EDGE_TOL or abs(a[-1] - b[-1]) > EDGE_TOL:
+        return False
+    shared = sum(1 for x in b if any(abs(x - y) <= EDGE_TOL for y in a))
+    return shared == len(b) or shared == len(a)
+
+
+def _repeated_header_rows(first: _Part, part: _Part) -> int:
+    """How many top rows of `part` repeat the top rows of the table's first part."""
+    def row_texts(p: _Part, row: int) -> list[str]:
+        return [p.texts[id(c)] for c in sorted(p.table.cells, key=lambda c: c.col) if c.row == row]
+
+    n = 0
+    while n < min(len(first.table.ys), len(part.table.ys)) - 2 and row_texts(first, n) == row_texts(part, n) and any(row_texts(part, n)):
+        n += 1
+    return n
+
+
+def _assemble(pages: list[_Page]) -> list[Block]:
+    """Page items → blocks: lines become Paragraphs, table parts are joined across page breaks."""
+    tables: list[list[_Part]] = []
+    for page in pages:
+        for item in page.items:
+            if isinstance(item, _Part) and tables and _continues(tables[-1], item, pages):
+                tables[-1].append(item)
+            elif isinstance(item, _Part):
+                tables.append([item])
+    first_parts = {id(parts[0]): parts for parts in tables}
+    blocks: list[Block] = []
+    line = 0
+    for page in pages:
+        for item in page.items:
+            if isinstance(item, _Line):
+                line += 1
+                blocks.append(Paragraph(item.text, Where(line=line, page=page.number, bbox=_round(item.box)), item.confidence))
+            elif isinstance(item, _Part):
+                if id(item) in first_parts:
+                    blocks.append(_grid(first_parts[id(item)], len([b for b in blocks if isinstance(b, Grid)])))
+            elif isinstance(item, Paragraph):
+                line += 1
+                blocks.append(Paragraph(item.text, Where(line=line, page=item.where.page, bbox=item.where.bbox), item.confidence))
+            elif isinstance(item, Grid):
+                index = len([b for b in blocks if isinstance(b, Grid)])
+                blocks.append(_renumber(item, index))
+    return blocks
+
+
+def _round(box) -> tuple[float, float, float, float]:
+    return tuple(round(v, 1) for v in box)  # type: ignore[return-value]
+
+
+def _renumber(grid: Grid, index: int) -> Grid:
+    cells = [
+        GridCell(c.row, c.col, c.text, c.rowspan, c.colspan, Where(table=index, row=c.row, col=c.col, page=c.where.page, bbox=c.where.bbox), c.confidence)
+        for c in grid.cells
+    ]
+    return Grid(cells, Where(table=index, page=grid.where.page, bbox=grid.where.bbox))
+
+
+def _grid(parts: list[_Part], index: int) -> Grid:
+    """One Grid from a table's parts: columns on the union of their x-edges, rows stacked."""
+    xs = cluster([x for part in parts for x in part.table.xs], EDGE_TOL)
+
+    def col(x: float) -> int:
+        return min(range(len(xs)), key=lambda i: abs(xs[i] - x))
+
+    placed: list[list] = []  # [row, col, rowspan, colspan, text, page, box]
+    offset = 0
+    for k, part in enumerate(parts):
+        skip = _repeated_header_rows(parts[0], part) if k else 0
+        reached: dict[tuple[int, int], list] = {}  # (col, col_end) → the placed cell ending on the last row so far
+        for cell in placed:
+            if cell[0] + cell[2] == offset:
+                reached[(cell[1], cell[1] + cell[3])] = cell
+        for cell in sorted(part.table.cells, key=lambda c: (c.row, c.col)):
+            if cell.row_end <= skip:
+                continue
+            text = part.texts[id(cell)]
+            c0, c1 = col(cell.box[0]), col(cell.box[2])
+            row = offset + max(cell.row, skip) - skip
+            rowspan = cell.row_end - max(cell.row, skip)
+            above = reached.get((c0, c1)) if cell.row <= skip else None
+            if above is not None and not text and _is_carried_label(above, cell):
+                above[2] += rowspan  # the rest of a merged cell that the page break cut
+                continue
+            placed.append([row, c0, rowspan, max(c1 - c0, 1), text, part.page, cell.box])
+        offset += len(part.table.ys) - 1 - skip
+    cells = [
+        GridCell(r, c, text, rs, cs, Where(table=index, row=r, col=c, page=page, bbox=_round(box)))
+        for r, c, rs, cs, text, page, box in sorted(placed, key=lambda p: (p[0], p[1]))
+    ]
+    first = parts[0]
+    return Grid(cells, Where(table=index, page=first.page, bbox=_round(first.table.box)))
+
+
+def _is_carried_label(above: list, cell: RuledCell) -> bool:
+    """An empty cell at the top of a continued table belongs to the spanning label above it."""
+    text = above[4]
+    return above[2] > 1 or (cell.row_end - cell.row > 1 and bool(text) and not re.fullmatch(r"[\d.,\s-]+", text))

@@ -63,7 +63,8 @@ _SEP = "\x1f"  # stands for a tab between the cells of a flattened nested table 
 
 def read(data: bytes) -> Document:
     """Read an HTML page (or a Word 'web page') into paragraphs and grids."""
-    decoded = decode(data, declared=declared_charset(data))
+    data, declared = _unwrap_mime(data)
+    decoded = decode(data, declared=declared or declared_charset(data))
     root, parse_notes = _parse(decoded.text)
     body = root.find("body")
     if body is None:
@@ -78,6 +79,31 @@ def read(data: bytes) -> Document:
     if title and not _contains_title(blocks, title):
         blocks.insert(0, Paragraph(title[0], Where(line=title[1])))
     return Document(blocks, "html", notes=decoded.notes + parse_notes)
+
+
+def grids(fragment: str, first_index: int = 0) -> list[Grid]:
+    """The tables of an HTML fragment as grids numbered from `first_index` (for HTML tables inside markdown)."""
+    root, _ = _parse(fragment)
+    builder = _Blocks(body_of=root)
+    builder.n_grids = first_index
+    tables = [t for t in root.iter("table") if _owner_table(t) is None]
+    return [g for g in (builder.grid(t) for t in tables) if g is not None]
+
+
+def _unwrap_mime(data: bytes) -> tuple[bytes, str | None]:
+    """A Word 'single file web page' (MIME, .mht): its HTML part and that part's charset."""
+    if not data.lstrip()[:13].lower().startswith(b"mime-version:"):
+        return data, None
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(data, policy=policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes) and payload:
+                return payload, part.get_content_charset()
+    raise UnreadableError("MIME 网页文件中没有 HTML 正文")
 
 
 def declared_charset(data: bytes) -> str | None:

@@ -2,14 +2,17 @@
 
 A pipe-table block is a run of consecutive lines that start with '|'. Its rows are kept as
 printed (a broken table stays broken: locate/ rebuilds it); `|---|` separator lines are skipped,
-cells are stripped, and there are no spans. Headings lose their leading '#'s.
+cells are stripped, and there are no spans. Headings lose their leading '#'s. An HTML <table>
+(PDF-to-markdown converters write them for merged cells) becomes a grid with its spans.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from gongkai.document import Block, Document, Grid, GridCell, Paragraph, Where
+from gongkai.read import html
 from gongkai.read.encoding import decode
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
@@ -26,6 +29,14 @@ def read(data: bytes) -> Document:
     n_grids = 0
     i = 0
     while i < len(lines):
+        end = _html_table_end(lines, i)
+        if end is not None:  # an HTML table inside markdown (PDF converters write them for merged cells)
+            found = html.grids("\n".join(lines[i:end]), first_index=n_grids)
+            blocks.extend(_shift_lines(grid, i) for grid in found)
+            n_grids += len(found)
+            if found:
+                i = end
+                continue
         if _is_table_line(lines[i]):
             start = i
             while i < len(lines) and _is_table_line(lines[i]):
@@ -38,6 +49,29 @@ def read(data: bytes) -> Document:
         blocks.append(Paragraph(_plain(lines[i]), Where(line=i + 1)))
         i += 1
     return Document(blocks, "md", notes=decoded.notes)
+
+
+def _html_table_end(lines: list[str], start: int) -> int | None:
+    """The line after the '</table>' closing an HTML table that opens on lines[start], if it does."""
+    if "<table" not in lines[start].lower():
+        return None
+    depth = 0
+    for index in range(start, len(lines)):
+        lowered = lines[index].lower()
+        depth += lowered.count("<table") - lowered.count("</table>")
+        if depth <= 0:
+            return index + 1
+    return None
+
+
+def _shift_lines(grid: Grid, start: int) -> Grid:
+    """Line numbers of a grid parsed from a fragment, made lines of the whole file."""
+
+    def shift(where: Where) -> Where:
+        return replace(where, line=(where.line or 1) + start)
+
+    cells = [replace(c, where=shift(c.where)) for c in grid.cells]
+    return Grid(cells, shift(grid.where))
 
 
 def _is_table_line(line: str) -> bool:

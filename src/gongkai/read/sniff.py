@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+
+from gongkai.read.encoding import looks_binary, utf16_without_bom
 
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc / .wps / .xls
+_STRONG_HTML = (b"<html", b"<!doctype html", b"<body", b"<head>", b"<meta ", b"<table")
+_WEAK_HTML = re.compile(rb"<(?:p|div|br|span|h[1-6]|font|td|tr|li|strong|b)[\s>/]")  # two of these make HTML
 
 
 def sniff(data: bytes, name: str | None = None) -> str:
@@ -22,16 +27,31 @@ def sniff(data: bytes, name: str | None = None) -> str:
         return "image"
     if head.startswith(b"{\\rtf"):
         return "doc"  # RTF saved as .doc: LibreOffice reads it
-    if _looks_binary(head):
+    if looks_binary(data):
         return "binary"
-    lowered = head.lower()
-    if lowered.startswith((b"\xff\xfe", b"\xfe\xff")):
-        lowered = head.decode("utf-16", errors="ignore").encode("ascii", errors="ignore").lower()
-    if any(tag in lowered for tag in (b"<html", b"<!doctype html", b"<table", b"<body", b"<meta", b"<div", b"<p>")):
+    lowered = _as_ascii(data[:8192]).lower()
+    if lowered.lstrip().startswith(b"mime-version:") and b"multipart/related" in lowered:
+        return "html"  # a Word 'single file web page' (.mht), often saved as .doc
+    if lowered.lstrip().startswith((b"<!doctype html", b"<html")):
         return "html"
     if name and name.lower().endswith((".md", ".markdown")):
-        return "md"
+        return "md"  # markdown may carry HTML tables: the markdown reader reads them
+    if any(tag in lowered for tag in _STRONG_HTML) or len(_WEAK_HTML.findall(lowered)) >= 2:
+        return "html"
     return "txt"
+
+
+def _as_ascii(head: bytes) -> bytes:
+    """The head with UTF-16 undone, so tags can be searched for as ASCII."""
+    encoding = None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = utf16_without_bom(head)
+    if encoding is None:
+        return head
+    text = head[: len(head) - len(head) % 2].decode(encoding, errors="ignore")
+    return text.encode("ascii", errors="ignore")
 
 
 def _is_docx(data: bytes) -> bool:
@@ -40,18 +60,3 @@ def _is_docx(data: bytes) -> bool:
             return "word/document.xml" in zf.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
-
-
-def _looks_binary(head: bytes) -> bool:
-    """NUL bytes outside a UTF-16 pattern, or mostly control bytes, mean not text."""
-    if not head:
-        return False
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
-        return False
-    nul = head.count(b"\x00")
-    if nul:
-        even, odd = head[0::2].count(b"\x00"), head[1::2].count(b"\x00")
-        utf16ish = max(even, odd) > 0.3 * (len(head) / 2) and min(even, odd) < 0.05 * (len(head) / 2)
-        return not utf16ish
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    return controls > 0.1 * len(head)

@@ -1,0 +1,193 @@
+/* gongkai reviewer: provenance panel, finding ↔ cell highlighting, sortable/filterable lists, upload.
+   Every value from a report is put into the page with textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function jsonIn(root, sel) {
+    var s = root.querySelector(sel);
+    if (!s) return {};
+    try { return JSON.parse(s.textContent); } catch (e) { return {}; }
+  }
+
+  /* ── provenance ───────────────────────────────────────────── */
+  function showProvenance(td) {
+    var report = td.closest(".report");
+    if (!report) return;
+    var id = td.getAttribute("data-cell");
+    var data = jsonIn(report, "script.prov-data");
+    var p = data[id] || {};
+    var panel = report.querySelector(".prov-panel");
+    panel.textContent = "";
+    report.querySelectorAll("td.selected").forEach(function (x) { x.classList.remove("selected"); });
+    td.classList.add("selected");
+
+    var dl = el("dl");
+    function row(k, v) { if (v === undefined || v === null || v === "") return; dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v)); }
+    row("单元格", p.label || id);
+    row("编号", id);
+    row("数值", td.textContent.trim() === "" ? "空（null）" : td.textContent.trim());
+    row("原文", p.raw !== undefined ? JSON.stringify(p.raw) : null);
+    row("行号", p.line);
+    if (p.table !== undefined) row("表格", "第 " + (p.table + 1) + " 个表格，第 " + ((p.row || 0) + 1) + " 行第 " + ((p.col || 0) + 1) + " 列");
+    row("页码", p.page);
+    if (p.bbox) row("位置", p.bbox.map(function (x) { return Math.round(x); }).join(", "));
+    panel.appendChild(dl);
+    if (!data[id] || (p.raw === undefined && p.line === undefined && p.page === undefined && p.table === undefined)) {
+      panel.appendChild(el("p", "empty", "这个单元格没有记录出处（可能报告中缺少它）。"));
+    }
+
+    if (p.line) {
+      var pre = el("pre", "source");
+      panel.appendChild(pre);
+      var url = report.getAttribute("data-source-url");
+      if (url) {
+        fetch(url + "?line=" + encodeURIComponent(p.line), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { lines: [] }; })
+          .then(function (j) { fillSource(pre, j.lines || [], p.line); });
+      } else {
+        var lines = jsonIn(report, "script.source-lines"), got = [];
+        for (var n = p.line - 3; n <= p.line + 3; n++) if (lines[n] !== undefined) got.push([n, lines[n]]);
+        fillSource(pre, got, p.line);
+      }
+    }
+    if (p.page) {
+      var box = el("div", "page-view");
+      var img = el("img");
+      img.alt = "第 " + p.page + " 页";
+      var scale = parseFloat(report.getAttribute("data-page-scale") || "1");
+      var base = report.getAttribute("data-page-url");
+      if (base) img.src = base + p.page + ".png";
+      else { var pages = jsonIn(report, "script.page-images"); if (pages[p.page]) { img.src = pages[p.page].src; scale = pages[p.page].scale; } }
+      box.appendChild(img);
+      if (p.bbox) {
+        var mark = el("div", "bbox");
+        box.appendChild(mark);
+        img.addEventListener("load", function () {
+          var W = img.naturalWidth / scale, H = img.naturalHeight / scale, b = p.bbox;
+          mark.style.left = (100 * b[0] / W) + "%"; mark.style.top = (100 * b[1] / H) + "%";
+          mark.style.width = (100 * (b[2] - b[0]) / W) + "%"; mark.style.height = (100 * (b[3] - b[1]) / H) + "%";
+          mark.scrollIntoView({ block: "nearest" });
+        });
+      }
+      panel.appendChild(box);
+    }
+    var ids = (td.getAttribute("data-findings") || "").split(" ").filter(Boolean);
+    report.querySelectorAll("[data-finding]").forEach(function (li) {
+      li.classList.toggle("active", ids.indexOf(li.getAttribute("data-finding")) >= 0);
+    });
+  }
+  function fillSource(pre, lines, target) {
+    pre.textContent = "";
+    if (!lines.length) { pre.textContent = "（原文不可用）"; return; }
+    lines.forEach(function (pair) {
+      var text = String(pair[0]).padStart(5, " ") + "  " + pair[1] + "\n";
+      pre.appendChild(pair[0] === target ? el("mark", null, text) : document.createTextNode(text));
+    });
+  }
+  function highlightFinding(li) {
+    var report = li.closest(".report");
+    report.querySelectorAll("td.flash").forEach(function (x) { x.classList.remove("flash"); });
+    report.querySelectorAll("[data-finding].active").forEach(function (x) { x.classList.remove("active"); });
+    li.classList.add("active");
+    var first = null;
+    (li.getAttribute("data-cells") || "").split(" ").filter(Boolean).forEach(function (id) {
+      var td = report.querySelector('td[data-cell="' + CSS.escape(id) + '"]');
+      if (td) { td.classList.add("flash"); first = first || td; }
+    });
+    if (first) first.scrollIntoView({ block: "center", behavior: "smooth" });
+  }
+  document.addEventListener("click", function (e) {
+    var td = e.target.closest && e.target.closest("td[data-cell]");
+    if (td) { showProvenance(td); return; }
+    var li = e.target.closest && e.target.closest("[data-finding]");
+    if (li) highlightFinding(li);
+  });
+
+  /* ── sortable and filterable lists ─────────────────────────── */
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    table.querySelectorAll("thead th").forEach(function (th, col) {
+      th.addEventListener("click", function () {
+        var asc = !th.classList.contains("sorted-asc");
+        table.querySelectorAll("th").forEach(function (h) { h.classList.remove("sorted-asc", "sorted-desc"); });
+        th.classList.add(asc ? "sorted-asc" : "sorted-desc");
+        var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+        var num = th.getAttribute("data-type") === "num";
+        rows.sort(function (a, b) {
+          var x = a.cells[col].textContent.trim(), y = b.cells[col].textContent.trim();
+          var c = num ? (parseFloat(x) || 0) - (parseFloat(y) || 0) : x.localeCompare(y, "zh-CN", { numeric: true });
+          return asc ? c : -c;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  });
+  function applyFilter(id) {
+    var table = document.getElementById(id);
+    if (!table) return;
+    var q = (document.querySelector('.table-filter[data-target="' + id + '"]') || {}).value || "";
+    var only = (document.querySelector('.only-errors[data-target="' + id + '"]') || {}).checked;
+    q = q.trim().toLowerCase();
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
+      var ok = (!q || r.textContent.toLowerCase().indexOf(q) >= 0) && (!only || parseInt(r.getAttribute("data-errors") || "0", 10) > 0);
+      r.style.display = ok ? "" : "none";
+    });
+  }
+  document.querySelectorAll(".table-filter, .only-errors").forEach(function (input) {
+    input.addEventListener("input", function () { applyFilter(input.getAttribute("data-target")); });
+    input.addEventListener("change", function () { applyFilter(input.getAttribute("data-target")); });
+  });
+
+  /* ── upload with drag and drop, then poll the parse jobs ───── */
+  var form = document.getElementById("upload");
+  if (!form || !window.fetch) return;
+  var input = document.getElementById("file-input"), list = document.getElementById("jobs");
+  var STATUS = { queued: "排队中", parsing: "解析中", done: "完成", failed: "失败" };
+  function send(files) {
+    if (!files || !files.length) return;
+    var fd = new FormData();
+    Array.prototype.forEach.call(files, function (f) { fd.append("files", f, f.name); });
+    fetch("/upload", { method: "POST", body: fd, headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+      .then(function (res) {
+        if (!res.ok) { showError(res.body.detail || "上传失败"); return; }
+        var none = list.querySelector(".none"); if (none) none.remove();
+        res.body.jobs.forEach(renderJob);
+        poll(res.body.jobs.map(function (j) { return j.id; }));
+      })
+      .catch(function () { showError("上传失败：网络错误"); });
+  }
+  function showError(msg) { var li = el("li", "status-failed", typeof msg === "string" ? msg : JSON.stringify(msg)); list.prepend(li); }
+  function renderJob(j) {
+    var li = list.querySelector('li[data-job="' + j.id + '"]');
+    if (!li) { li = el("li"); li.setAttribute("data-job", j.id); list.prepend(li); }
+    li.className = "status-" + j.status;
+    li.textContent = "";
+    li.appendChild(document.createTextNode(j.name + "："));
+    li.appendChild(el("span", "status", STATUS[j.status] || j.status));
+    if (j.message) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "muted", j.message)); }
+    if (j.status === "done") { li.appendChild(document.createTextNode(" ")); var a = el("a", null, "查看"); a.href = "/reports/" + j.id; li.appendChild(a); }
+  }
+  function poll(ids) {
+    var pending = ids.filter(Boolean);
+    if (!pending.length) return;
+    setTimeout(function () {
+      fetch("/api/jobs?ids=" + pending.join(","), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (jobs) {
+        jobs.forEach(renderJob);
+        var left = jobs.filter(function (j) { return j.status === "queued" || j.status === "parsing"; }).map(function (j) { return j.id; });
+        if (left.length) poll(left); else refreshList();
+      });
+    }, 700);
+  }
+  function refreshList() { setTimeout(function () { location.reload(); }, 300); }
+  form.addEventListener("submit", function (e) { e.preventDefault(); send(input.files); input.value = ""; });
+  input.addEventListener("change", function () { send(input.files); input.value = ""; });
+  ["dragenter", "dragover"].forEach(function (n) { form.addEventListener(n, function (e) { e.preventDefault(); form.classList.add("over"); }); });
+  ["dragleave", "drop"].forEach(function (n) { form.addEventListener(n, function (e) { e.preventDefault(); form.classList.remove("over"); }); });
+  form.addEventListener("drop", function (e) { send(e.dataTransfer.files); });
+})();

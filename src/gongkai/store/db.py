@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
 import duckdb
 import pyarrow as pa
 
 from gongkai.store.inputs import InputFile
 from gongkai.store.rows import Rows
-from gongkai.store.schema import FAILURE_SCHEMA, FINDING_SCHEMA, create_sql, duck_type, quote, report_schema
+from gongkai.store.schema import (
+    FAILURE_SCHEMA,
+    FINDING_SCHEMA,
+    create_sql,
+    duck_type,
+    quote,
+    report_schema,
+)
 from gongkai.store.shards import commit_shard, committed_shards, parts_dir, remove_shard
 
 KEYED_TABLES = ("reports", "findings", "failures")
@@ -38,7 +46,7 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 # every extension a reader of gongkai.read accepts (the format itself is sniffed from the bytes)
 REPORT_SUFFIXES = frozenset(
-    ".txt .text .md .markdown .html .htm .shtml .xhtml .docx .doc .wps .rtf .pdf "
-    ".png .jpg .jpeg .tif .tiff .bmp .gif .webp".split()
+    [".txt", ".text", ".md", ".markdown", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".wps", ".rtf", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"]
 )
 SKIP_DIRS = frozenset({"truth", "__pycache__", "node_modules"})
 

@@ -1,0 +1,35 @@
+"""CSV: reports to out.csv, findings to out.findings.csv (UTF-8 with BOM, so Excel reads the Chinese)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from gongkai.export.tables import (
+    FINDING_COLUMNS,
+    findings_query,
+    report_columns,
+    reports_query,
+)
+
+CHUNK = 2000
+
+
+def _write(con, sql: str, header: list[str], target: Path) -> None:
+    cursor = con.execute(sql)
+    tmp = target.with_name(f".{target.name}.tmp")
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        while rows := cursor.fetchmany(CHUNK):
+            writer.writerows(rows)
+    tmp.replace(target)
+
+
+def write_csv(con, target: Path, *, with_text: bool = False) -> list[Path]:
+    from gongkai.export import findings_path
+
+    _write(con, reports_query(with_text), [name for name, _ in report_columns(with_text)], target)
+    findings = findings_path(target)
+    _write(con, findings_query(cells_as_text=True), list(FINDING_COLUMNS), findings)
+    return [target, findings]

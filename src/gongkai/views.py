@@ -330,16 +330,20 @@ def report_view(report: Report) -> ReportView:
 
 
 def report_from_row(row: dict, findings: list[dict]) -> Report:
-    """A Report rebuilt from a store row (cells and findings only: the store keeps no text)."""
+    """A Report rebuilt from a store row (the store keeps cells, findings and section texts, no provenance)."""
     from gongkai.cells import all_cells
-    from gongkai.report import Meta, Source
+    from gongkai.report import Meta, Section, Source
 
     cell_ids = {c.id for c in all_cells()}
     template = row.get("template")
     cells = {k: v for k, v in row.items() if k in cell_ids and (template is None or k in _template_ids(template))}
-    meta = Meta(**{k: row.get(k) for k in ("agency", "year", "published", "template", "body_type", "region") if row.get(k) is not None})
-    src = Source(path=row.get("path"), sha256=row["sha256"], format=row.get("format") or "?")
-    return Report(source=src, meta=meta, cells=cells, findings=[Finding(**f) for f in findings])
+    meta = {k: row.get(k) for k in ("agency", "year", "published", "template", "body_type", "region") if row.get(k) is not None}
+    if "published" in meta:
+        meta["published"] = str(meta["published"])[:10]
+    sections = [Section(number=n, title=SECTION_TITLES[n - 1], heading=f"{NUMERALS[n - 1]}、{SECTION_TITLES[n - 1]}", text=row[f"section_{n}"])
+                for n in range(1, 7) if row.get(f"section_{n}") is not None]
+    src = Source(path=row.get("path"), sha256=row["sha256"], format=row.get("format") or "?", pages=row.get("pages"))
+    return Report(source=src, meta=Meta(**meta), sections=sections, cells=cells, findings=[Finding(**f) for f in findings])
 
 
 def _template_ids(template: str) -> set[str]:
@@ -496,13 +500,14 @@ def list_reports(con, filters: dict | None = None, *, limit: int = 1000) -> list
     for r in rows:
         d = dict.fromkeys(_LIST_COLUMNS)
         d.update(zip(wanted, r))
+        d["published"] = str(d["published"])[:10] if d["published"] is not None else None
         d["body_type_zh"] = BODY_TYPE_ZH.get(d["body_type"] or "", d["body_type"] or "")
         out.append(d)
     return out
 
 
 def stored_report(con, sha256: str) -> Report | None:
-    """A report from the store by its sha256 (cells + findings; no sections or provenance)."""
+    """A report from the store by its sha256: cells, findings, and section texts where the store keeps them."""
     if not store_columns(con, "reports"):
         return None
     cur = con.execute("SELECT * FROM reports WHERE sha256 = ?", [sha256])
@@ -511,12 +516,15 @@ def stored_report(con, sha256: str) -> Report | None:
         return None
     record = dict(zip([d[0] for d in cur.description], row))
     findings = []
-    if store_columns(con, "findings"):
-        cur = con.execute("SELECT rule, severity, origin, message, cells FROM findings WHERE sha256 = ?", [sha256])
-        for rule, severity, origin, message, cells in cur.fetchall():
+    columns = store_columns(con, "findings")
+    if columns:
+        suspects = "suspects" if "suspects" in columns else "NULL"
+        order = " ORDER BY seq" if "seq" in columns else ""
+        cur = con.execute(f"SELECT rule, severity, origin, message, cells, {suspects} FROM findings WHERE sha256 = ?{order}", [sha256])
+        for rule, severity, origin, message, cells, sus in cur.fetchall():
             findings.append({"rule": rule, "severity": severity if severity in SEVERITY_ZH else "info",
                              "origin": origin if origin in ORIGIN_ZH else "source", "message": message or "",
-                             "cells": as_list(cells)})
+                             "cells": as_list(cells), "suspects": as_list(sus)})
     return report_from_row(record, findings)
 
 

@@ -109,15 +109,19 @@ def report_row(report: Report) -> dict:
 def add_to_store(db: Path, report: Report) -> None:
     """Put one parsed report into the store, replacing an earlier row of the same sha256.
 
-    Uses the store package's own writer when it has one, so the two never disagree.
+    Goes through the store package (its rows, its shards, its corpus rules) when it is there,
+    so an upload and `gongkai batch` never disagree; else inserts the rows of output.md itself.
     """
     try:
-        from gongkai.store import add_report as writer  # noqa: PLC0415 — optional until the store package lands
+        from gongkai.store import Store  # noqa: PLC0415
+        from gongkai.store.rows import report_rows  # noqa: PLC0415
     except ImportError:
-        writer = None
+        Store = None  # noqa: N806
     with _store_lock:
-        if writer is not None:
-            writer(db, report)
+        if Store is not None:
+            with Store(db) as store:
+                store.add([report_rows(report, report.source.path or report.source.sha256)])
+                store.refresh()
             return
         with open_store(db, write=True) as con:
             ensure_tables(con)

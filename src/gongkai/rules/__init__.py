@@ -3,7 +3,30 @@
 from __future__ import annotations
 
 from gongkai.report import Finding
+from gongkai.rules import document
+from gongkai.rules.catalog import CATALOG
+from gongkai.rules.identities import check_domain, check_identities
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def check(extracted) -> list[Finding]:
-    return list(extracted.findings)
+    """Every single-report rule over what extraction found; extraction's own doubts come first."""
+    findings: list[Finding] = list(extracted.findings)
+    for note in extracted.notes:
+        findings.append(document.finding("extraction.reader_note", note))
+    findings += document.check_structure(extracted)
+    template = extracted.meta.template
+    if template is not None and extracted.tables is not None:
+        broken, unjudged = check_identities(extracted.cells, template)
+        findings += broken
+        findings += check_domain(extracted.cells)
+        findings += document.check_cells_missing(extracted, unjudged)
+    findings += document.check_template(extracted)
+    findings += document.check_narrative(extracted)
+    findings += document.check_dates(extracted)
+    findings += document.check_fees(extracted)
+    return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
+
+
+__all__ = ["check", "CATALOG"]

@@ -1,0 +1,67 @@
+"""Split runs of digits printed with no separator between cells ('801000081' = 80,1,0,0,0,0,81).
+
+A split is accepted only where the table's identities allow exactly one; otherwise the caller
+leaves the cells null and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+MAX_DIGITS = 48  # beyond this the search is pointless: no unique split is plausible
+
+Check = Callable[[list[int]], bool]
+
+
+def _parts(s: str, n: int) -> Iterator[list[int]]:
+    """Every way to cut s into n integers without leading zeros ('-' may only start a part)."""
+    if n == 1:
+        if _valid(s):
+            yield [int(s)]
+        return
+    for cut in range(1, len(s) - n + 2):
+        head = s[:cut]
+        if not _valid(head):
+            if head.lstrip("-").startswith("0") and len(head.lstrip("-")) > 1:
+                break  # a longer head keeps the leading zero
+            continue
+        for rest in _parts(s[cut:], n - 1):
+            yield [int(head), *rest]
+
+
+def _valid(part: str) -> bool:
+    body = part[1:] if part.startswith("-") else part
+    if not body.isdigit():
+        return False
+    if part.startswith("-") and body == "0":
+        return False
+    return body == "0" or not body.startswith("0")
+
+
+def splits(run: str, n: int, check: Check | None = None, limit: int = 2) -> list[list[int]]:
+    """Up to `limit` splits of `run` into n integers that pass `check` (2 found = ambiguous)."""
+    s = "".join(run.split()).replace("−", "-")
+    if not s or len(s) > MAX_DIGITS or len(s.replace("-", "")) < n:
+        return []
+    found: list[list[int]] = []
+    for parts in _parts(s, n):
+        if check is None or check(parts):
+            found.append(parts)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def row_sum(parts: list[int]) -> bool:
+    """The applicant columns add up to 总计 (the last part)."""
+    return sum(parts[:-1]) == parts[-1]
+
+
+def block_sums(parts: list[int]) -> bool:
+    """Each block of five: 总计 = 维持 + 纠正 + 其他 + 尚未审结."""
+    return all(sum(parts[i : i + 4]) == parts[i + 4] for i in range(0, len(parts), 5))
+
+
+def unique_split(run: str, n: int, check: Check | None = None) -> list[int] | None:
+    found = splits(run, n, check)
+    return found[0] if len(found) == 1 else None

@@ -1,0 +1,312 @@
+"""Map the token stream of each table onto canonical cell ids.
+
+Rows are recognised by their labels (keywords of `rows.py`), in printed order; the values of a
+row are the value/empty tokens that follow its label. How many there are, and whether the
+layout fixes their columns, decides whether they can be placed: a value is placed only where
+its column is certain; otherwise the row's cells stay null and an `extraction` finding names them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gongkai.cells import by_id, cell_ids
+from gongkai.extract.glued import block_sums, row_sum, unique_split, splits
+from gongkai.extract.rows import APPEALS_CELLS, RowSpec, table_rows
+from gongkai.extract.values import parse_value, unit_in_header
+from gongkai.locate import Layout
+from gongkai.locate.normalize import label_key
+from gongkai.locate.tokens import Token
+from gongkai.report import Finding, Provenance
+
+_T2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "本年收费金额", "制发件数", "废止件数")
+_T2019 = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增/减", "本年增减", "政府集中采购", "采购项目数量", "新制作数量")
+_T2021_REQUESTS = ("逾期不补正", "缴纳费用", "不补正")
+
+
+@dataclass(slots=True)
+class TableResult:
+    """What extraction made of the tables: values, where they came from, and what it doubts."""
+
+    template: str | None
+    cells: dict[str, int | float | None] = field(default_factory=dict)
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    found_tables: set[str] = field(default_factory=set)
+    rows_found: set[str] = field(default_factory=set)
+    blank: list[str] = field(default_factory=list)  # cells printed blank in the source
+    unplaced: list[str] = field(default_factory=list)  # cells whose value could not be placed with certainty
+    mixed_other_row: list[str] | None = None  # a 2019 single （六） row printed in a 2021 table
+
+
+def detect_template(layout: Layout, year: int | None) -> str | None:
+    """'2021' or '2019' from the tables' own labels (template.md §0); the year only breaks a tie."""
+    votes = {"2019": 0, "2021": 0}
+    for table in ("active", "requests"):
+        span = layout.tables.get(table)
+        if not span:
+            continue
+        for token in layout.tokens[span[0] : span[1]]:
+            if token.kind != "text":
+                continue
+            key = label_key(token.norm)
+            votes["2021"] += sum(marker in key for marker in _T2021)
+            votes["2019"] += sum(label_key(m) in key for m in _T2019)
+            if table == "requests" and any(m in key for m in _T2021_REQUESTS):
+                votes["2021"] += 1
+    if votes["2021"] != votes["2019"]:
+        return max(votes, key=votes.get)
+    if not layout.tables:
+        return None
+    return "2021" if (year or 2021) >= 2021 else "2019"
+
+
+def extract_tables(layout: Layout, template: str) -> TableResult:
+    result = TableResult(template, cells={cid: None for cid in cell_ids(template)})
+    for table in ("active", "requests"):
+        span = layout.tables.get(table)
+        if span:
+            result.found_tables.add(table)
+            _walk_rows(layout.tokens, span, table_rows(table, template), table, result)
+    span = layout.tables.get("appeals")
+    if span:
+        result.found_tables.add("appeals")
+        _read_appeals(layout.tokens, span, result)
+    return result
+
+
+# ── rows ────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(slots=True)
+class _RowHit:
+    spec: RowSpec
+    label: list[Token]
+    values: list[Token] = field(default_factory=list)
+    tabular: bool = False  # values came from a tab/pipe/grid row, where columns may be padded
+
+
+def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec, ...], table: str, result: TableResult) -> None:
+    hits: list[_RowHit] = []
+    label_run: list[Token] = []
+    current: _RowHit | None = None
+    row_block = -1
+    header_unit: str | None = None
+    order = {spec.key: i for i, spec in enumerate(specs)}
+    for token in tokens[span[0] : span[1]]:
+        if token.kind == "row":
+            row_block = token.block
+            continue
+        if token.kind == "text":
+            if current is not None and current.values:
+                current = None
+                label_run = []
+            label_run.append(token)
+            if table == "active" and unit_in_header(token.norm) and "金额" in token.norm:
+                header_unit = unit_in_header(token.norm)
+            spec = _match_row(label_run, specs, order, hits)
+            if spec is not None:
+                current = _RowHit(spec, list(label_run))
+                hits.append(current)
+                label_run = []
+            continue
+        if current is not None:
+            if token.block == row_block:
+                current.tabular = True
+            current.values.append(token)
+    is_last = {id(hits[-1])} if hits else set()
+    for hit in hits:
+        _place_row(hit, result, truncated=id(hit) in is_last and _ends_document(tokens, span), unit=header_unit)
+
+
+def _ends_document(tokens: list[Token], span: tuple[int, int]) -> bool:
+    return span[1] >= len(tokens)
+
+
+def _match_row(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, int], hits: list[_RowHit]) -> RowSpec | None:
+    """The row whose label ends the run of text tokens (the label closest to the values wins)."""
+    key = "".join(label_key(t.norm) for t in run)
+    last_key = label_key(run[-1].norm)
+    if not key:
+        return None
+    best: tuple[int, int, RowSpec] | None = None
+    seen = {h.spec.key for h in hits}
+    next_index = order[hits[-1].spec.key] + 1 if hits else 0
+    for spec in specs:
+        for keyword in spec.keywords:
+            if spec.exact:
+                if not (last_key == keyword or (last_key.endswith(keyword) and len(last_key) > 12)):
+                    continue
+                position = len(key)
+            else:
+                position = key.rfind(keyword)
+                if position < 0:
+                    continue
+                position += len(keyword)
+                if len(key) - position > 40:
+                    continue  # the keyword is far from the values: a sentence, not this row's label
+            rank = (position, -abs(order[spec.key] - next_index) - (100 if spec.key in seen else 0))
+            if best is None or rank > best[:2]:
+                best = (*rank, spec)
+            break
+    return best[2] if best else None
+
+
+def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str | None) -> None:
+    spec = hit.spec
+    result.rows_found.add(spec.key)
+    n = len(spec.cells)
+    if n == 0:
+        if spec.key == "requests.other" and any(t.kind == "value" for t in hit.values):
+            result.mixed_other_row = [t.text.strip() for t in hit.values if t.kind == "value"]
+        return
+    values = [t for t in hit.values if t.kind in ("value", "empty")]
+    placed = _positions(values, n, spec, tabular=hit.tabular, truncated=truncated)
+    if placed is None:
+        for cid in spec.cells:
+            result.cells[cid] = None
+            result.unplaced.append(cid)
+        printed = "、".join(t.text.strip() for t in values if t.kind == "value") or "无"
+        result.findings.append(
+            Finding(
+                rule="structure.cells_missing",
+                severity="error",
+                origin="extraction",
+                message=f"“{spec.label}”一行印出的数值（{printed}）与 {n} 列对不上，无法确定各列位置，这些单元格留空",
+                cells=list(spec.cells),
+            )
+        )
+        return
+    for cid, (text, token) in zip(spec.cells, placed):
+        if token is None or token.kind == "empty" or text is None:
+            result.cells[cid] = None
+            if token is not None or not truncated:
+                result.blank.append(cid)
+            continue
+        cell = by_id()[cid]
+        value = parse_value(text, amount=cell.is_amount, default_unit=unit or "万元")
+        result.cells[cid] = value
+        result.provenance[cid] = Provenance(raw=text, **token.where.as_dict())
+        if token.confidence is not None and token.confidence < 0.8:
+            result.unplaced.append(cid)
+            result.findings.append(
+                Finding(
+                    rule="extraction.low_confidence",
+                    severity="warning",
+                    origin="extraction",
+                    message=f"“{spec.label}”的“{text.strip()}”识别把握不足（置信度 {token.confidence:.2f}），请核对原件",
+                    cells=[cid],
+                )
+            )
+
+
+def _positions(values: list[Token], n: int, spec: RowSpec, *, tabular: bool, truncated: bool) -> list[tuple[str | None, Token | None]] | None:
+    """Assign printed values to the row's n columns, or None when their columns are uncertain."""
+    # a single run holding several numbers: spaced ('0 0 0') or glued ('801000081')
+    filled = [t for t in values if t.kind == "value"]
+    if len(filled) == 1 and n > 1 and len([t for t in values if t.kind == "value"]) < n:
+        token = filled[0]
+        spaced = token.text.split()
+        if len(spaced) == n:
+            return [(part, token) for part in spaced]
+        if token.glued or len(spaced) > 1 or len(token.text.strip()) > 1:
+            check = row_sum if n == 7 else None
+            digits = re.sub(r"[^\d\-]", "", token.text) if not re.search(r"[.万元]", token.text) else None
+            if digits is not None and len(digits) >= n:
+                parts = unique_split(digits, n, check)
+                if parts is not None:
+                    return [(str(p), token) for p in parts]
+                return None
+    seq = list(values)
+    # padding: empty cells before the first or after the last value only pad a row
+    while len(seq) > n and seq and seq[-1].kind == "empty":
+        seq.pop()
+    while len(seq) > n and seq and seq[0].kind == "empty":
+        seq.pop(0)
+    if tabular:
+        while seq and seq[0].kind == "empty" and sum(t.kind == "value" for t in seq) < n and len(seq) > 1:
+            # in tab rows an empty cell right after the label is a spanned label column, not data
+            if len(seq) <= n and not truncated:
+                break
+            seq.pop(0)
+    if len(seq) == n:
+        return [(t.text if t.kind == "value" else None, t) for t in seq]
+    if len(seq) < n:
+        if truncated and not tabular:
+            return [(t.text if t.kind == "value" else None, t) for t in seq] + [(None, None)] * (n - len(seq))
+        if seq and all(t.kind == "empty" for t in seq):
+            return [(None, seq[0])] * n
+        return None
+    return None
+
+
+# ── 表三 ─────────────────────────────────────────────────────────────────────────────────────
+
+
+def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResult) -> None:
+    """15 values: 行政复议 ×5, 未经复议直接起诉 ×5, 复议后起诉 ×5 (the transposed 3×5 layout keeps the order)."""
+    region = tokens[span[0] : span[1]]
+    values: list[Token] = []
+    for token in region:
+        if token.kind == "text":
+            if _ends_appeals(token):
+                break
+            if values and len([t for t in values if t.kind == "value"]) >= 15:
+                break
+            continue
+        if token.kind in ("value", "empty"):
+            values.append(token)
+    placed = _positions(values, 15, None, tabular=False, truncated=span[1] >= len(tokens))  # type: ignore[arg-type]
+    if placed is None:
+        placed = _appeals_runs(values)
+    if placed is None:
+        if not any(t.kind == "value" for t in values):
+            return
+        for cid in APPEALS_CELLS:
+            result.unplaced.append(cid)
+        printed = "、".join(t.text.strip() for t in values if t.kind == "value")
+        result.findings.append(
+            Finding(
+                rule="structure.cells_missing",
+                severity="error",
+                origin="extraction",
+                message=f"行政复议、行政诉讼情况表印出的数值（{printed}）与 15 列对不上，无法确定各列位置，这些单元格留空",
+                cells=list(APPEALS_CELLS),
+            )
+        )
+        return
+    result.rows_found.add("appeals")
+    for cid, (text, token) in zip(APPEALS_CELLS, placed):
+        if token is None or text is None:
+            result.cells[cid] = None
+            if token is not None:
+                result.blank.append(cid)
+            continue
+        result.cells[cid] = parse_value(text)
+        result.provenance[cid] = Provenance(raw=text, **token.where.as_dict())
+
+
+def _appeals_runs(values: list[Token]) -> list[tuple[str | None, Token | None]] | None:
+    """Glued or spaced runs of 表三 values, split by the blocks' own sums."""
+    filled = [t for t in values if t.kind == "value"]
+    if not filled:
+        return None
+    pieces: list[tuple[str, Token]] = []
+    for token in filled:
+        for part in token.text.split():
+            pieces.append((part, token))
+    if len(pieces) == 15:
+        return [(p, t) for p, t in pieces]
+    digits = "".join(p for p, _ in pieces)
+    if not digits.isdigit():
+        return None
+    found = splits(digits, 15, block_sums)
+    if len(found) == 1:
+        return [(str(v), filled[0]) for v in found[0]]
+    return None
+
+
+def _ends_appeals(token: Token) -> bool:
+    key = token.norm
+    return any(word in key for word in ("存在的主要问题", "主要问题", "改进情况", "其他需要报告"))

@@ -1,0 +1,60 @@
+"""Text normalisation for matching: full-width → half-width (NFKC), Traditional → Simplified.
+
+Both are length-preserving per character, so a position in the normalised text is the same
+position in the raw text: matching happens on normalised text, values and names are quoted raw.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+_SPACE = re.compile(r"[\s\u3000\u00a0]+")
+_PUNCT = re.compile(r"[\s\u3000\u00a0:：,，、。;；\"'“”‘’「」『』《》〈〉()（）\[\]【】|.．·•\-—_~*#]+")
+# numbering prefixes of labels: 一、 (一) 1. 1、 (1)
+_NUMBERING = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十]+[)）、.．]|[(（]\d+[)）]|\d+\s*[.、．](?!\d))\s*")
+
+
+def char_normalise(text: str) -> str:
+    """NFKC each character, keeping length: 'Ａ（１）' → 'A(1)'; characters that would expand stay."""
+    out = []
+    for ch in text:
+        n = unicodedata.normalize("NFKC", ch)
+        out.append(n if len(n) == 1 else ch)
+    return "".join(out)
+
+
+@cache
+def _simplified_map(text: str) -> str:
+    converted = _T2S.convert(text)
+    return converted if len(converted) == len(text) else text
+
+
+def simplify(text: str) -> str:
+    """Traditional → Simplified (opencc), character for character; NFKC too."""
+    text = char_normalise(text)
+    if not text.isascii():
+        converted = _T2S.convert(text)
+        if len(converted) == len(text):
+            return converted
+    return text
+
+
+def label_key(text: str) -> str:
+    """A matching key for a label: simplified, no numbering, no spaces or punctuation."""
+    text = simplify(text)
+    text = _NUMBERING.sub("", text)
+    return _PUNCT.sub("", text)
+
+
+def squash(text: str) -> str:
+    """Simplified text without any whitespace or punctuation (numbering kept)."""
+    return _PUNCT.sub("", simplify(text))
+
+
+def collapse_spaces(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()

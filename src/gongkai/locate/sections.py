@@ -1,0 +1,90 @@
+"""Find the six sections (一 总体情况 … 六 其他需要报告的事项) and their headings' variants."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gongkai.locate.tokens import Token
+
+TITLES = {
+    1: "总体情况",
+    2: "主动公开政府信息情况",
+    3: "收到和处理政府信息公开申请情况",
+    4: "政府信息公开行政复议、行政诉讼情况",
+    5: "存在的主要问题及改进情况",
+    6: "其他需要报告的事项",
+}
+_NUMERALS = "一二三四五六七八九"
+# what a heading's title must contain, per section (checked on normalised text)
+_TITLE_PATTERNS = {
+    1: r"(?:总体情况|工作情况概述|概述|基本情况|总体概况)",
+    2: r"主动公开(?:政府信息)?(?:的)?情况",
+    3: r"(?:收到和处理|收到及处理|依申请公开)",
+    4: r"(?:行政法?复议|行政诉讼)",
+    5: r"(?:存在的?(?:主要)?问题|主要问题|问题及改进|问题和改进)",
+    6: r"其他需要报告",
+}
+_HEADING = re.compile(
+    r"(?:^|(?<=[。；;！!\s>:：]))\s*(?:第?([一二三四五六七八九])[、.．]|[(（]([一二三四五六七八九])[)）])\s*"
+    r"(?P<title>[^。；;\n]{0,40})"
+)
+
+
+@dataclass(slots=True)
+class SectionMark:
+    number: int
+    heading: str  # as printed
+    token: int  # index of the token holding the heading
+    offset: int  # character offset of the heading's end inside that token's text
+
+
+def find_sections(tokens: list[Token]) -> list[SectionMark]:
+    """Section headings in order; each section at most once, numbers increasing."""
+    marks: list[SectionMark] = []
+    last = 0
+    for index, token in enumerate(tokens):
+        if token.kind != "text":
+            continue
+        text = token.norm
+        for match in _HEADING.finditer(text):
+            numeral = match.group(1) or match.group(2)
+            title = match.group("title")
+            number = _section_of(numeral, title, last)
+            if number is None:
+                continue
+            end = match.start("title") + _title_end(number, title)
+            heading = token.text.strip() if len(text) <= 45 else (text[match.start() : end]).strip()
+            marks.append(SectionMark(number, heading, index, end))
+            last = number
+            if number == 6:
+                return marks
+    return marks
+
+
+def _section_of(numeral: str, title: str, last: int) -> int | None:
+    """The section a heading opens: by its title words, which must come after the last one found."""
+    for number in range(last + 1, 7):
+        pattern = _TITLE_PATTERNS[number]
+        if re.match(r"\s*(?:政府信息公开(?:工作)?)?(?:年度)?" + pattern, title) or (
+            number in (4, 5) and re.match(r"\s*(?:因)?政府信息公开.{0,12}" + pattern, title)
+        ):
+            # the template's own row labels 一、本年新收… 四、结转下年度… are not headings
+            if number == 1 and numeral != "一":
+                return None
+            return number
+    return None
+
+
+def _title_end(number: int, title: str) -> int:
+    """Where a heading's title stops inside glued text (headings are followed by content directly)."""
+    ends = {
+        1: r"(?:总体情况|工作情况概述|概述|基本情况|总体概况)",
+        2: r"主动公开(?:政府信息)?(?:的)?情况",
+        3: r"(?:收到和处理|收到及处理|依申请公开)[^。]{0,12}?(?:申请)?情况",
+        4: r"(?:行政诉讼|行政复议)(?:的)?情况",
+        5: r"(?:改进|整改)(?:情况|措施|举措|计划)|存在的主要问题",
+        6: r"其他需要报告的?事项",
+    }[number]
+    match = re.search(ends, title)
+    return match.end() if match else min(len(title), 12)

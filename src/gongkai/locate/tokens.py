@@ -1,0 +1,158 @@
+"""Turn a Document into one stream of cell tokens, whatever the table layout was.
+
+Grids give their cells row by row. Flattened text gives cells by its own separators: tab rows,
+pipe rows ('a | b |'), one cell per line (with '|' lines or blank lines between cells, where an
+extra blank line is an empty cell), numbers spaced on one line, and glued runs where labels and
+numbers follow each other with no separator at all. Downstream only sees tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gongkai.document import Document, Grid, Paragraph, Where
+from gongkai.locate.normalize import simplify
+
+# a whole cell that is a value: a number with an optional sign word/unit, e.g. '46件', '增加5', '-18', '28.50万元'
+VALUE = re.compile(
+    r"^\s*(?:(?:增加|减少|新增|增|减|共|计)\s*)?[-+−－]?\s*\d[\d,，\s]*(?:[.．]\d+)?\s*"
+    r"(?:件|个|条|项|次|宗|份|人次|人|家|万元|元)?\s*$"
+)
+# cell texts that mean "nothing printed here"
+BLANK_MARKS = frozenset({"", "-", "—", "——", "–", "/", "／", "\\", "无", "空", "*", "…", "...", "x", "X", "×"})
+# a run of digits inside text (glued cells); a trailing 'N.' or 'N、' before CJK is the next label's numbering
+_NUMBER_RUN = re.compile(r"[-−]?\d(?:[\d\s,]|-(?=\d))*(?:\.\d+)?(?:\s*(?:万元|元))?")
+_NUMBERING_AFTER = re.compile(r"^\s*[.．、]\s*[\u4e00-\u9fff]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One cell (or one fragment of a glued cell) with where it came from."""
+
+    text: str  # raw text, as printed
+    norm: str  # simplified, NFKC text used for matching
+    kind: str  # "text" | "value" | "empty" | "row" (start of a grid or text row)
+    where: Where
+    block: int  # index of the Document block it came from
+    glued: bool = False  # a value run cut out of text with no separator around it
+    confidence: float | None = None
+
+
+def tokenize(document: Document) -> list[Token]:
+    """Every block of the document as cell tokens, in reading order."""
+    tokens: list[Token] = []
+    blank_cells = _blank_lines_are_cells(document)
+    blank_run = 0
+    for index, block in enumerate(document.blocks):
+        if isinstance(block, Grid):
+            blank_run = 0
+            tokens.extend(_grid_tokens(block, index))
+            continue
+        text = block.text
+        if not text.strip():
+            blank_run += 1
+            continue
+        if blank_cells and blank_run > 1:
+            # one blank line separates cells; every further blank line is an empty cell
+            for _ in range(blank_run - 1):
+                tokens.append(Token("", "", "empty", block.where, index))
+        blank_run = 0
+        tokens.extend(_line_tokens(block, index))
+    return tokens
+
+
+def _grid_tokens(grid: Grid, index: int) -> list[Token]:
+    out: list[Token] = []
+    for row in grid.rows():
+        if not row:
+            continue
+        out.append(Token("", "", "row", row[0].where, index))
+        for cell in row:
+            text = cell.text.replace("\r", "")
+            # a label wrapped inside a cell ('商业\n企业') is one label; numbers on separate lines stay apart
+            joined = text if _is_valueish_lines(text) else text.replace("\n", "")
+            out.extend(_cell_tokens(joined, cell.where, index, cell.confidence))
+    return out
+
+
+def _is_valueish_lines(text: str) -> bool:
+    parts = [p for p in text.split("\n") if p.strip()]
+    return len(parts) > 1 and all(VALUE.match(p) for p in parts)
+
+
+def _line_tokens(block: Paragraph, index: int) -> list[Token]:
+    text = block.text
+    if "\t" in text:
+        cells = text.split("\t")
+        out = [Token("", "", "row", block.where, index)]
+        # a tab row may start with empty label cells: they only pad the row
+        for cell in cells:
+            out.extend(_cell_tokens(cell, block.where, index, block.confidence))
+        return out
+    if "|" in text:
+        cells = text.split("|")
+        if text.lstrip().startswith("|"):
+            cells = cells[1:]
+        if cells and not cells[-1].strip():
+            cells = cells[:-1]
+        out = [Token("", "", "row", block.where, index)] if len(cells) > 1 else []
+        for cell in cells:
+            out.extend(_cell_tokens(cell, block.where, index, block.confidence))
+        return out
+    return _cell_tokens(text, block.where, index, block.confidence)
+
+
+def _cell_tokens(text: str, where: Where, index: int, confidence: float | None) -> list[Token]:
+    """One cell → tokens: a value, an empty cell, a label, or glued label/number fragments."""
+    stripped = text.strip()
+    if stripped in BLANK_MARKS:
+        return [Token(text, "", "empty", where, index, confidence=confidence)]
+    if VALUE.match(stripped):
+        return [Token(text, simplify(stripped), "value", where, index, confidence=confidence)]
+    if not any(ch.isdigit() for ch in stripped) or not _CJK.search(stripped):
+        return [Token(text, simplify(stripped), "text", where, index, confidence=confidence)]
+    return _split_glued(text, where, index, confidence)
+
+
+def _split_glued(text: str, where: Where, index: int, confidence: float | None) -> list[Token]:
+    """'…申请数量801000081二、上年结转…' → text, value (glued), text, …"""
+    out: list[Token] = []
+    pos = 0
+    for match in _NUMBER_RUN.finditer(text):
+        start, end = match.span()
+        run = match.group()
+        after = text[end:]
+        if _NUMBERING_AFTER.match(after) and run.strip():
+            # the last digit numbers the next label ('…00000002.其他法律…')
+            end -= 1
+            run = run[:-1]
+        if not run.strip() or not any(ch.isdigit() for ch in run):
+            continue
+        if start > pos:
+            piece = text[pos:start]
+            out.append(Token(piece, simplify(piece.strip()), "text", where, index, confidence=confidence))
+        out.append(Token(run, simplify(run.strip()), "value", where, index, glued=True, confidence=confidence))
+        pos = end
+    if pos < len(text):
+        piece = text[pos:]
+        if piece.strip():
+            out.append(Token(piece, simplify(piece.strip()), "text", where, index, confidence=confidence))
+    return out
+
+
+def _blank_lines_are_cells(document: Document) -> bool:
+    """True when single blank lines separate the cells of flattened tables (so extra ones are empty cells)."""
+    lines = [b.text for b in document.blocks if isinstance(b, Paragraph)]
+    if len(lines) < 20:
+        return False
+    short_content = 0
+    separated = 0
+    for i in range(1, len(lines) - 1):
+        if lines[i].strip() or not lines[i - 1].strip():
+            continue
+        if lines[i + 1].strip() and len(lines[i - 1].strip()) <= 30:
+            separated += 1
+    short_content = sum(1 for line in lines if line.strip() and len(line.strip()) <= 30)
+    return short_content >= 20 and separated >= 0.6 * short_content

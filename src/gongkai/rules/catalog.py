@@ -1,0 +1,108 @@
+"""The rule catalog of spec/rules.md as data.
+
+Identities are linear equations over cell ids (`Identity`), generated per template from the
+table structure; the engine judges them all the same way. Every other rule is a `Rule` with
+its severity, origin and the Chinese name a reviewer reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from gongkai.cells import APPEAL_BLOCKS, APPLICANT_COLUMNS, label
+from gongkai.extract.rows import table_rows
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: str  # error | warning | info
+    origin: str  # source | extraction
+    name: str  # what a reviewer reads
+
+
+CATALOG: dict[str, Rule] = {
+    r.id: r
+    for r in (
+        Rule("requests.balance", "error", "source", "勾稽关系：本年新收＋上年结转＝办理结果总计＋结转下年度"),
+        Rule("requests.outcomes_sum", "error", "source", "办理结果各项之和等于（七）总计"),
+        Rule("requests.row_sum", "error", "source", "各类申请人之和等于总计列"),
+        Rule("appeals.block_sum", "error", "source", "行政复议、行政诉讼各项之和等于总计"),
+        Rule("value.domain", "error", "source", "件数为非负整数，金额非负"),
+        Rule("structure.section_missing", "error", "source", "缺少六个部分之一"),
+        Rule("structure.table_missing", "error", "source", "缺少标准表格"),
+        Rule("structure.table_unreadable", "warning", "extraction", "表格无法机读"),
+        Rule("structure.cells_missing", "error", "source", "单元格空白或无法读取"),
+        Rule("template.outdated", "error", "source", "使用了过期的2019年试行格式"),
+        Rule("template.mixed", "warning", "source", "混用了2019与2021两版格式"),
+        Rule("template.label_altered", "warning", "source", "表格标签与格式文字不一致"),
+        Rule("template.extra_rows", "info", "source", "表格有格式之外的行"),
+        Rule("narrative.table_mismatch", "warning", "source", "正文数字与表格不一致"),
+        Rule("narrative.year_mismatch", "warning", "source", "正文所述年度与报告年度不一致"),
+        Rule("meta.published_late", "warning", "source", "发布晚于期限"),
+        Rule("meta.period", "warning", "source", "统计期限不是报告年度1月1日至12月31日"),
+        Rule("fees.statement_missing", "info", "source", "第六部分未说明信息处理费"),
+        Rule("fees.unpaid_without_notice", "warning", "source", "有逾期未缴费不再处理的申请，但未说明收费通知"),
+        Rule("extraction.low_confidence", "warning", "extraction", "识别置信度低"),
+        Rule("extraction.reader_note", "warning", "extraction", "读取时的提示"),
+        Rule("corpus.carry_continuity", "error", "source", "上年结转与上一年报告的结转下年度不一致"),
+        Rule("corpus.in_force_continuity", "warning", "source", "现行有效件数与上一年不衔接"),
+        Rule("corpus.copied_text", "warning", "source", "正文与上一年雷同"),
+        Rule("corpus.identical_tables", "warning", "source", "表格与上一年完全相同"),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """lhs = rhs over cell ids; `where` names the instance for the message (e.g. '自然人列')."""
+
+    rule: str
+    where: str
+    lhs: tuple[str, ...]
+    rhs: tuple[str, ...]
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        return self.lhs + self.rhs
+
+
+COLUMN_NAMES = dict(zip(APPLICANT_COLUMNS, ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")))
+BLOCK_NAMES = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
+
+
+@cache
+def identities(template: str) -> tuple[Identity, ...]:
+    out: list[Identity] = []
+    rows = [spec for spec in table_rows("requests", template) if spec.cells]
+    outcome_rows = [s.key for s in rows if s.key not in ("requests.new_received", "requests.carried_over", "requests.total", "requests.carried_forward")]
+    for col in APPLICANT_COLUMNS:
+        name = COLUMN_NAMES[col] + "列"
+        out.append(
+            Identity(
+                "requests.balance",
+                name,
+                (f"requests.new_received.{col}", f"requests.carried_over.{col}"),
+                (f"requests.total.{col}", f"requests.carried_forward.{col}"),
+            )
+        )
+        out.append(Identity("requests.outcomes_sum", name, (f"requests.total.{col}",), tuple(f"{r}.{col}" for r in outcome_rows)))
+    for spec in rows:
+        out.append(Identity("requests.row_sum", f"“{spec.label}”行", (spec.cells[-1],), spec.cells[:-1]))
+    for block in APPEAL_BLOCKS:
+        out.append(
+            Identity(
+                "appeals.block_sum",
+                BLOCK_NAMES[block],
+                (f"appeals.{block}.total",),
+                tuple(f"appeals.{block}.{c}" for c in ("upheld", "corrected", "other", "pending")),
+            )
+        )
+    return tuple(out)
+
+
+def short_label(cell_id: str) -> str:
+    """'requests.total.total' → '(七)总计/总计' for messages."""
+    text = label(cell_id)
+    return text.replace(" / ", "·")

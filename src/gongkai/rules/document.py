@@ -1,0 +1,149 @@
+"""Rules on the report as a whole: structure, template, narrative against tables, dates, fees."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from gongkai.cells import by_id
+from gongkai.locate.normalize import simplify
+from gongkai.report import Finding
+from gongkai.rules.catalog import CATALOG
+
+TABLE_NAMES = {"active": "主动公开政府信息情况表（第二部分）", "requests": "收到和处理政府信息公开申请情况表（第三部分）", "appeals": "行政复议、行政诉讼情况表（第四部分）"}
+TABLE_SECTION = {"active": 2, "requests": 3, "appeals": 4}
+SECTION_NAMES = {1: "一、总体情况", 2: "二、主动公开政府信息情况", 3: "三、收到和处理政府信息公开申请情况", 4: "四、政府信息公开行政复议、行政诉讼情况", 5: "五、存在的主要问题及改进情况", 6: "六、其他需要报告的事项"}
+# deadline (month, day) in the year after the report year, per body type
+DEADLINES = {"government": (3, 31), "department": (1, 31), "street": (1, 31), "township": (1, 31), "other": (1, 31)}
+
+
+def finding(rule_id: str, message: str, cells: list[str] | None = None, *, origin: str | None = None) -> Finding:
+    rule = CATALOG[rule_id]
+    return Finding(rule=rule_id, severity=rule.severity, origin=origin or rule.origin, message=message, cells=cells or [])
+
+
+def check_structure(extracted) -> list[Finding]:
+    out: list[Finding] = []
+    present = {s.number for s in extracted.sections}
+    tables = extracted.tables
+    found = tables.found_tables if tables else set()
+    for number in range(1, 7):
+        if number not in present and not (TABLE_SECTION.get("active") == number and "active" in found) and not any(
+            TABLE_SECTION[t] == number and t in found for t in found
+        ):
+            out.append(finding("structure.section_missing", f"未找到第{SECTION_NAMES[number][0]}部分“{SECTION_NAMES[number][2:]}”"))
+    for table, section in TABLE_SECTION.items():
+        if table in found:
+            continue
+        if section in present:
+            out.append(finding("structure.table_unreadable", f"有“{SECTION_NAMES[section]}”部分，但其中的{TABLE_NAMES[table]}无法机读（可能是图片或格式损坏）"))
+        else:
+            out.append(finding("structure.table_missing", f"报告中没有{TABLE_NAMES[table]}"))
+    return out
+
+
+def check_cells_missing(extracted, unjudged: set[str]) -> list[Finding]:
+    """Blank cells printed in the source, and rows the parser did not find in a found table."""
+    tables = extracted.tables
+    if tables is None:
+        return []
+    out: list[Finding] = []
+    blank = [c for c in tables.blank if extracted.cells.get(c) is None]
+    if blank:
+        names = "、".join(by_id()[c].label_zh for c in blank[:6]) + (f" 等 {len(blank)} 个" if len(blank) > 6 else "")
+        out.append(finding("structure.cells_missing", f"表格中有空白单元格（空白不等于 0）：{names}", blank))
+    unplaced = set(tables.unplaced) | set(blank)
+    absent = [c for c, v in extracted.cells.items() if v is None and c not in unplaced and _table_of(c) in tables.found_tables]
+    if absent:
+        rows = sorted({by_id()[c].label_zh.split(" / ")[0] for c in absent}, key=lambda r: list(by_id()).index(next(c for c in absent if by_id()[c].label_zh.startswith(r))))
+        names = "；".join(rows[:5]) + (f" 等 {len(rows)} 行" if len(rows) > 5 else "")
+        out.append(finding("structure.cells_missing", f"表格中未能找到这些行或单元格：{names}", absent, origin="extraction"))
+    return out
+
+
+def _table_of(cell_id: str) -> str:
+    return cell_id.split(".")[0]
+
+
+def check_template(extracted) -> list[Finding]:
+    out: list[Finding] = []
+    meta = extracted.meta
+    if meta.template == "2019" and meta.year is not None and meta.year >= 2021:
+        out.append(finding("template.outdated", f"{meta.year}年度报告仍使用2019年试行格式的表格（2021年起应使用国办公开办函〔2021〕30号修订格式）"))
+    tables = extracted.tables
+    if tables and tables.mixed_other_row:
+        printed = "、".join(tables.mixed_other_row)
+        out.append(
+            finding(
+                "template.mixed",
+                f"第二部分为2021年格式，但第三部分的“（六）其他处理”按2019年格式只印了一行（{printed}），缺少2021年格式的三个子项",
+                [c for c in extracted.cells if c.startswith("requests.other.")],
+            )
+        )
+    return out
+
+
+_APPLICATIONS = re.compile(
+    r"(?:共|全年|本年度?|年内)?(?:新?收到|新收|受理|接收|收到各类)(?:了)?(?:政府信息公开|信息公开|依申请公开(?:政府信息)?)?申请(?:共|数量为?|总数为?)?\s*(\d+)\s*(?:件|个|条|宗)"
+)
+_PERIOD = re.compile(
+    r"统计(?:期限|时间|期间|区间)[^。\d]{0,10}((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:至|到|—|-|～|~)\s*((?:19|20)\d{2})?\s*年?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+)
+
+
+def check_narrative(extracted) -> list[Finding]:
+    out: list[Finding] = []
+    text = simplify(extracted.text)
+    total = extracted.cells.get("requests.new_received.total")
+    intro = next((s.text for s in extracted.sections if s.number in (1, 3)), "")
+    if total is not None and intro:
+        for match in _APPLICATIONS.finditer(simplify(intro)):
+            stated = int(match.group(1))
+            if stated != total and stated != total + (extracted.cells.get("requests.carried_over.total") or 0):
+                sentence = _sentence(simplify(intro), match.start(), match.end())
+                out.append(finding("narrative.table_mismatch", f"正文称“{sentence}”，表格本年新收申请总计为 {total}", ["requests.new_received.total"]))
+                break
+    year = extracted.meta.year
+    period = _PERIOD.search(text)
+    if period and year:
+        y1, m1, d1, y2, m2, d2 = period.groups()
+        y2 = y2 or y1
+        if (int(y1), int(m1), int(d1), int(y2), int(m2), int(d2)) != (year, 1, 1, year, 12, 31):
+            rule = "narrative.year_mismatch" if int(y1) != year and (int(m1), int(d1), int(m2), int(d2)) == (1, 1, 12, 31) else "meta.period"
+            out.append(finding(rule, f"报告年度为{year}年，正文所述统计期限为“{period.group(0)}”"))
+    return out
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    left = max(text.rfind(p, 0, start) for p in "。；;\n") + 1
+    right = min((i for i in (text.find(p, end) for p in "。；;\n") if i >= 0), default=len(text))
+    return text[left:right].strip()[:80]
+
+
+def check_dates(extracted, deadlines: dict[str, tuple[int, int]] = DEADLINES) -> list[Finding]:
+    meta = extracted.meta
+    if not meta.published or not meta.year:
+        return []
+    month, day = deadlines.get(meta.body_type or "other", DEADLINES["other"])
+    deadline = date(meta.year + 1, month, day)
+    published = date.fromisoformat(meta.published)
+    if published > deadline:
+        return [finding("meta.published_late", f"{meta.year}年度报告于{published.isoformat()}发布/落款，晚于期限{deadline.isoformat()}")]
+    return []
+
+
+def check_fees(extracted) -> list[Finding]:
+    out: list[Finding] = []
+    meta = extracted.meta
+    six = next((s for s in extracted.sections if s.number == 6), None)
+    six_text = simplify(six.text) if six else ""
+    if meta.year and meta.year >= 2021 and six is not None and not re.search(r"处理费|收费|收取费用|费用", six_text):
+        out.append(finding("fees.statement_missing", "第六部分“其他需要报告的事项”没有说明信息处理费的收取情况"))
+    unpaid = [c for c, v in extracted.cells.items() if c.startswith("requests.other.unpaid_fee.") and v]
+    if unpaid and not re.search(r"收费通知|缴费通知|处理费", six_text):
+        out.append(finding("fees.unpaid_without_notice", "有申请因逾期未缴纳费用而不再处理，但第六部分未提及发出收费通知", unpaid))
+    return out
+
+
+def check_extra_rows(extracted, tokens_text: str) -> list[Finding]:
+    return []

@@ -45,6 +45,7 @@ _BLOCK = {
     "table", "tbody", "thead", "tfoot", "body", "html", "fieldset", "legend", "details", "summary", "aside",
     "header", "footer", "nav", "form", "menu", "dir",
 }  # fmt: skip
+_CONTAINERS = {"div", "section", "article", "main", "td", "th", "tr", "tbody", "table", "form", "center", "font", "span"}
 _EMPTY_LINE_TAGS = {"p", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6"}  # an empty one is a blank line
 _SPACE = re.compile(r"[ \t\n\r\f\v\xa0\u200b\ufeff]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -183,6 +184,9 @@ class _Counts:
     def compute(self, body: etree._Element) -> None:
         self.of.clear()
         for el in reversed(list(body.iter())):
+            if _tag(el) == "a":  # link text is menus and "related reports", not the article
+                self.of[el] = 0
+                continue
             own = len(_CJK.findall(el.text or ""))
             for child in el:
                 own += self.of.get(child, 0) + len(_CJK.findall(child.tail or ""))
@@ -210,6 +214,10 @@ def _important(body: etree._Element) -> list[etree._Element]:
         if own and (_is_title(own) or _SECTION_HEADING.match(own)):
             found.append(el)
     return found
+
+
+def _tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
 
 
 def _is_title(text: str) -> bool:
@@ -247,8 +255,8 @@ def _article(body: etree._Element, counts: _Counts, important: list[etree._Eleme
     if total == 0:
         return body
     article = body
-    while True:
-        child = next((c for c in article if isinstance(c.tag, str) and counts[c] >= 0.7 * total), None)
+    while True:  # only containers: a single <p> never stands for the article
+        child = next((c for c in article if _tag(c) in _CONTAINERS and counts[c] >= 0.8 * total), None)
         if child is None:
             break
         article = child

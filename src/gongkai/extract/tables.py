@@ -84,7 +84,7 @@ class _RowHit:
     spec: RowSpec
     label: list[Token]
     values: list[Token] = field(default_factory=list)
-    tabular: bool = False  # values came from a tab/pipe/grid row, where columns may be padded
+    tabular: bool = False  # values came from a tab or pipe row of text, where empty cells may be padding
 
 
 def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec, ...], table: str, result: TableResult) -> None:
@@ -92,11 +92,12 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     label_run: list[Token] = []
     current: _RowHit | None = None
     row_block = -1
+    row_kind = ""
     header_unit: str | None = None
     order = {spec.key: i for i, spec in enumerate(specs)}
     for token in tokens[span[0] : span[1]]:
         if token.kind == "row":
-            row_block = token.block
+            row_block, row_kind = token.block, token.norm
             continue
         if token.kind == "text":
             if current is not None and current.values:
@@ -112,7 +113,7 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 label_run = []
             continue
         if current is not None:
-            if token.block == row_block:
+            if token.block == row_block and row_kind == "line":
                 current.tabular = True
             current.values.append(token)
     is_last = {id(hits[-1])} if hits else set()
@@ -219,17 +220,20 @@ def _positions(values: list[Token], n: int, spec: RowSpec, *, tabular: bool, tru
                     return [(str(p), token) for p in parts]
                 return None
     seq = list(values)
+    if tabular:
+        # in a flattened tab or pipe row, empty cells at either end may be spanned label columns or
+        # padding: only the printed values between them have certain columns
+        while seq and seq[-1].kind == "empty":
+            seq.pop()
+        while seq and seq[0].kind == "empty":
+            seq.pop(0)
+        if not seq and values:
+            return [(None, values[0])] * n
     # padding: empty cells before the first or after the last value only pad a row
     while len(seq) > n and seq and seq[-1].kind == "empty":
         seq.pop()
     while len(seq) > n and seq and seq[0].kind == "empty":
         seq.pop(0)
-    if tabular:
-        while seq and seq[0].kind == "empty" and sum(t.kind == "value" for t in seq) < n and len(seq) > 1:
-            # in tab rows an empty cell right after the label is a spanned label column, not data
-            if len(seq) <= n and not truncated:
-                break
-            seq.pop(0)
     if len(seq) == n:
         return [(t.text if t.kind == "value" else None, t) for t in seq]
     if len(seq) < n:

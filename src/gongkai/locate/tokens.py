@@ -68,7 +68,7 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
     for row in grid.rows():
         if not row:
             continue
-        out.append(Token("", "", "row", row[0].where, index))
+        out.append(Token("", "grid", "row", row[0].where, index))
         for cell in row:
             text = cell.text.replace("\r", "")
             # a label wrapped inside a cell ('商业\n企业') is one label; numbers on separate lines stay apart
@@ -84,9 +84,9 @@ def _is_valueish_lines(text: str) -> bool:
 
 def _line_tokens(block: Paragraph, index: int) -> list[Token]:
     text = block.text
-    if "\t" in text:
+    if "\t" in text and sum(1 for cell in text.split("\t") if cell.strip()) > 1:
         cells = text.split("\t")
-        out = [Token("", "", "row", block.where, index)]
+        out = [Token("", "line", "row", block.where, index)]
         # a tab row may start with empty label cells: they only pad the row
         for cell in cells:
             out.extend(_cell_tokens(cell, block.where, index, block.confidence))
@@ -97,11 +97,11 @@ def _line_tokens(block: Paragraph, index: int) -> list[Token]:
             cells = cells[1:]
         if cells and not cells[-1].strip():
             cells = cells[:-1]
-        out = [Token("", "", "row", block.where, index)] if len(cells) > 1 else []
+        out = [Token("", "line", "row", block.where, index)] if len(cells) > 1 else []
         for cell in cells:
             out.extend(_cell_tokens(cell, block.where, index, block.confidence))
         return out
-    return _cell_tokens(text, block.where, index, block.confidence)
+    return _cell_tokens(text.strip("\t"), block.where, index, block.confidence)
 
 
 def _cell_tokens(text: str, where: Where, index: int, confidence: float | None) -> list[Token]:

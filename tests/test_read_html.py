@@ -170,9 +170,9 @@ def test_the_page_title_is_kept_when_the_article_lacks_it():
 
 def test_a_word_single_file_web_page_is_unwrapped():
     mime = (
-        "MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"b1\"\r\n\r\n--b1\r\n"
-        "Content-Type: text/html; charset=\"gb2312\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-    ).encode() + __import__("base64").encodebytes("<html><body><p>一、总体情况</p></body></html>".encode("gbk")) + b"\r\n--b1--\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"b1\"\r\n\r\n--b1\r\n"
+        b"Content-Type: text/html; charset=\"gb2312\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    ) + __import__("base64").encodebytes("<html><body><p>一、总体情况</p></body></html>".encode("gbk")) + b"\r\n--b1--\r\n"
     assert _paragraphs(html.read(mime)) == ["一、总体情况"]
 
 

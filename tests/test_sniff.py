@@ -56,5 +56,5 @@ def test_docx_and_plain_zip():
 def test_read_dispatches_to_the_readers():
     assert read(_docx()).format == "docx"
     assert read("一、总体情况".encode("gb18030")).format == "txt"
-    assert read("| a |".encode(), "x.md").format == "md"
-    assert read("<table><tr><td>1</td></tr></table>".encode()).format == "html"
+    assert read(b"| a |", "x.md").format == "md"
+    assert read(b"<table><tr><td>1</td></tr></table>").format == "html"

@@ -97,8 +97,7 @@ def _grid(lines: list[str], start: int, stop: int, table: int) -> Grid | None:
 def split_row(line: str) -> list[str]:
     """'| a | b |' → ['a', 'b']; a lone '|' is one empty cell; '\\|' stays inside its cell."""
     body = line.strip()
-    if body.startswith("|"):
-        body = body[1:]
+    body = body.removeprefix("|")
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
     return [_BR.sub("\n", _BOLD.sub(r"\2", part.replace("\\|", "|"))).strip() for part in _UNESCAPED_PIPE.split(body)]

@@ -12,7 +12,18 @@ _TITLE = re.compile(
     r"(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:年度)?报告"
 )
 _TITLE_NO_YEAR = re.compile(r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)\s*(?:政府)?信息公开(?:工作)?年度报告")
-_PERIOD_YEAR = re.compile(r"(?:统计期限|统计期|统计时间|数据统计)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+_PERIOD_YEAR = re.compile(r"(?:统计期限|统计期|统计时间|统计时限|数据统计|统计区间)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+_YEAR_FIRST_TITLE = re.compile(
+    r"(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<agency>[\u4e00-\u9fff（）()]{0,40}?)\s*(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:的)?(?:年度)?报告"
+)
+_AGENCY_LINE = re.compile(
+    r"^[\u4e00-\u9fff（）()]{2,40}(?:人民政府|政府|办事处|街道|局|委员会|委|办公室|办公厅|厅|中心|管委会|管理委员会|镇|乡|区|县|市|院|署|站|所)$"
+)
+_AGENCY_IN_TEXT = re.compile(
+    r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,16}?(?:街道办事处|镇人民政府|乡人民政府|乡政府|镇政府|人民政府|卫生健康局|教育局|经开区|开发区|管委会|局))"
+    r"(?=认真|坚持|按照|积极|围绕|全年|共|利用|主动|始终|深入|紧紧|严格|高度|持续|不断|规范性文件|在|政府信息公开工作)"
+)
+_ANY_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _YEAR_OF_WORK = re.compile(r"((?:19|20)\d{2})\s*年度?(?:政府信息公开|政务公开|信息公开)")
 _LABELLED_DATE = re.compile(
     r"(?:发布时间|发布日期|成文日期|发文日期|日期|时间)\s*[:：]?\s*((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
@@ -36,25 +47,58 @@ def find_title(lines: list[str]) -> re.Match | None:
 
 
 def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int | None]:
-    match = find_title(lines)
+    """From the title (agency before or after the year, or on the line above), else the text."""
     agency = year = None
-    if match:
-        agency, year = _clean_agency(match.group("agency")), int(match.group("year"))
-    else:
-        for line in lines[:40]:
-            m = _TITLE_NO_YEAR.search(_CHROME_PREFIX.sub("", char_normalise(line.strip())))
-            if m:
-                agency = _clean_agency(m.group("agency"))
+    heads = [_CHROME_PREFIX.sub("", char_normalise(line.strip())) for line in lines[:80] if line.strip()]
+    # a title may be broken over two lines ('2024 年上海市科委政府信息公开工作' / '年度报告')
+    pairs = [a + b if len(a) < 40 and len(b) < 20 else a for a, b in zip(heads, heads[1:] + [""])]
+    for i, line in enumerate(pairs):
+        match = _TITLE.search(line)
+        if match and not _AGENCY_JUNK.search(match.group("agency")):
+            agency, year = _clean_agency(match.group("agency")), int(match.group("year"))
+            break
+        match = _YEAR_FIRST_TITLE.search(line)
+        if match:
+            year = int(match.group("year"))
+            agency = _clean_agency(match.group("agency")) if len(match.group("agency")) >= 2 else None
+            if agency is None:
+                agency = _agency_nearby(heads, i)
+            if agency is not None:
                 break
+    if agency is None:
+        for i, line in enumerate(heads[:40]):
+            m = _TITLE_NO_YEAR.search(line)
+            if m and not _AGENCY_JUNK.search(m.group("agency")):
+                agency = _clean_agency(m.group("agency")) or _agency_nearby(heads, i)
+                break
+    if agency is None:
+        m = _AGENCY_IN_TEXT.search(char_normalise(text[:3000]))
+        if m and not _AGENCY_JUNK.search(m.group(1)):
+            agency = m.group(1)
     if year is None:
         m = _PERIOD_YEAR.search(text) or _YEAR_OF_WORK.search(text)
         if m:
             year = int(m.group(1))
+    if year is None:
+        years = [int(y) for y in _ANY_YEAR.findall(char_normalise(text[:3000]))]
+        if years:
+            year = max(set(years), key=years.count)
     return agency, year
 
 
+_AGENCY_JUNK = re.compile(r"^(?:年|年度)|我局|我镇|我乡|本单位|本局|现公开|做好|编制|关于$|^的|公布")
+
+
+def _agency_nearby(heads: list[str], i: int) -> str | None:
+    """A title without the body's name: the name is on a line just above or below it."""
+    for j in (i - 1, i + 1, i - 2, i + 2):
+        if 0 <= j < len(heads) and _AGENCY_LINE.match(heads[j]):
+            return heads[j]
+    return None
+
+
 def _clean_agency(name: str) -> str | None:
-    name = re.sub(r"^(?:关于|印发|公布|发布)", "", name.strip())
+    name = re.sub(r"^(?:关于|印发|公布|发布|年度|年)", "", name.strip())
     name = re.sub(r"(?:关于)$", "", name)
     return name or None
 

@@ -27,6 +27,7 @@ from gongkai.read.grid_from_lines import (
     cluster,
     find_tables,
     group_lines,
+    join_cell_lines,
     join_line,
 )
 
@@ -419,32 +420,61 @@ def _grid(parts: list[_Part], index: int) -> Grid:
     offset = 0
     for k, part in enumerate(parts):
         skip = _repeated_header_rows(parts[0], part) if k else 0
-        reached: dict[tuple[int, int], list] = {}  # (col, col_end) → the placed cell ending on the last row so far
+        above: dict[tuple[int, int], list] = {}  # (col, col_end) → placed cell ending on the last row so far
         for cell in placed:
             if cell[0] + cell[2] == offset:
-                reached[(cell[1], cell[1] + cell[3])] = cell
+                above[(cell[1], cell[1] + cell[3])] = cell
+        first = [c for c in part.table.cells if c.row <= skip < c.row_end]
+        split = bool(above) and _is_split_row(first, part, above, col)
+        shift = offset - skip - (1 if split else 0)
         for cell in sorted(part.table.cells, key=lambda c: (c.row, c.col)):
             if cell.row_end <= skip:
                 continue
             text = part.texts[id(cell)]
             c0, c1 = col(cell.box[0]), col(cell.box[2])
-            row = offset + max(cell.row, skip) - skip
+            row = shift + max(cell.row, skip)
             rowspan = cell.row_end - max(cell.row, skip)
-            above = reached.get((c0, c1)) if cell.row <= skip else None
-            if above is not None and not text and _is_carried_label(above, cell):
-                above[2] += rowspan  # the rest of a merged cell that the page break cut
+            over = above.get((c0, c1)) if cell.row <= skip else None
+            if over is not None and split:
+                over[4] = join_cell_lines([over[4], text])  # the rest of a row the page break cut
+                over[2] += rowspan - 1
+                continue
+            if over is not None and not text and _is_carried_label(over, cell):
+                over[2] += rowspan  # the rest of a merged cell the page break cut
                 continue
             placed.append([row, c0, rowspan, max(c1 - c0, 1), text, part.page, cell.box])
-        offset += len(part.table.ys) - 1 - skip
+        offset = shift + len(part.table.ys) - 1
     cells = [
         GridCell(r, c, text, rs, cs, Where(table=index, row=r, col=c, page=page, bbox=_round(box)))
         for r, c, rs, cs, text, page, box in sorted(placed, key=lambda p: (p[0], p[1]))
     ]
-    first = parts[0]
-    return Grid(cells, Where(table=index, page=first.page, bbox=_round(first.table.box)))
+    first_part = parts[0]
+    return Grid(cells, Where(table=index, page=first_part.page, bbox=_round(first_part.table.box)))
+
+
+_NUMBER = re.compile(r"[-+]?[\d,，.]+%?")
+_LIST_MARK = re.compile(r"^\s*([（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．]|\d+\s*[.、．])")
+
+
+def _is_split_row(first: list[RuledCell], part: _Part, above: dict, col) -> bool:
+    """Does a continued table open with the tail of the row the page break cut?
+
+    Yes when its texts sit under same-shaped cells with text and read as tails (not numbers,
+    not a numbered label), and the cells under the numbers above are empty.
+    """
+    tails = 0
+    for cell in first:
+        text = part.texts[id(cell)]
+        over = above.get((col(cell.box[0]), col(cell.box[2])))
+        if not text:
+            continue
+        if over is None or not over[4] or _NUMBER.fullmatch(text) or _NUMBER.fullmatch(over[4]) or _LIST_MARK.match(text):
+            return False
+        tails += 1
+    return tails > 0
 
 
 def _is_carried_label(above: list, cell: RuledCell) -> bool:
     """An empty cell at the top of a continued table belongs to the spanning label above it."""
     text = above[4]
-    return above[2] > 1 or (cell.row_end - cell.row > 1 and bool(text) and not re.fullmatch(r"[\d.,\s-]+", text))
+    return above[2] > 1 or (cell.row_end - cell.row > 1 and bool(text) and not _NUMBER.fullmatch(text))

@@ -39,6 +39,8 @@ class Store:
             from gongkai.errors import GongkaiError
 
             raise GongkaiError(f"{self.path}: 数据库不存在（先运行 gongkai batch）")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         if not read_only:
             self._ensure_schema()

@@ -14,6 +14,7 @@ REPORT_SUFFIXES = frozenset(
     [".txt", ".text", ".md", ".markdown", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".wps", ".rtf", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"]
 )
 SKIP_DIRS = frozenset({"truth", "__pycache__", "node_modules"})
+SKIP_STEMS = frozenset({"readme", "license", "changelog", "notes"})  # a folder's own notes, not reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,8 @@ def discover(roots: Iterable[str | os.PathLike], exclude: Iterable[Path] = ()) -
                 and os.path.join(folder, d) not in excluded
             )
             for name in files:
-                if Path(name).suffix.lower() not in REPORT_SUFFIXES or name.startswith("."):
+                suffix = Path(name).suffix.lower()
+                if suffix not in REPORT_SUFFIXES or name.startswith(".") or Path(name).stem.lower() in SKIP_STEMS:
                     continue
                 path = os.path.join(folder, name)
                 try:

@@ -1,0 +1,83 @@
+"""Helpers shared by the corpus-layer tests: generated report folders, hand-made reports, table dumps."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from gongkai.cells import APPLICANT_COLUMNS, cell_ids
+from gongkai.report import Finding, Meta, Report, Section, Source
+
+TABLES = ("reports", "findings", "failures", "bodies", "agency_keys")
+
+
+def make_corpus(folder: Path, count: int, seed: int = 0) -> list[Path]:
+    """`count` report files under `folder` (gongkai.synth when it is there, else small text reports)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        from gongkai.synth import make_report
+    except ImportError:
+        make_report = None
+    paths = []
+    for i in range(count):
+        if make_report is not None:
+            report = make_report(seed * 100_000 + i)
+            rendered = report.render("txt")
+            data = rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
+        else:
+            data = _plain_report(random.Random(seed * 100_000 + i), i).encode("utf-8")
+        path = folder / f"{i // 10:02d}" / f"report_{i:04d}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def _plain_report(rng: random.Random, i: int) -> str:
+    year = 2019 + i % 4
+    received = rng.randint(0, 200)
+    return (
+        f"第{i}街道办事处{year}年政府信息公开工作年度报告\n"
+        f"一、总体情况\n本年度共收到政府信息公开申请{received}件。\n"
+        "二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n"
+        "四、政府信息公开行政复议、行政诉讼情况\n五、存在的主要问题及改进情况\n六、其他需要报告的事项\n无。\n"
+    )
+
+
+def hand_report(
+    sha: str,
+    agency: str,
+    year: int,
+    *,
+    template: str | None = None,
+    cells: dict | None = None,
+    sections: dict[int, str] | None = None,
+    findings: list[Finding] = (),
+) -> Report:
+    """A `Report` as the pipeline would give it, every cell of the template 0 unless given."""
+    template = template or ("2021" if year >= 2021 else "2019")
+    values = {cell_id: 0 for cell_id in cell_ids(template)}
+    values.update(cells or {})
+    return Report(
+        source=Source(sha256=sha, format="txt", path=f"/reports/{sha[:8]}.txt"),
+        meta=Meta(agency=agency, year=year, template=template, published=f"{year + 1}-01-20"),
+        sections=[Section(number=n, title="", heading="", text=text) for n, text in (sections or {}).items()],
+        cells=values,
+        findings=list(findings),
+    )
+
+
+def carried(kind: str, **columns: int) -> dict:
+    """requests.carried_over / carried_forward cells, the total column the sum of the others."""
+    values = {f"requests.{kind}.{c}": columns.get(c, 0) for c in APPLICANT_COLUMNS[:-1]}
+    values[f"requests.{kind}.total"] = sum(values.values())
+    return values
+
+
+def dump(con, tables=TABLES) -> dict[str, list[tuple]]:
+    """Every row of the corpus tables, sorted: two stores are equal when their dumps are."""
+    result = {}
+    for table in tables:
+        rows = con.execute(f"SELECT * FROM {table}").fetchall()
+        result[table] = sorted(rows, key=repr)
+    return result

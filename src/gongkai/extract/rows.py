@@ -19,6 +19,7 @@ class RowSpec:
     keywords: tuple[str, ...]  # any of these (normalised) marks the row
     cells: tuple[str, ...]  # cell ids its values fill, left to right; empty for a group row
     exact: bool = False  # the keyword must be the whole label (short labels like '其他')
+    ambiguous: bool = False  # recognised, but which printed values belong to it is unknown
 
 
 def _active(template: str) -> tuple[RowSpec, ...]:

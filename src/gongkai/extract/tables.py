@@ -107,6 +107,19 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             if table == "active" and unit_in_header(token.norm) and "金额" in token.norm:
                 header_unit = unit_in_header(token.norm)
             spec = _match_row(label_run, specs, order, hits)
+            if spec is not None and spec.ambiguous:
+                for _, _, other in _row_matches(label_run, specs, order, hits):
+                    if other.cells and other.key != spec.key:
+                        hits.append(_RowHit(RowSpec(other.key, other.label, other.keywords, other.cells, ambiguous=True), []))
+            if spec is not None and current is not None and not current.values and current.spec.exact:
+                hits.remove(current)  # a bare '总计' or '其他' followed by another label is a column header
+                current = None
+            if spec is not None and current is not None and not current.values and spec.cells and current.spec.cells:
+                data_order = [order[x.key] for x in specs if x.cells]
+                if data_order.index(order[current.spec.key]) != data_order.index(order[spec.key]) - 1:
+                    # two labels of rows far apart stand together: whose values follow is unknown
+                    current.spec = RowSpec(current.spec.key, current.spec.label, current.spec.keywords, current.spec.cells, ambiguous=True)
+                    spec = RowSpec(spec.key, spec.label, spec.keywords, spec.cells, ambiguous=True)
             if spec is not None:
                 current = _RowHit(spec, list(label_run))
                 hits.append(current)
@@ -127,11 +140,27 @@ def _ends_document(tokens: list[Token], span: tuple[int, int]) -> bool:
 
 def _match_row(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, int], hits: list[_RowHit]) -> RowSpec | None:
     """The row whose label ends the run of text tokens (the label closest to the values wins)."""
+    matches = _row_matches(run, specs, order, hits)
+    if not matches:
+        return None
+    best = max(matches, key=lambda m: m[:2])[2]
+    data_rows = sorted({order[spec.key] for _, _, spec in matches if spec.cells})
+    if best.cells and len(data_rows) > 1:
+        data_order = [order[s.key] for s in specs if s.cells]
+        last = data_order.index(order[best.key])
+        others = [data_order.index(i) for i in data_rows if i != order[best.key]]
+        if any(o != last - 1 for o in others):
+            # labels of rows far apart stand together: the layout lost which values are whose
+            return RowSpec(best.key, best.label, best.keywords, best.cells, ambiguous=True)
+    return best
+
+
+def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, int], hits: list[_RowHit]) -> list[tuple[int, int, RowSpec]]:
     key = "".join(label_key(t.norm) for t in run)
     last_key = label_key(run[-1].norm)
     if not key:
-        return None
-    best: tuple[int, int, RowSpec] | None = None
+        return []
+    found: list[tuple[int, int, RowSpec]] = []
     seen = {h.spec.key for h in hits}
     next_index = order[hits[-1].spec.key] + 1 if hits else 0
     for spec in specs:
@@ -147,11 +176,9 @@ def _match_row(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, in
                 position += len(keyword)
                 if len(key) - position > 40:
                     continue  # the keyword is far from the values: a sentence, not this row's label
-            rank = (position, -abs(order[spec.key] - next_index) - (100 if spec.key in seen else 0))
-            if best is None or rank > best[:2]:
-                best = (*rank, spec)
+            found.append((position, -abs(order[spec.key] - next_index) - (100 if spec.key in seen else 0), spec))
             break
-    return best[2] if best else None
+    return found
 
 
 def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str | None) -> None:
@@ -163,7 +190,7 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             result.mixed_other_row = [t.text.strip() for t in hit.values if t.kind == "value"]
         return
     values = [t for t in hit.values if t.kind in ("value", "empty")]
-    placed = _positions(values, n, spec, tabular=hit.tabular, truncated=truncated)
+    placed = None if spec.ambiguous else _positions(values, n, spec, tabular=hit.tabular, truncated=truncated)
     if placed is None:
         for cid in spec.cells:
             result.cells[cid] = None

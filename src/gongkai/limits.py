@@ -1,16 +1,30 @@
 """Parse one document in a child process under a hard time limit and memory cap.
 
-pdfminer and LibreOffice can hang or balloon on hostile files; a child process is the only
-boundary that a runaway C library cannot cross. A document over a limit is unreadable, with
-the reason, never a hang.
+pdfium, onnxruntime and LibreOffice can hang or balloon on hostile files; a child process is
+the only boundary that a runaway C library cannot cross. A document over a limit is
+unreadable, with the reason, never a hang.
+
+The child is a plain `os.fork()` (no multiprocessing), so this works inside pool workers,
+which multiprocessing forbids to have children. It leads its own session: on timeout the
+whole session is killed, LibreOffice and any grandchildren included, and reaped — no
+orphans, no zombies. Where `fork` is missing, a fresh interpreter runs the child instead.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
 import os
-import resource
+import select
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
 
 from gongkai.errors import GongkaiError, LimitExceededError, UnreadableError
 from gongkai.report import Report
@@ -19,53 +33,169 @@ from gongkai.report import Report
 @dataclass(frozen=True, slots=True)
 class Limits:
     seconds: float = 120.0
-    memory_mb: int = 2048
+    memory_mb: int = 2048  # address space (RLIMIT_AS) of the child and everything it starts
 
 
 DEFAULT_LIMITS = Limits()
 
 
-def _child(conn, source, name: str | None, memory_mb: int) -> None:
-    limit = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        from gongkai.pipeline import parse
-
-        conn.send(("ok", parse(source, name=name).to_json()))
-    except MemoryError:
-        conn.send(("memory", ""))
-    except GongkaiError as exc:
-        conn.send(("unreadable", str(exc)))
-    except Exception as exc:  # noqa: BLE001 — a parser bug must reach the user as one line
-        conn.send(("crash", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
-
-
 def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
     """`gongkai.parse` in a child process; raises `LimitExceededError` / `UnreadableError`."""
-    ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
-    receiver, sender = ctx.Pipe(duplex=False)
-    source = os.fspath(source) if not isinstance(source, bytes | bytearray) else bytes(source)
-    child = ctx.Process(target=_child, args=(sender, source, name, limits.memory_mb), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        if not receiver.poll(limits.seconds):
-            raise LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）")
-        kind, payload = receiver.recv()
-    except EOFError:
-        child.join(1)
-        raise LimitExceededError(f"解析进程异常退出（退出码 {child.exitcode}，可能超出内存上限 {limits.memory_mb} MB）") from None
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join(5)
-        receiver.close()
+    source = os.fspath(source) if not isinstance(source, bytes | bytearray | memoryview) else bytes(source)
+    kind, payload = _run_forked(source, name, limits) if hasattr(os, "fork") else _run_spawned(source, name, limits)
     if kind == "ok":
         return Report.model_validate_json(payload)
     if kind == "memory":
         raise LimitExceededError(f"超出内存上限 {limits.memory_mb} MB")
+    if kind == "limit":
+        raise LimitExceededError(payload)
     if kind == "unreadable":
         raise UnreadableError(payload)
     raise UnreadableError(f"解析出错（{payload}）")
+
+
+def _outcome(source, name: str | None) -> tuple[str, str]:
+    """What the child reports: (kind, payload)."""
+    try:
+        from gongkai.pipeline import parse
+
+        return "ok", parse(source, name=name).to_json()
+    except MemoryError:
+        return "memory", ""
+    except LimitExceededError as exc:
+        return "limit", str(exc)
+    except GongkaiError as exc:
+        return "unreadable", str(exc)
+    except Exception as exc:  # noqa: BLE001 — a parser bug must reach the user as one line
+        return "crash", f"{type(exc).__name__}: {exc}"
+
+
+def _cap_memory(memory_mb: int) -> None:
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code
+        status = 0
+        try:
+            os.close(read_fd)
+            os.setsid()
+            _cap_memory(limits.memory_mb)
+            kind, payload = _outcome(source, name)
+            message = json.dumps([kind, payload], ensure_ascii=False).encode()
+            view = memoryview(message)
+            while view:
+                view = view[os.write(write_fd, view) :]
+        except BaseException:  # noqa: BLE001 — whatever happens, the child must end here
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + limits.seconds
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read_fd], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(read_fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        _kill_session(pid)
+        _, status = os.waitpid(pid, 0)
+    if timed_out:
+        raise LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）")
+    try:
+        kind, payload = json.loads(b"".join(chunks))
+    except ValueError:
+        raise LimitExceededError(_died(status, limits)) from None
+    return kind, payload
+
+
+def _died(status: int, limits: Limits) -> str:
+    if os.WIFSIGNALED(status):
+        return f"解析进程异常退出（信号 {os.WTERMSIG(status)}，可能超出内存上限 {limits.memory_mb} MB）"
+    return f"解析进程异常退出（退出码 {os.WEXITSTATUS(status) if os.WIFEXITED(status) else status}，可能超出内存上限 {limits.memory_mb} MB）"
+
+
+def _kill_session(sid: int) -> None:
+    """SIGKILL the child's session: its process group, and groups its children made (LibreOffice)."""
+    try:
+        os.killpg(sid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for pid in _session_members(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _session_members(sid: int) -> list[int]:
+    """Processes in session `sid` (Linux /proc; elsewhere the process group kill must do)."""
+    members = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return members
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()  # after "pid (comm) "
+        if len(fields) > 3 and int(fields[3]) == sid:
+            members.append(int(entry))
+    return members
+
+
+# ── without fork (Windows): a fresh interpreter ───────────────────────────────
+
+
+def _run_spawned(source, name: str | None, limits: Limits) -> tuple[str, str]:
+    request = json.dumps({"path": source if isinstance(source, str) else None, "name": name, "memory_mb": limits.memory_mb})
+    data = source if isinstance(source, bytes) else b""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gongkai.limits", request],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=hasattr(os, "setsid"),
+    )
+    try:
+        out, _ = process.communicate(data, timeout=limits.seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）") from None
+    try:
+        kind, payload = json.loads(out)
+    except ValueError:
+        raise LimitExceededError(f"解析进程异常退出（退出码 {process.returncode}）") from None
+    return kind, payload
+
+
+def _spawned_main(request: str) -> None:
+    args = json.loads(request)
+    if resource is not None:
+        _cap_memory(args["memory_mb"])
+    source = args["path"] if args["path"] is not None else sys.stdin.buffer.read()
+    sys.stdout.write(json.dumps(_outcome(source, args["name"]), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    _spawned_main(sys.argv[1])

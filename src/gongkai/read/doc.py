@@ -84,7 +84,7 @@ def run(command: list[str], *, seconds: float, cwd: Path) -> subprocess.Complete
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        start_new_session=True,
+        process_group=0,  # its own group (killable on timeout), inside the caller's session (killable by limits)
     )
     try:
         out, err = process.communicate(timeout=seconds)

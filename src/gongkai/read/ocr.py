@@ -9,6 +9,7 @@ the checks as a finding instead of a guess. Boxes are in pixels of the deskewed 
 from __future__ import annotations
 
 import io
+import os
 import threading
 import warnings
 
@@ -36,6 +37,16 @@ DPI = 200  # nominal resolution the pixel tolerances are tuned for
 
 _engine = None
 _engine_lock = threading.Lock()
+
+
+def _forget_engine() -> None:
+    """A forked child must not use the parent's engine: onnxruntime's threads did not fork with it."""
+    global _engine, _engine_lock
+    _engine, _engine_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_engine)
 
 
 def read(data: bytes) -> Document:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -55,4 +56,6 @@ def cell_ids(template: str) -> tuple[str, ...]:
 def label(cell_id: str) -> str:
     """A short Chinese name for a cell, for messages and column headers."""
     spec = by_id().get(cell_id)
-    return spec.label_zh if spec else cell_id
+    if spec is None:
+        return cell_id
+    return re.sub(r" — [^/]*", "", spec.label_zh).replace(" / ", "·")

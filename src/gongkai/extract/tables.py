@@ -196,12 +196,18 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             result.cells[cid] = None
             result.unplaced.append(cid)
         printed = "、".join(t.text.strip() for t in values if t.kind == "value") or "无"
+        if spec.ambiguous:
+            why = "标签与数值错位（多个行标签连在一起），无法确定哪些数值属于这一行"
+        elif any(t.glued for t in values) or (len(values) == 1 and n > 1):
+            why = f"数字粘连在一起（{printed}），按表内关系无法唯一拆分为 {n} 列"
+        else:
+            why = f"印出的数值（{printed}）与 {n} 列对不上，无法确定各列位置"
         result.findings.append(
             Finding(
                 rule="structure.cells_missing",
                 severity="error",
                 origin="extraction",
-                message=f"“{spec.label}”一行印出的数值（{printed}）与 {n} 列对不上，无法确定各列位置，这些单元格留空",
+                message=f"“{spec.label}”一行{why}，这些单元格留空",
                 cells=list(spec.cells),
             )
         )

@@ -72,9 +72,20 @@ def _finding(identity: Identity, lhs: float, rhs: float, cells: Cells, suspects:
 
 
 def _suspects(cells: Cells, broken: list[tuple[Identity, float, float]], holding: list[Identity]) -> set[str]:
-    """Cells whose single correction would make every broken identity hold (and keep the rest)."""
-    if not broken:
-        return set()
+    """Per group of broken identities that share cells: the cells whose single correction would
+    make every identity of the group hold while keeping those that hold."""
+    groups: list[list[tuple[Identity, float, float]]] = []
+    for item in broken:
+        linked = [g for g in groups if any(set(item[0].cells) & set(other.cells) for other, _, _ in g)]
+        merged = [item] + [x for g in linked for x in g]
+        groups = [g for g in groups if g not in linked] + [merged]
+    found: set[str] = set()
+    for group in groups:
+        found |= _group_suspects(cells, group, holding)
+    return found
+
+
+def _group_suspects(cells: Cells, broken: list[tuple[Identity, float, float]], holding: list[Identity]) -> set[str]:
     common = set(broken[0][0].cells)
     for identity, _, _ in broken[1:]:
         common &= set(identity.cells)

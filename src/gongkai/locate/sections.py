@@ -47,12 +47,22 @@ def find_sections(tokens: list[Token]) -> list[SectionMark]:
         if token.kind != "text":
             continue
         text = token.norm
+        bare = _bare_heading(text, last)
+        if bare is not None:
+            # a heading whose numeral Word generated as list numbering is not in the text
+            marks.append(SectionMark(bare, token.text.strip(), index, len(text)))
+            last = bare
+            if bare == 6:
+                return marks
+            continue
         for match in _HEADING.finditer(text):
             numeral = match.group(1) or match.group(2)
             title = match.group("title")
             number = _section_of(numeral, title, last)
             if number is None:
                 continue
+            if match.group(2) and _NUMERALS.index(match.group(2)) + 1 != number:
+                continue  # '（一）主动公开情况' is a sub-heading of section 一, not section 二
             end = match.start("title") + _title_end(number, title)
             heading = token.text.strip() if len(text) <= 45 else (text[match.start() : end]).strip()
             marks.append(SectionMark(number, heading, index, end))
@@ -88,3 +98,14 @@ def _title_end(number: int, title: str) -> int:
     }[number]
     match = re.search(ends, title)
     return match.end() if match else min(len(title), 12)
+
+
+def _bare_heading(text: str, last: int) -> int | None:
+    """A line that is a section title and nothing else ('总体情况'), for the next sections only."""
+    stripped = text.strip().rstrip("。:：")
+    if not stripped or len(stripped) > 30 or stripped[0] in _NUMERALS or stripped[0] in "(（":
+        return None
+    for number in range(last + 1, 7):
+        if re.fullmatch(r"(?:政府信息公开(?:工作)?)?(?:年度)?" + _TITLE_PATTERNS[number] + r"[^。，,]{0,14}", stripped):
+            return number
+    return None

@@ -171,6 +171,14 @@ def report(
     typer.echo(write_html(html, files=files or [], db=db))
 
 
+@app.command()
+def schema() -> None:
+    """打印报告 JSON 的 JSON Schema（即 docs/schema.json）。"""
+    from gongkai.report import json_schema
+
+    sys.stdout.write(json_schema())
+
+
 def main() -> None:
     try:
         app()
@@ -180,3 +188,7 @@ def main() -> None:
     except KeyboardInterrupt:
         fail("已中断")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

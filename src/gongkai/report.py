@@ -85,3 +85,12 @@ class Report(BaseModel):
 
     def to_dict(self) -> dict:
         return self.model_dump(by_alias=True, mode="json")
+
+
+def json_schema() -> str:
+    """The JSON Schema of a report, as written to docs/schema.json."""
+    import json
+
+    schema = Report.model_json_schema(by_alias=True)
+    schema["$id"] = SCHEMA
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,5 @@
+"""python -m gongkai"""
+
+from gongkai.cli import main
+
+main()

@@ -177,7 +177,9 @@ def _binarise(gray: np.ndarray) -> np.ndarray:
     means = np.cumsum(hist * np.arange(256))
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (means[-1] * weights - means * total) ** 2 / (weights * (total - weights))
-    threshold = int(np.clip(np.nanargmax(between), 90, 200))
+    if not np.isfinite(between).any():
+        return np.zeros(gray.shape, dtype=bool)  # one flat colour: a blank page
+    threshold = int(np.clip(np.nanargmax(np.where(np.isfinite(between), between, -1)), 90, 200))
     return gray < threshold
 
 

@@ -9,6 +9,7 @@ layer go to OCR. Boxes are in PDF points, y downwards, in the page's displayed o
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -114,13 +115,13 @@ def _open(data: bytes) -> pdfium.PdfDocument:
 
 
 class _Frame:
-    """Maps PDF user space (y up, unrotated) to the displayed page (y down, rotated)."""
+    """Maps PDF user space (y up) to the upright page (y down): turned so its text reads left to right."""
 
-    def __init__(self, page: pdfium.PdfPage):
+    def __init__(self, page: pdfium.PdfPage, rotation: int | None = None):
         left, bottom, right, top = page.get_cropbox()
         self.left, self.top = left, top
         self.w, self.h = right - left, top - bottom
-        self.rotation = page.get_rotation() % 360
+        self.rotation = (page.get_rotation() if rotation is None else rotation) % 360
         self.height = self.w if self.rotation in (90, 270) else self.h
 
     def point(self, x: float, y: float) -> tuple[float, float]:
@@ -140,10 +141,16 @@ class _Frame:
 
 def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
     """Lines and table parts of a page in reading order; None when the page has no text layer."""
-    frame = _Frame(page)
-    pieces = _chars(page, frame)
-    if not pieces:
+    chars, rotation = _chars(page)
+    if not chars:
         return None
+    # /Rotate says how the page is shown; the text's own direction says how it is read
+    frame = _Frame(page, rotation)
+    pieces = [
+        Piece(text, box, size=box[3] - box[1], order=i, gap_before=gap)
+        for i, (text, user_box, gap) in enumerate(chars)
+        for box in [frame.box(*user_box)]
+    ]
     rules = _rules(page, frame)
     tables = find_tables(rules, SETTINGS) if _could_be_table(rules) else []
     free: list[Piece] = []
@@ -161,13 +168,15 @@ def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
     return _Page(number, frame.height, items)
 
 
-def _chars(page: pdfium.PdfPage, frame: _Frame) -> list[Piece]:
+def _chars(page: pdfium.PdfPage) -> tuple[list[tuple[str, tuple[float, float, float, float], bool]], int]:
+    """(char, box in user space, word gap before) for each visible character, and the text's rotation."""
     textpage = page.get_textpage()
     try:
         handle = textpage.raw
         left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
         rect = raw.FS_RECTF()
-        out: list[Piece] = []
+        out: list[tuple[str, tuple[float, float, float, float], bool]] = []
+        votes = [0, 0, 0, 0]
         gap = False
         for i in range(raw.FPDFText_CountChars(handle)):
             code = raw.FPDFText_GetUnicode(handle, i)
@@ -178,12 +187,14 @@ def _chars(page: pdfium.PdfPage, frame: _Frame) -> list[Piece]:
                 continue
             tight = (left.value, bottom.value, right.value, top.value)
             if raw.FPDFText_GetLooseCharBox(handle, i, rect) and _agrees(rect, tight):
-                box = frame.box(rect.left, rect.bottom, rect.right, rect.top)
+                box = (rect.left, rect.bottom, rect.right, rect.top)
             else:  # pdfium's loose box is unusable for some fonts (e.g. vertical labels)
-                box = frame.box(*tight)
-            out.append(Piece(chr(code), box, size=box[3] - box[1], order=len(out), gap_before=gap))
+                box = tight
+            if len(out) < 400:
+                votes[round(-math.degrees(raw.FPDFText_GetCharAngle(handle, i)) / 90) % 4] += 1  # pdfium: clockwise
+            out.append((chr(code), box, gap))
             gap = False
-        return out
+        return out, 90 * votes.index(max(votes))
     finally:
         textpage.close()
 

@@ -1,0 +1,173 @@
+"""The PDF reader: a faithful Document (lines, ruled grids with spans, page + bbox), split tables joined."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pypdfium2 as pdfium
+import pytest
+
+from conftest import ROOT, shared_path
+from gongkai.document import Grid, Paragraph
+from gongkai.errors import UnreadableError
+from gongkai.read import pdf
+
+sys.path.insert(0, str(ROOT))  # benchmarks.fixtures builds generated reports until gongkai.synth exists
+
+
+@pytest.fixture(scope="module")
+def hongze():
+    return pdf.read(shared_path("corpus", "09_hongze_2023.pdf").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def generated():
+    from benchmarks.fixtures import GeneratedReport
+
+    try:
+        report = GeneratedReport(seed=1)
+        return report, report.render("pdf")
+    except (RuntimeError, OSError) as exc:
+        pytest.skip(f"LibreOffice needed for the generated PDF: {exc}")
+
+
+def _row(grid: Grid, label: str) -> list[str]:
+    for row in grid.rows():
+        if any(c.text == label for c in row):
+            return [c.text for c in row if c.text != label]
+    raise AssertionError(f"no row {label!r}")
+
+
+def _numbers(grid: Grid, label: str) -> list[str]:
+    return [t for t in _row(grid, label) if t.replace(".", "").isdigit()]
+
+
+def test_hongze_pages_lines_and_three_tables(hongze):
+    assert hongze.format == "pdf" and hongze.pages == 5
+    assert len(hongze.grids) == 3  # 表一 split over pages 2/3 and 表二 over 3/4 are one grid each
+    texts = [b.text for b in hongze.blocks if isinstance(b, Paragraph)]
+    assert "一、总体情况" in texts and "六、其他需要报告的事项" in texts
+    assert not any(t.strip("- ").isdigit() for t in texts)  # page numbers "- 3 -" are dropped
+
+
+def test_hongze_request_table_joined_across_pages(hongze):
+    grid = hongze.grids[1]
+    label = next(c for c in grid.cells if c.text == "三、本年度办理结果")
+    assert label.rowspan == 20 and label.col == 0  # one cell, across the page break
+    assert {c.where.page for c in grid.cells} == {3, 4}
+    assert _numbers(grid, "一、本年新收政府信息公开申请数量") == ["21", "0", "0", "0", "0", "0", "21"]
+    assert _numbers(grid, "3.补正后申请内容仍不明确") == ["0"] * 7  # first row of page 4
+    assert _numbers(grid, "（七）总计") == ["21", "0", "0", "0", "0", "0", "21"]
+    assert next(c for c in grid.cells if c.text == "（四）无法提供").rowspan == 3
+    note = grid.cells[0]
+    assert note.text.startswith("（本列数据的勾稽关系为") and (note.rowspan, note.colspan) == (3, 3)
+
+
+def test_hongze_cells_carry_page_and_bbox(hongze):
+    for grid in hongze.grids:
+        for cell in grid.cells:
+            x0, top, x1, bottom = cell.where.bbox
+            assert cell.where.page in range(1, 6) and 0 <= x0 < x1 <= 595 and 0 <= top < bottom <= 842
+            assert (cell.where.row, cell.where.col) == (cell.row, cell.col)
+    for block in hongze.blocks:
+        if isinstance(block, Paragraph):
+            assert block.where.page and block.where.bbox and block.where.line
+
+
+def test_hongze_active_table_joined_and_wrapped_labels(hongze):
+    grid = hongze.grids[0]
+    assert _numbers(grid, "行政事业性收费") == ["7730.28"]
+    assert _numbers(grid, "行政处罚") == ["4119"]
+    cells = {c.text for c in hongze.grids[1].cells}
+    assert "（二）部分公开（区分处理的，只计这一情形，不计其他情形）" in cells  # wrapped CJK joined without space
+    assert "社会公益组织" in cells
+
+
+def test_generated_pdf_cells_match_truth(generated):
+    report, data = generated
+    doc = pdf.read(data)
+    active, requests, appeals = doc.grids
+    t = report.truth
+    assert _numbers(requests, "1.信访举报投诉类申请") == [str(t[f"requests.not_processed.petition_complaint.{c}"]) for c in ("natural_person", "commercial", "research", "public_interest", "legal_service", "other_org", "total")]
+    assert _numbers(requests, "四、结转下年度继续办理")[-1] == str(t["requests.carried_forward.total"])
+    assert next(c for c in requests.cells if c.text == "三、本年度办理结果").rowspan == 22
+    assert appeals.n_cols == 15 and [c.text for c in appeals.rows()[-1]][-1] == str(t["appeals.suit_after_review.total"])
+    assert _numbers(active, "行政事业性收费") == [f"{t['active.admin_fees.amount_wan']:.2f}".rstrip("0").rstrip(".")] or _numbers(active, "行政事业性收费") == [str(t["active.admin_fees.amount_wan"])]
+
+
+def _turned(data: bytes, rotate: int, angle: int) -> bytes:
+    """Each page's content drawn turned by `angle` (as a form XObject) on a landscape page with /Rotate `rotate`."""
+    src, dst = pdfium.PdfDocument(data), pdfium.PdfDocument.new()
+    for i in range(len(src)):
+        w, h = src[i].get_size()
+        obj = src.page_as_xobject(i, dst).as_pageobject()
+        matrix = pdfium.PdfMatrix().rotate(angle)
+        obj.transform(matrix.translate(0, w) if angle == 90 else matrix.translate(h, 0))
+        page = dst.new_page(h, w)
+        page.insert_obj(obj)
+        page.gen_content()
+        page.set_rotation(rotate)
+    buf = io.BytesIO()
+    dst.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("rotate", "angle"), [(90, 90), (270, 90), (0, 270)])
+def test_turned_pages_read_upright(generated, rotate, angle):
+    _, data = generated
+    plain, turned = pdf.read(data), pdf.read(_turned(data, rotate, angle))
+
+    def lines(doc):
+        return [b.text.replace(" ", "") for b in doc.blocks if isinstance(b, Paragraph)]
+
+    assert lines(turned) == lines(plain)
+    assert [(g.n_rows, g.n_cols) for g in turned.grids] == [(g.n_rows, g.n_cols) for g in plain.grids]
+    assert [c.text for c in turned.grids[1].cells] == [c.text for c in plain.grids[1].cells]
+
+
+def test_encrypted_and_corrupt_pdfs_are_unreadable(generated):
+    _, data = generated
+    with pytest.raises(UnreadableError, match="损坏"):
+        pdf.read(data[: len(data) // 3])
+    with pytest.raises(UnreadableError):
+        pdf.read(b"%PDF-1.7\n garbage")
+    encrypted = _encrypt(data, "secret")
+    if encrypted is None:
+        pytest.skip("LibreOffice cannot write an encrypted PDF here")
+    with pytest.raises(UnreadableError, match="PDF 已加密"):
+        pdf.read(encrypted)
+
+
+def _encrypt(data: bytes, password: str) -> bytes | None:
+    """Re-export through LibreOffice with an open password (its only PDF encryption writer here)."""
+    from benchmarks.fixtures import soffice_convert
+
+    options = json.dumps({"EncryptFile": {"type": "boolean", "value": "true"}, "DocumentOpenPassword": {"type": "string", "value": password}})
+    try:
+        from benchmarks.fixtures import GeneratedReport
+
+        out = soffice_convert(GeneratedReport(seed=2).render("docx"), "docx", f"pdf:writer_pdf_Export:{options}")
+    except Exception:  # noqa: BLE001
+        return None
+    return out if b"/Encrypt" in out else None
+
+
+def test_image_only_pdf_goes_through_ocr_note():
+    from PIL import Image
+
+    blank = Image.new("L", (400, 300), 255)
+    buf = io.BytesIO()
+    blank.save(buf, format="PDF")
+    doc = pdf.read(buf.getvalue())
+    assert doc.pages == 1 and doc.notes and "OCR" in doc.notes[0]
+
+
+def test_end_to_end_cells_from_hongze_pdf():
+    from gongkai import parse
+
+    truth = json.loads(shared_path("corpus", "truth", "09_hongze_2023.json").read_text(encoding="utf-8"))["cells"]
+    cells = parse(shared_path("corpus", "09_hongze_2023.pdf")).cells
+    wrong = {k: (cells.get(k), v) for k, v in truth.items() if cells.get(k) != v}
+    assert not wrong, f"{len(wrong)} of {len(truth)} cells differ: {dict(list(wrong.items())[:8])}"

@@ -37,6 +37,8 @@ def crafted_report(data: bytes = b"x", *, agency: str = "测试街道办事处",
     cells["requests.carried_over.total"] = carried_over
     cells["requests.carried_forward.total"] = carried_forward
     cells["requests.total.total"] = new_received + carried_over - carried_forward - 1
+    cells["requests.granted.total"] = max(cells["requests.total.total"] - 1, 0)
+    cells["requests.partial.total"] = cells["requests.total.total"] - cells["requests.granted.total"]
     cells["appeals.review.upheld"] = 1
     cells["appeals.review.total"] = 1
     cells["requests.unable.not_held.total"] = None

@@ -179,6 +179,26 @@ def schema() -> None:
     sys.stdout.write(json_schema())
 
 
+@app.command()
+def synth(
+    outdir: Annotated[Path, typer.Argument(help="输出目录（真值文件写入 OUTDIR/truth/）")],
+    count: Annotated[int, typer.Option("--count", "-n", help="报告份数")] = 20,
+    seed: Annotated[int, typer.Option(help="随机种子（同一种子得到同样的文件）")] = 0,
+    formats: Annotated[str, typer.Option(help="格式，逗号分隔：txt,md,html,docx,pdf,doc,scan_pdf,scan_png")] = "txt,html,docx",
+    faults: Annotated[str, typer.Option(help="缺陷：none、random，或逗号分隔的缺陷名")] = "none",
+) -> None:
+    """生成合成报告及其真值文件（样例、测试夹具、基准语料都由它生成）。"""
+    from gongkai.synth import write_corpus
+
+    mode = None if faults == "none" else "random" if faults == "random" else tuple(faults.split(","))
+    try:
+        paths = write_corpus(outdir, count, seed, tuple(formats.split(",")), mode)
+    except (ValueError, RuntimeError) as exc:
+        fail(str(exc))
+        raise typer.Exit(2) from exc
+    typer.echo(f"{len(paths)} 份报告已写入 {outdir}（真值在 {outdir / 'truth'}）")
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,104 @@
+"""The OCR reader: a scanned page gives a grid whose cells hold the truth's numbers, with confidences."""
+
+from __future__ import annotations
+
+import io
+import socket
+import sys
+
+import pytest
+
+from conftest import ROOT
+from gongkai.document import Paragraph
+from gongkai.errors import UnreadableError
+
+sys.path.insert(0, str(ROOT))
+pytest.importorskip("rapidocr_onnxruntime")
+
+from gongkai.read import ocr  # noqa: E402
+
+COLUMNS = ("natural_person", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
+
+
+@pytest.fixture(scope="module")
+def scanned(monkeypatch_module):
+    """Page 2 of a generated report, scanned at 200 dpi and skewed by 0.8°, read with the network cut."""
+    from benchmarks.fixtures import GeneratedReport, scan_pages
+
+    report = GeneratedReport(seed=1)
+    try:
+        page = scan_pages(report.render("pdf"), skew=0.8)[1]
+    except (RuntimeError, OSError) as exc:
+        pytest.skip(f"LibreOffice needed for the generated scan: {exc}")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("OCR tried to reach the network (models must ship in the wheel)")
+
+    monkeypatch_module.setattr(socket.socket, "connect", no_network)
+    ocr._forget_engine()
+    return report, ocr.read(page)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_scan_grid_holds_truth_numbers_in_place(scanned):
+    from benchmarks.fixtures import REQUEST_ROWS
+
+    report, doc = scanned
+    assert doc.format == "image" and doc.pages == 1
+    grid = max(doc.grids, key=lambda g: len(g.cells))
+    labels = {label: row for row, label, _ in REQUEST_ROWS}
+    checked = wrong = 0
+    for cells in grid.rows():
+        row = next((labels[c.text] for c in cells if c.text in labels), None)
+        if row is None:
+            continue
+        numbers = [c.text for c in cells[-7:]]
+        truth = [str(report.truth[f"requests.{row}.{col}"]) for col in COLUMNS]
+        checked += 1
+        wrong += sum(a != b for a, b in zip(numbers, truth))
+    assert checked >= 10, "too few table rows recognised by label"
+    assert wrong <= 2, f"{wrong} of {checked * 7} numbers misread"
+
+
+def test_scan_blocks_carry_confidence_and_pixel_boxes(scanned):
+    _, doc = scanned
+    for grid in doc.grids:
+        assert all(c.where.page == 1 and c.where.bbox for c in grid.cells)
+        assert all(0 <= c.confidence <= 1 for c in grid.cells if c.text)
+    paragraphs = [b for b in doc.blocks if isinstance(b, Paragraph)]
+    assert all(p.confidence is not None and p.where.bbox for p in paragraphs)
+
+
+def test_skew_is_estimated_and_rules_found():
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (1600, 1000), 255)
+    draw = ImageDraw.Draw(image)
+    for y in range(100, 900, 100):
+        draw.line([(100, y), (1500, y)], fill=0, width=3)
+    for x in range(100, 1600, 350):
+        draw.line([(x, 100), (x, 800)], fill=0, width=3)
+    skewed = image.rotate(-1.5, fillcolor=255, resample=Image.Resampling.BILINEAR)
+    angle = ocr.estimate_skew(ocr._binarise(__import__("numpy").asarray(skewed)))
+    assert abs(angle - 1.5) < 0.15
+    from gongkai.read.grid_from_lines import find_tables
+
+    tables = find_tables(ocr.find_rules(ocr._binarise(__import__("numpy").asarray(image)), 1.0), ocr._settings(1.0))
+    assert len(tables) == 1 and (len(tables[0].ys) - 1, len(tables[0].xs) - 1) == (7, 4)
+
+
+def test_huge_and_broken_images_are_refused_without_decoding():
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (20000, 20000), 1).save(buf, format="PNG")
+    with pytest.raises(UnreadableError, match="图像过大"):
+        ocr.read(buf.getvalue())
+    with pytest.raises(UnreadableError):
+        ocr.read(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)

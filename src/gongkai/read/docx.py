@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+import zlib
 
 from lxml import etree
 
@@ -73,7 +74,7 @@ def _document_xml(data: bytes) -> bytes:
         try:
             with archive.open(info) as part:
                 content = part.read(MAX_PART_BYTES + 1)  # the header's size may lie
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as err:
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as err:
             raise UnreadableError("docx 文件已损坏，正文无法解压") from err
         if len(content) > MAX_PART_BYTES:
             raise UnreadableError("docx 正文解压后超出解压大小上限")
@@ -87,7 +88,7 @@ def _main_part_name(archive: zipfile.ZipFile) -> str:
         if info.file_size > 1 << 20:
             return "word/document.xml"
         rels = _parse(archive.read(info))
-    except (KeyError, UnreadableError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (KeyError, UnreadableError, zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
         return "word/document.xml"
     for rel in rels.iter(f"{{{_REL}}}Relationship"):
         if rel.get("Type", "").endswith(_OFFICE_DOCUMENT) and rel.get("Target"):

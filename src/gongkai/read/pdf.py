@@ -303,9 +303,11 @@ def _union(boxes) -> tuple[float, float, float, float]:
 
 def _ocr_page(page: pdfium.PdfPage, number: int) -> _Page:
     """A page without a text layer: render it and read it with OCR; boxes back in points."""
-    from gongkai.read.ocr import read_image_blocks
+    from gongkai.read.ocr import WORK_PIXELS, read_image_blocks
 
-    scale = OCR_DPI / 72
+    width, height = page.get_size()
+    # a page metres wide is rendered smaller, not into gigabytes of pixels
+    scale = min(OCR_DPI / 72, (WORK_PIXELS / max(abs(width * height), 1.0)) ** 0.5)
     image = page.render(scale=scale, grayscale=True).to_pil()
     blocks = read_image_blocks(image, page=number, unit=1 / scale)
     return _Page(number, _Frame(page).height, list(blocks))

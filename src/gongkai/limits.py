@@ -67,7 +67,15 @@ def _outcome(source, name: str | None) -> tuple[str, str]:
     except GongkaiError as exc:
         return "unreadable", str(exc)
     except Exception as exc:  # noqa: BLE001 — a parser bug must reach the user as one line
-        return "crash", f"{type(exc).__name__}: {exc}"
+        if "bad_alloc" in str(exc):  # C++ libraries (onnxruntime) report an allocation over the cap their own way
+            return "memory", ""
+        return "crash", _one_line(exc)
+
+
+def _one_line(exc: Exception) -> str:
+    """The type and last message line: some libraries put a whole traceback into the message."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[-1][:200]}" if lines else type(exc).__name__
 
 
 def _cap_memory(memory_mb: int) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from corpus_helpers import carried, hand_report
 from conftest import shared_path
+from corpus_helpers import carried, hand_report
 
 from gongkai.store import Store
 from gongkai.store.rows import report_rows

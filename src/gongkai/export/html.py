@@ -19,7 +19,15 @@ from markupsafe import Markup
 
 from gongkai.errors import GongkaiError
 from gongkai.report import Report
-from gongkai.views import BODY_TYPE_ZH, CorpusView, ReportView, corpus_view, report_view, source_lines, stored_report
+from gongkai.views import (
+    BODY_TYPE_ZH,
+    CorpusView,
+    ReportView,
+    corpus_view,
+    report_view,
+    source_lines,
+    stored_report,
+)
 
 _HERE = Path(__file__).parent
 _WEB = _HERE.parent / "web"

@@ -65,10 +65,11 @@ def write_xlsx(con, target: Path, *, with_text: bool = False) -> Path:
 def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool) -> None:
     names = [name for name, _ in columns]
     position = {name: i for i, name in enumerate(names)}
+    sheet.set_row(0, 45)  # constant-memory mode: a row's settings before its cells
     for col, (name, zh) in enumerate(columns):
         sheet.write_string(0, col, zh, styles["zh"])
+    for col, (name, zh) in enumerate(columns):
         sheet.write_string(1, col, name, styles["id"])
-    sheet.set_row(0, 45)
     sheet.set_column(0, 0, 14)
     sheet.set_column(1, 2, 32)
     sheet.set_column(3, len(names) - 1, 10)
@@ -106,8 +107,9 @@ def _marks(con, where: str):
 
 
 def _findings_sheet(sheet, con, styles) -> None:
-    for col, (name, zh) in enumerate(zip(FINDING_COLUMNS, finding_headers())):
+    for col, zh in enumerate(finding_headers()):
         sheet.write_string(0, col, zh, styles["zh"])
+    for col, name in enumerate(FINDING_COLUMNS):
         sheet.write_string(1, col, name, styles["id"])
     sheet.set_column(0, 0, 14)
     sheet.set_column(1, 2, 30)
@@ -128,9 +130,9 @@ def _findings_sheet(sheet, con, styles) -> None:
 
 def _failures_sheet(sheet, con, styles) -> None:
     headers = (("sha256", "文件 SHA-256"), ("path", "路径"), ("kind", "类别"), ("reason", "原因"))
-    for col, (name, zh) in enumerate(headers):
-        sheet.write_string(0, col, zh, styles["zh"])
-        sheet.write_string(1, col, name, styles["id"])
+    for row, index in ((0, 1), (1, 0)):
+        for col, pair in enumerate(headers):
+            sheet.write_string(row, col, pair[index], styles["zh" if row == 0 else "id"])
     sheet.set_column(1, 1, 50)
     sheet.set_column(3, 3, 60)
     cursor = con.execute(f"SELECT {', '.join(quote(n) for n, _ in headers)} FROM failures ORDER BY path, sha256")

@@ -289,7 +289,7 @@ def print_summary(summary: BatchSummary, db: str | os.PathLike, console=None) ->
     console.print(table)
     if summary.failure_reasons:
         failures = Table(title="本次失败的文件", show_lines=False)
-        failures.add_column("文件")
+        failures.add_column("文件", overflow="fold")
         failures.add_column("原因")
         for path, reason in summary.failure_reasons[:20]:
             failures.add_row(path, reason)

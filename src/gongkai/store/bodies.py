@@ -36,10 +36,11 @@ SUFFIX_FORMS = (
     ("人民政府", "政府"),
     ("管理委员会", "管委会"),
 )
+GENERIC_STARTS = ("政府", "管委会", "办公", "人大", "政协", "党委", "县委", "市委", "区委")
 _BRACKETED = re.compile(r"[（(【\[〔][^）)】\]〕]*[）)】\]〕]")
 _NOISE = re.compile(r"[\s\u3000·•・,，.。、:：;；\"“”'‘’\-—_/|《》<>]+")
 # one leading region unit: 广州市 / 海珠区 / 新疆维吾尔自治区 / 延边朝鲜族自治州 …
-_REGION_UNIT = re.compile(r"^(.{1,10}?(?:自治区|自治州|自治县|特别行政区|省|市|地区|盟|区|县|州|旗))")
+_REGION_UNIT = re.compile(r"^(.{1,10}?(?:自治区|自治州|自治县|特别行政区|省|市|地区|盟|区|县|州|旗))(?![省市区县州盟旗])")
 
 
 def load_aliases(path: str | Path) -> dict[str, str]:
@@ -92,12 +93,15 @@ def region_units(name: str) -> list[str]:
 
 
 def shorter_forms(name: str) -> list[str]:
-    """The name with one, two, … leading region units dropped (each at least 3 characters)."""
+    """The name with one, two, … leading region units dropped, while it still names somebody.
+
+    政府办公厅 (上海市政府办公厅 without 上海市) names no one: every region has one.
+    """
     forms = []
     rest = name
     for unit in region_units(name):
         rest = rest[len(unit):]
-        if len(rest) >= 3:
+        if len(rest) >= 4 and not rest.startswith(GENERIC_STARTS):
             forms.append(rest)
     return forms
 

@@ -1,0 +1,175 @@
+"""`gongkai batch`: every file once, keyed by sha256; reruns, changed files, kill -9 and workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from corpus_helpers import dump, make_corpus
+from typer.testing import CliRunner
+
+from gongkai.store import BatchOptions, Store, run_batch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """A generated corpus of 30 reports, one unreadable file, and truth files to skip."""
+    folder = tmp_path_factory.mktemp("corpus")
+    make_corpus(folder, 30)
+    (folder / "truth").mkdir()
+    (folder / "truth" / "report_0000.json").write_text("{}", encoding="utf-8")
+    (folder / "notes.json").write_text("{}", encoding="utf-8")
+    (folder / "broken.pdf").write_bytes(bytes(range(32)) * 40)  # control bytes: not a document
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory):
+    """12 generated reports and a bad file, with the store of an uninterrupted serial run."""
+    folder = tmp_path_factory.mktemp("small")
+    make_corpus(folder, 12, seed=7)
+    (folder / "broken.pdf").write_bytes(bytes(range(32)) * 40)
+    db = tmp_path_factory.mktemp("small_db") / "corpus.duckdb"
+    started = time.perf_counter()
+    run_batch([folder], db, BatchOptions(progress=False))
+    return folder, db, time.perf_counter() - started + 0.6  # + a fresh interpreter's start-up
+
+
+@pytest.fixture(scope="module")
+def serial_db(corpus, tmp_path_factory):
+    db = tmp_path_factory.mktemp("serial") / "corpus.duckdb"
+    run_batch([corpus], db, BatchOptions(progress=False, shard_size=7))
+    return db
+
+
+def tables(db):
+    with Store(db, read_only=True) as store:
+        return dump(store.con)
+
+
+def test_every_report_is_a_row_and_a_bad_file_a_failure(serial_db):
+    with Store(serial_db, read_only=True) as store:
+        assert store.count("reports") == 30
+        [(path, kind, reason)] = store.con.execute("SELECT path, kind, reason FROM failures").fetchall()
+        assert path.endswith("broken.pdf") and kind == "unreadable" and reason
+        assert store.count("reports", "WHERE path LIKE '%.json'") == 0
+    assert not os.listdir(f"{serial_db}.parts")  # every shard loaded and removed
+
+
+def test_a_rerun_skips_everything_and_changes_nothing(corpus, serial_db, tmp_path):
+    db = tmp_path / "again.duckdb"
+    first = run_batch([corpus], db, BatchOptions(progress=False))
+    before = tables(db)
+    second = run_batch([corpus], db, BatchOptions(progress=False))
+    assert (first.parsed, first.failed) == (30, 1)
+    assert (second.parsed, second.failed, second.skipped) == (0, 0, 31)
+    assert tables(db) == before == tables(serial_db)
+
+
+def test_a_changed_file_is_redone_and_its_old_row_goes(corpus, tmp_path):
+    folder = tmp_path / "copy"
+    make_corpus(folder, 5, seed=3)
+    db = tmp_path / "c.duckdb"
+    run_batch([folder], db, BatchOptions(progress=False))
+    target = sorted(folder.rglob("*.txt"))[2]
+    with Store(db, read_only=True) as store:
+        [(old_sha,)] = store.con.execute("SELECT sha256 FROM reports WHERE path = ?", [str(target)]).fetchall()
+    target.write_bytes(target.read_bytes() + "\n（更正版）\n".encode())
+    summary = run_batch([folder], db, BatchOptions(progress=False))
+    assert (summary.parsed, summary.stale, summary.skipped) == (1, 1, 4)
+    with Store(db, read_only=True) as store:
+        [(new_sha,)] = store.con.execute("SELECT sha256 FROM reports WHERE path = ?", [str(target)]).fetchall()
+        assert new_sha != old_sha and store.count("reports") == 5
+        assert store.count("findings", f"WHERE sha256 = '{old_sha}'") == 0
+
+
+def test_same_bytes_under_two_names_are_one_report(tmp_path):
+    folder = tmp_path / "dup"
+    [path] = make_corpus(folder, 1)
+    (folder / "mirror.txt").write_bytes(path.read_bytes())
+    summary = run_batch([folder], tmp_path / "d.duckdb", BatchOptions(progress=False))
+    assert (summary.found, summary.unique, summary.parsed) == (2, 1, 1)
+
+
+def test_two_workers_give_the_same_rows_as_one(corpus, serial_db, tmp_path):
+    db = tmp_path / "two.duckdb"
+    run_batch([corpus], db, BatchOptions(workers=2, progress=False, shard_size=4))
+    assert tables(db) == tables(serial_db)
+
+
+KILLABLE = """
+import sys
+from gongkai.store import BatchOptions, run_batch
+run_batch([sys.argv[1]], sys.argv[2], BatchOptions(progress=False, shard_size=2, workers=int(sys.argv[3])))
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_9_at_any_moment_then_a_rerun_equals_an_uninterrupted_run(small_corpus, tmp_path, workers):
+    corpus, uninterrupted, full = small_corpus
+    db = tmp_path / "killed.duckdb"
+    env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "src")}
+    kills = 0
+    for fraction in (0.4, 0.75):
+        process = subprocess.Popen([sys.executable, "-c", KILLABLE, str(corpus), str(db), str(workers)], env=env, start_new_session=True)
+        time.sleep(full * fraction)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # the batch and its workers, mid-run
+            kills += 1
+        process.wait()
+    assert kills >= 1
+    subprocess.run([sys.executable, "-c", KILLABLE, str(corpus), str(db), str(workers)], env=env, check=True)
+    assert tables(db) == tables(uninterrupted)
+
+
+def test_ctrl_c_keeps_what_was_parsed(corpus, tmp_path, monkeypatch):
+    from gongkai.store import batch as batch_module
+
+    real = batch_module.parse_file
+    calls = []
+
+    def interrupt_after_five(path, sha, limits):
+        calls.append(path)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return real(path, sha, limits)
+
+    monkeypatch.setattr(batch_module, "parse_file", interrupt_after_five)
+    db = tmp_path / "ctrl_c.duckdb"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch([corpus], db, BatchOptions(progress=False, shard_size=100))
+    with Store(db, read_only=True) as store:
+        assert store.count("reports") + store.count("failures") == 5
+    monkeypatch.setattr(batch_module, "parse_file", real)
+    assert run_batch([corpus], db, BatchOptions(progress=False)).skipped == 5
+
+
+def test_the_commands_batch_export_and_stats(small_corpus, tmp_path):
+    from gongkai.cli import app
+
+    corpus, _, _ = small_corpus
+    runner = CliRunner()
+    db = tmp_path / "cli.duckdb"
+    result = runner.invoke(app, ["batch", str(corpus), "--db", str(db), "--workers", "2", "--timeout", "60"])
+    assert result.exit_code == 0, result.output
+    assert "本次解析成功" in result.output and "不支持的文件类型" in result.output
+    result = runner.invoke(app, ["export", "--db", str(db), "--to", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0 and (tmp_path / "out.findings.csv").exists()
+    result = runner.invoke(app, ["stats", "--db", str(db), "--by", "year", "--csv", str(tmp_path / "s.csv"), "--charts", str(tmp_path / "charts")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["appeals.png", "outcome_shares.png", "requests_received.png"]
+
+
+@pytest.mark.slow
+def test_the_shared_corpus_loads_whole(tmp_path, shared):
+    folder = shared("corpus")
+    summary = run_batch([folder], tmp_path / "shared.duckdb", BatchOptions(workers=2, progress=False))
+    real = [p for p in folder.iterdir() if p.suffix in {".txt", ".html", ".pdf", ".md"} and p.stem != "README"]
+    assert summary.reports + summary.failures == len(real)
+    assert summary.failures == 0

@@ -141,8 +141,6 @@ def make_report(seed: int, *, template: str = "2021", year: int | None = None, f
         if name in faults:
             apply_numeric(rng, name, values, template, applied)
     facts = _facts(rng, values, year, template)
-    if "narrative_mismatch" in faults:
-        _mismatch(rng, facts, applied)
     if "year_mismatch" in faults:
         facts.year = year - 1
         applied.details["year_mismatch"] = {"narrative_year": year - 1}
@@ -153,6 +151,9 @@ def make_report(seed: int, *, template: str = "2021", year: int | None = None, f
     missing_table = None
     if "table_missing" in faults:
         missing_table = "active" if "block_sum" in faults else rng.choice(("appeals", "appeals", "active"))
+    if "narrative_mismatch" in faults:
+        _mismatch(rng, facts, applied, appeals_shown=missing_table != "appeals")
+    if missing_table:
         for cid in values:
             if cid.startswith(missing_table + "."):
                 values[cid] = None
@@ -188,8 +189,9 @@ def _facts(rng: random.Random, v: Values, year: int, template: str) -> text.Fact
     )
 
 
-def _mismatch(rng: random.Random, facts: text.Facts, applied: Applied) -> None:
-    field_, cell = rng.choice((("received", "requests.new_received.total"), ("reviews", "appeals.review.total")))
+def _mismatch(rng: random.Random, facts: text.Facts, applied: Applied, *, appeals_shown: bool) -> None:
+    choices = [("received", "requests.new_received.total")] + [("reviews", "appeals.review.total")] * appeals_shown
+    field_, cell = rng.choice(choices)
     table = getattr(facts, field_)
     stated = table + rng.choice((1, 2, 3, 10)) if table < 3 or rng.random() < 0.5 else table - rng.randint(1, table - 1)
     setattr(facts, field_, stated)

@@ -104,21 +104,24 @@ def copied_text_sql() -> str:
     parts = []
     for i, (number, title) in enumerate(COPIED_TEXT_SECTIONS.items()):
         column = f"section_{number}"
+        # texts first, materialised: the shingle lambda must see a column, not re-run the regexes per character
         parts.append(
             f"""{INSERT_HEAD}
+WITH texts AS MATERIALIZED (
+    SELECT c.sha256, p.sha256 AS related, p.year AS prev_year, gk_plain(c.{column}) AS ta, gk_plain(p.{column}) AS tb
+    {PAIR_JOIN}
+    WHERE c.{column} IS NOT NULL AND p.{column} IS NOT NULL
+), shingled AS MATERIALIZED (
+    SELECT sha256, related, prev_year, gk_shingles(ta) AS a, gk_shingles(tb) AS b
+    FROM texts WHERE length(ta) >= {COPIED_TEXT_MIN_CHARS} AND length(tb) >= {COPIED_TEXT_MIN_CHARS}
+), scored AS (
+    SELECT sha256, related, prev_year, len(list_intersect(a, b)) / len(list_distinct(list_concat(a, b))) AS similarity
+    FROM shingled
+)
 SELECT sha256, {SEQ['corpus.copied_text'] + i}, 'corpus.copied_text', 'warning', 'source',
        {_sql_text(title)} || '与' || prev_year || '年度报告的同一部分内容雷同（' || round(similarity * 100)::INTEGER || '% 相同）',
        [], [], related
-FROM (
-    SELECT sha256, related, prev_year,
-           len(list_intersect(a, b)) / len(list_distinct(list_concat(a, b))) AS similarity
-    FROM (
-        SELECT c.sha256, p.sha256 AS related, p.year AS prev_year,
-               gk_shingles(gk_plain(c.{column})) AS a, gk_shingles(gk_plain(p.{column})) AS b
-        {PAIR_JOIN}
-        WHERE length(gk_plain(c.{column})) >= {COPIED_TEXT_MIN_CHARS} AND length(gk_plain(p.{column})) >= {COPIED_TEXT_MIN_CHARS}
-    )
-) WHERE similarity >= {COPIED_TEXT_JACCARD}
+FROM scored WHERE similarity >= {COPIED_TEXT_JACCARD}
 """
         )
     return "\n;\n".join(parts)

@@ -42,6 +42,7 @@ class Store:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self.con.execute("SET enable_progress_bar = false")  # our own progress bar owns the terminal
         if not read_only:
             self._ensure_schema()
 

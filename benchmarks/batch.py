@@ -1,0 +1,84 @@
+"""Batch throughput: serial vs `--workers 2` vs a 2-worker local Dask cluster, and the store's
+cross-year query time, over a generated corpus (default 2,000 reports; GONGKAI_BENCH_BATCH=N).
+
+    python -m benchmarks batch
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from gongkai.store import BatchOptions, Store, run_batch
+
+COUNT = int(os.environ.get("GONGKAI_BENCH_BATCH", "2000"))
+
+
+def make_corpus(folder: Path, count: int) -> None:
+    """`count` generated reports (txt, both templates, years 2019–2024) in folders of 100."""
+    from gongkai.synth import make_report
+
+    for i in range(count):
+        report = make_report(90_000 + i, template="2021" if i % 3 else "2019")
+        target = folder / f"{i // 100:03d}" / f"r{i:05d}.txt"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(report.render("txt"))
+
+
+def timed_batch(folder: Path, db: Path, options: BatchOptions) -> float:
+    started = time.perf_counter()
+    summary = run_batch([folder], db, options)
+    seconds = time.perf_counter() - started
+    assert summary.parsed + summary.failed == COUNT, summary
+    return seconds
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="gongkai-bench-batch-") as tmp:
+        tmp = Path(tmp)
+        folder = tmp / "corpus"
+        started = time.perf_counter()
+        make_corpus(folder, COUNT)
+        print(f"generated {COUNT} reports in {time.perf_counter() - started:.1f} s")
+        cpus = os.cpu_count()
+        serial = timed_batch(folder, tmp / "serial.duckdb", BatchOptions(progress=False))
+        print(f"serial      {serial:7.1f} s  {COUNT / serial:6.1f} reports/s")
+        pool = timed_batch(folder, tmp / "pool.duckdb", BatchOptions(workers=2, progress=False))
+        print(f"--workers 2 {pool:7.1f} s  {COUNT / pool:6.1f} reports/s  ×{serial / pool:.2f} (cpus: {cpus})")
+        try:
+            from distributed import LocalCluster
+        except ImportError:
+            print("dask: not installed")
+        else:
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+                on_dask = timed_batch(folder, tmp / "dask.duckdb", BatchOptions(engine="dask", scheduler=cluster.scheduler_address, progress=False))
+            print(f"dask (2)    {on_dask:7.1f} s  {COUNT / on_dask:6.1f} reports/s  ×{serial / on_dask:.2f}")
+        rerun = timed_batch_rerun(folder, tmp / "pool.duckdb")
+        print(f"rerun (all skipped) {rerun:.2f} s")
+        with Store(tmp / "pool.duckdb") as store:
+            started = time.perf_counter()
+            corpus_findings = store.refresh()
+            refresh = time.perf_counter() - started
+            started = time.perf_counter()
+            store.con.execute(
+                'SELECT count(*) FROM reports c JOIN reports p ON p.body_key = c.body_key AND p.year = c.year - 1 '
+                'WHERE c."requests.carried_over.total" <> p."requests.carried_forward.total"'
+            ).fetchone()
+            query = time.perf_counter() - started
+            size = os.path.getsize(tmp / "pool.duckdb") / 1e6
+            print(f"store: {store.count('reports')} reports, {store.count('findings')} findings, {size:.1f} MB")
+        print(f"refresh (bodies + all corpus rules) {refresh:.2f} s, {corpus_findings} corpus findings; "
+              f"one cross-year carry-over query {query * 1000:.1f} ms")
+
+
+def timed_batch_rerun(folder: Path, db: Path) -> float:
+    started = time.perf_counter()
+    summary = run_batch([folder], db, BatchOptions(progress=False))
+    assert summary.parsed == 0 and summary.skipped == COUNT
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,14 @@ from gongkai.synth import FAULTS, make_report
 from gongkai.synth.faults import ARITHMETIC
 from gongkai.synth.render_text import LAYOUTS
 
-COLUMNS = ("natural_person", "commercial", "research", "public_interest", "legal_service", "other_org")
+COLUMNS = (
+    "natural_person",
+    "commercial",
+    "research",
+    "public_interest",
+    "legal_service",
+    "other_org",
+)
 LEAVES_COMMON = (
     "granted", "partial",
     *(f"denied.{k}" for k in ("state_secret", "law_prohibited", "security_stability", "third_party",
@@ -54,7 +61,14 @@ LABELS = {
              "其他对外管理服务事项", "上一年项目数量", "本年增/减", "处理决定数量", "政府集中采购", "采购项目数量",
              "采购总金额"),
 }  # fmt: skip
-SECTION_HEADS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议", "存在的主要问题", "其他需要报告的事项")
+SECTION_HEADS = (
+    "总体情况",
+    "主动公开政府信息情况",
+    "收到和处理政府信息公开申请情况",
+    "行政复议",
+    "存在的主要问题",
+    "其他需要报告的事项",
+)
 
 
 def broken(cells: dict, template: str) -> set[str]:
@@ -69,8 +83,16 @@ def broken(cells: dict, template: str) -> set[str]:
         return cells[f"requests.{row}.{col}"]
 
     for col in (*COLUMNS, "total"):
-        check("requests.balance", [r("new_received", col), r("carried_over", col)], [r("total", col), r("carried_forward", col)])
-        check("requests.outcomes_sum", [r("total", col)], [r(leaf, col) for leaf in LEAVES[template]])
+        check(
+            "requests.balance",
+            [r("new_received", col), r("carried_over", col)],
+            [r("total", col), r("carried_forward", col)],
+        )
+        check(
+            "requests.outcomes_sum",
+            [r("total", col)],
+            [r(leaf, col) for leaf in LEAVES[template]],
+        )
     for row in ROWS[template]:
         check("requests.row_sum", [r(row, "total")], [r(row, c) for c in COLUMNS])
     for block in ("review", "suit_direct", "suit_after_review"):
@@ -109,7 +131,9 @@ def test_fault_free_truth_is_complete_and_every_identity_holds(template):
         assert broken(truth["cells"], template) == set()
         assert truth["source_errors"] == [] and truth["expected_findings"] == []
         assert truth["meta"]["template"] == template
-        assert (2019 <= truth["meta"]["year"] <= 2020) if template == "2019" else (2021 <= truth["meta"]["year"] <= 2025)
+        assert (
+            (2019 <= truth["meta"]["year"] <= 2020) if template == "2019" else (2021 <= truth["meta"]["year"] <= 2025)
+        )
         for cid, value in truth["cells"].items():
             if cid.endswith("amount_wan"):
                 assert isinstance(value, float) and value >= 0 and round(value, 6) == value
@@ -127,7 +151,9 @@ def test_numbers_are_mostly_small_with_many_zeros_and_some_large():
 
 
 def test_2019_deltas_are_sometimes_negative():
-    deltas = [v for s in range(80) for k, v in make_report(s, template="2019").truth["cells"].items() if k.endswith(".delta")]
+    deltas = [
+        v for s in range(80) for k, v in make_report(s, template="2019").truth["cells"].items() if k.endswith(".delta")
+    ]
     assert min(deltas) < 0
 
 
@@ -157,7 +183,9 @@ def _fix(cells: dict, suspect: str, template: str) -> dict:
     kind, *row, col = suspect.split(".")
     if kind == "appeals":
         parts = [cells[f"appeals.{row[0]}.{p}"] for p in ("upheld", "corrected", "other", "pending")]
-        fixed[suspect] = sum(parts) if col == "total" else cells[f"appeals.{row[0]}.total"] - sum(parts) + cells[suspect]
+        fixed[suspect] = (
+            sum(parts) if col == "total" else cells[f"appeals.{row[0]}.total"] - sum(parts) + cells[suspect]
+        )
     elif kind == "requests":
         prefix = "requests." + ".".join(row)
         others = sum(cells[f"{prefix}.{c}"] for c in COLUMNS)
@@ -189,7 +217,7 @@ def txt(syn, layout="tabs") -> str:
 
 
 def section_six(text: str) -> str:
-    return re.split(r"^六[、.]其他需要报告的事项$", text, flags=re.M)[-1]
+    return re.split(r"^六[、.]其他需要报告的事项$", text, flags=re.MULTILINE)[-1]
 
 
 def mentions_fees(text: str) -> bool:
@@ -200,8 +228,8 @@ def test_structural_faults():
     syn = make_report(5, faults=("section_missing",))
     assert syn.truth["source_errors"] == ["structure.section_missing"]
     gone = syn.truth["fault_details"]["section_missing"]
-    assert not re.search(rf"^{gone}[、.]\S*(情况|举措|措施)$", txt(syn), re.M)
-    assert len(re.findall(r"^[一二三四五六][、.]\S*(情况|举措|措施|事项)$", txt(syn), re.M)) == 5
+    assert not re.search(rf"^{gone}[、.]\S*(情况|举措|措施)$", txt(syn), re.MULTILINE)
+    assert len(re.findall(r"^[一二三四五六][、.]\S*(情况|举措|措施|事项)$", txt(syn), re.MULTILINE)) == 5
 
     syn = make_report(6, faults=("table_missing",))
     assert syn.truth["source_errors"] == ["structure.table_missing"]
@@ -294,9 +322,18 @@ def test_incompatible_faults_are_refused():
 
 
 def test_deterministic_for_a_seed():
-    a, b = make_report(77, faults=("balance", "extra_rows")), make_report(77, faults=("balance", "extra_rows"))
+    a, b = (
+        make_report(77, faults=("balance", "extra_rows")),
+        make_report(77, faults=("balance", "extra_rows")),
+    )
     assert a.truth == b.truth
-    for fmt, layout in [("txt", None), ("txt", "glued"), ("html", None), ("docx", None), ("md", None)]:
+    for fmt, layout in [
+        ("txt", None),
+        ("txt", "glued"),
+        ("html", None),
+        ("docx", None),
+        ("md", None),
+    ]:
         assert a.render(fmt, layout) == b.render(fmt, layout)
     assert make_report(78).truth != a.truth
 
@@ -312,7 +349,10 @@ def test_txt_layouts_carry_every_label_and_every_number_in_order(layout, templat
         text = txt(syn, layout)
         flat = re.sub(r"\s", "", text)
         for label in LABELS[template]:
-            assert label in (flat if layout == "spaced_labels" else text), (layout, label)
+            assert label in (flat if layout == "spaced_labels" else text), (
+                layout,
+                label,
+            )
         for head in SECTION_HEADS:
             assert head in text
         assert numeric_cells(re.split(r"[\t\n|]", text)) == expected_numbers(syn.truth), (layout, seed)
@@ -323,8 +363,8 @@ def test_cell_per_line_layouts_have_their_separators():
     assert "\n|\n0\n|\n" in txt(syn, "cell_per_line_pipes")
     blank = txt(syn, "cell_per_line_blank")
     assert "\n\n0\n\n" in blank and "\n\n\n" in blank  # an empty cell is an extra blank line
-    assert re.search(r"^[^|\n]+ \| \d+ \| \d+ \|", txt(syn, "pipe_rows"), re.M)
-    assert re.search(r"^规章\t\d+\t\d+\t\d+$", txt(syn, "tabs"), re.M)
+    assert re.search(r"^[^|\n]+ \| \d+ \| \d+ \|", txt(syn, "pipe_rows"), re.MULTILINE)
+    assert re.search(r"^规章\t\d+\t\d+\t\d+$", txt(syn, "tabs"), re.MULTILINE)
 
 
 def test_spaced_labels_are_spaced_and_broken():
@@ -342,14 +382,17 @@ def test_glued_layout_runs_labels_into_numbers_without_separators(template):
         assert syn.truth["meta"]["published"] in header
         assert body.count("\n") == 1 and body.endswith("\n")
         start = body.index("（本列数据的勾稽关系为")
-        table = body[start: body.index("结果维持", start)]
+        table = body[start : body.index("结果维持", start)]
         assert not re.search(r"[\t|\n ]", table)
         cells = syn.truth["cells"]
         for row in ROWS[template]:
             digits = "".join(str(cells[f"requests.{row}.{c}"]) for c in (*COLUMNS, "total"))
             assert digits in table
-        assert "一、本年新收政府信息公开申请数量" + "".join(
-            str(cells[f"requests.new_received.{c}"]) for c in (*COLUMNS, "total")) in table
+        assert (
+            "一、本年新收政府信息公开申请数量"
+            + "".join(str(cells[f"requests.new_received.{c}"]) for c in (*COLUMNS, "total"))
+            in table
+        )
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
@@ -379,7 +422,13 @@ def html_cells(data: bytes, encoding="utf-8"):
 def test_html_tables_have_the_official_spans(template):
     syn = make_report(8, template=template)
     root, tds = html_cells(syn.render("html", "plain"))
-    spans = {td.text_content().strip(): (int(td.get("rowspan", 1)), int(td.get("colspan", 1))) for td in tds}
+    spans = {
+        td.text_content().strip(): (
+            int(td.get("rowspan", 1)),
+            int(td.get("colspan", 1)),
+        )
+        for td in tds
+    }
     assert spans["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"] == (3, 3)
     assert spans["三、本年度办理结果"] == ({"2019": 20, "2021": 22}[template], 1)
     assert spans["（三）不予公开"] == (8, 1) and spans["（四）无法提供"] == (3, 1) and spans["（五）不予处理"] == (5, 1)
@@ -435,7 +484,7 @@ def test_docx_has_real_merged_cells_and_every_number(template):
     assert all(tc is merged[0] or tc.vMerge == "continue" for tc in merged)
     assert requests.cell(first + result_rows, 0).text == "四、结转下年度继续办理"
     texts = [p.text for p in document.paragraphs]
-    assert texts[0] == syn.title and any(t.startswith("三、") or t.startswith("三.") for t in texts)
+    assert texts[0] == syn.title and any(t.startswith(("三、", "三.")) for t in texts)
     cells = re.findall(r"<w:tc>.*?</w:tc>", xml)
     cell_texts = ["".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", c)) for c in cells]
     assert numeric_cells(cell_texts) == expected_numbers(syn.truth)
@@ -465,10 +514,21 @@ def test_synth_command_writes_reports_and_truth(tmp_path):
     assert len(files) == 12
     assert {p.suffix for p in files} == {".txt", ".html", ".docx", ".md"}
     for path in files:
-        assert re.fullmatch(r"\d{5}_(department|government|township|street|other)_20\d\d_[a-z_-]+", path.stem)
+        assert re.fullmatch(
+            r"\d{5}_(department|government|township|street|other)_20\d\d_[a-z_-]+",
+            path.stem,
+        )
         truth = json.loads((tmp_path / "truth" / f"{path.stem}.json").read_text(encoding="utf-8"))
         assert truth["file"] == path.name
-        assert set(truth) >= {"file", "meta", "cells", "source_errors", "allowed_findings", "complete", "notes"}
+        assert set(truth) >= {
+            "file",
+            "meta",
+            "cells",
+            "source_errors",
+            "allowed_findings",
+            "complete",
+            "notes",
+        }
     again = tmp_path / "again"
     CliRunner().invoke(app, ["synth", str(again), "--count", "12", "--seed", "3", "--formats", "txt,html,docx,md",
                              "--faults", "random"])  # fmt: skip

@@ -186,13 +186,14 @@ def synth(
     seed: Annotated[int, typer.Option(help="随机种子（同一种子得到同样的文件）")] = 0,
     formats: Annotated[str, typer.Option(help="格式，逗号分隔：txt,md,html,docx,pdf,doc,scan_pdf,scan_png")] = "txt,html,docx",
     faults: Annotated[str, typer.Option(help="缺陷：none、random，或逗号分隔的缺陷名")] = "none",
+    start: Annotated[int, typer.Option(help="第一份报告的编号（向已有目录追加时用）")] = 0,
 ) -> None:
     """生成合成报告及其真值文件（样例、测试夹具、基准语料都由它生成）。"""
     from gongkai.synth import write_corpus
 
     mode = None if faults == "none" else "random" if faults == "random" else tuple(faults.split(","))
     try:
-        paths = write_corpus(outdir, count, seed, tuple(formats.split(",")), mode)
+        paths = write_corpus(outdir, count, seed, tuple(formats.split(",")), mode, start)
     except (ValueError, RuntimeError) as exc:
         fail(str(exc))
         raise typer.Exit(2) from exc

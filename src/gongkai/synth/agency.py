@@ -43,7 +43,13 @@ _OTHER_BODIES = (
 )  # fmt: skip
 
 # Default deadlines (month, day) of the year after the report year (template.md §1; rules.md meta.published_late).
-DEADLINES = {"department": (1, 31), "government": (3, 31), "township": (1, 31), "street": (1, 31), "other": (1, 31)}
+DEADLINES = {
+    "department": (1, 31),
+    "government": (3, 31),
+    "township": (1, 31),
+    "street": (1, 31),
+    "other": (1, 31),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,18 +71,48 @@ def make_agency(rng: random.Random, body_type: str | None = None) -> Agency:
         dept = rng.choice(DEPARTMENTS)
         if rng.random() < 0.3:  # a city-level department
             return Agency(f"{prefix}{city}{dept}", body_type, province, province + city, "我局")
-        return Agency(f"{prefix}{city}{county}{dept}", body_type, province, province + city + county, "我局")
+        return Agency(
+            f"{prefix}{city}{county}{dept}",
+            body_type,
+            province,
+            province + city + county,
+            "我局",
+        )
     if body_type == "government":
         if rng.random() < 0.2:
-            return Agency(f"{prefix}{city}人民政府", body_type, province, province + city, "市政府")
+            return Agency(
+                f"{prefix}{city}人民政府",
+                body_type,
+                province,
+                province + city,
+                "市政府",
+            )
         short = "区政府" if county.endswith("区") else "县政府"
-        return Agency(f"{prefix}{city}{county}人民政府", body_type, province, province + city + county, short)
+        return Agency(
+            f"{prefix}{city}{county}人民政府",
+            body_type,
+            province,
+            province + city + county,
+            short,
+        )
     if body_type == "township":
         town = rng.choice(_TOWN_STEMS) + rng.choice(("镇", "镇", "乡"))
-        return Agency(f"{prefix}{city}{county}{town}人民政府", body_type, province, province + city + county, "我" + town[-1])
+        return Agency(
+            f"{prefix}{city}{county}{town}人民政府",
+            body_type,
+            province,
+            province + city + county,
+            "我" + town[-1],
+        )
     if body_type == "street":
         street = rng.choice(_STREET_STEMS) + "街道办事处"
-        return Agency(f"{prefix}{city}{county}{street}", body_type, province, province + city + county, "本街道")
+        return Agency(
+            f"{prefix}{city}{county}{street}",
+            body_type,
+            province,
+            province + city + county,
+            "本街道",
+        )
     body = rng.choice(_OTHER_BODIES)
     short = "我委" if body.endswith("委员会") else "我中心" if body.endswith("中心") else "我局"
     return Agency(f"{prefix}{city}{body}", "other", province, province + city, short)

@@ -59,19 +59,21 @@ def write_one(outdir: Path, index: int, seed: int, fmt: str, fault_mode) -> Path
     data = syn.render(fmt, layout)
     (outdir / name).write_bytes(data)
     truth = syn.truth_for(name, fmt, layout)
-    (outdir / "truth" / f"{Path(name).stem}.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (outdir / "truth" / f"{Path(name).stem}.json").write_text(
+        json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     return outdir / name
 
 
 def write_corpus(outdir: Path, count: int, seed: int = 0, formats=("txt", "html", "docx"),
-                 faults: str | tuple[str, ...] | None = None) -> list[Path]:  # fmt: skip
-    """`count` reports cycling through `formats`, each with OUTDIR/truth/<stem>.json."""
+                 faults: str | tuple[str, ...] | None = None, start: int = 0) -> list[Path]:  # fmt: skip
+    """`count` reports (numbered from `start`) cycling through `formats`, each with OUTDIR/truth/<stem>.json."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown format(s) {unknown}; known: {FORMATS}")
     outdir = Path(outdir)
     (outdir / "truth").mkdir(parents=True, exist_ok=True)
-    jobs = [(i, formats[i % len(formats)]) for i in range(count)]
+    jobs = [(i, formats[i % len(formats)]) for i in range(start, start + count)]
     if any(f in OFFICE for f in formats):
         from gongkai.synth.render_office import soffice
 

@@ -21,7 +21,10 @@ FAULTS: dict[str, tuple[str, str]] = {
     "row_sum": ("requests.row_sum", "error"),
     "block_sum": ("appeals.block_sum", "error"),
     "negative_count": ("value.domain", "error"),
-    "typo": ("requests.row_sum", "error"),  # one wrong cell of section 三: row_sum plus balance or outcomes_sum
+    "typo": (
+        "requests.row_sum",
+        "error",
+    ),  # one wrong cell of section 三: row_sum plus balance or outcomes_sum
     "section_missing": ("structure.section_missing", "error"),
     "table_missing": ("structure.table_missing", "error"),
     "blank_cells": ("structure.cells_missing", "error"),
@@ -35,10 +38,23 @@ FAULTS: dict[str, tuple[str, str]] = {
     "fees_missing": ("fees.statement_missing", "info"),
     "unpaid_without_notice": ("fees.unpaid_without_notice", "warning"),
 }
-ARITHMETIC = ("balance", "outcomes_sum", "row_sum", "block_sum", "negative_count", "typo")
+ARITHMETIC = (
+    "balance",
+    "outcomes_sum",
+    "row_sum",
+    "block_sum",
+    "negative_count",
+    "typo",
+)
 
 # Pairs that cannot live in one report (the second would undo or hide the first).
-_CONFLICTS = {frozenset(p) for p in (("table_missing", "blank_cells"), ("fees_missing", "unpaid_without_notice"))}
+_CONFLICTS = {
+    frozenset(p)
+    for p in (
+        ("table_missing", "blank_cells"),
+        ("fees_missing", "unpaid_without_notice"),
+    )
+}
 NEEDS_2021_TEMPLATE = ("unpaid_without_notice",)
 NEEDS_YEAR_2021 = ("fees_missing", "unpaid_without_notice", "outdated_template")
 
@@ -50,7 +66,10 @@ NARRATED = (
 )  # fmt: skip
 
 LABEL_ALTERATIONS = (
-    ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "（二）部分公开（区分处理的，只计这一情况，不计其他情形）"),
+    (
+        "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+        "（二）部分公开（区分处理的，只计这一情况，不计其他情形）",
+    ),
     ("5.属于三类内部事务信息", "5.属于三类内容事务信息"),
     ("现行有效件数", "现行有效件数（历史累计）"),
     ("社会公益组织", "社会组织"),
@@ -112,10 +131,17 @@ def apply_numeric(rng: random.Random, name: str, v: Values, template: str, appli
     d = rng.choice((1, 1, 2, 3, 5, 10))
     if name == "unpaid_without_notice":
         if not _nonzero(v, ["other.unpaid_fee"], APPLICANTS):
-            add_request(v, rng.choice(("natural_person", "natural_person", "commercial")), "other.unpaid_fee")
+            add_request(
+                v,
+                rng.choice(("natural_person", "natural_person", "commercial")),
+                "other.unpaid_fee",
+            )
         return
     if name == "balance":  # one row off by d in a column and its total: only the balance breaks
-        row, column = rng.choice(("new_received", "carried_over", "carried_forward")), rng.choice(APPLICANTS[:2])
+        row, column = (
+            rng.choice(("new_received", "carried_over", "carried_forward")),
+            rng.choice(APPLICANTS[:2]),
+        )
         cells = [request_cell(row, column), request_cell(row, "total")]
         for cid in cells:
             v[cid] += d
@@ -140,7 +166,10 @@ def apply_numeric(rng: random.Random, name: str, v: Values, template: str, appli
         applied.touched.update(cells)
         applied.details["row_sum"] = {"cells": cells, "moved": d}
     elif name == "typo":  # one cell of section 三 misprinted
-        row, column = rng.choice(request_rows(template)), rng.choice(("natural_person", "total"))
+        row, column = (
+            rng.choice(request_rows(template)),
+            rng.choice(("natural_person", "total")),
+        )
         cid = request_cell(row, column)
         v[cid] = v[cid] + d if v[cid] < d or rng.random() < 0.5 else v[cid] - d
         applied.touched.add(cid)

@@ -161,7 +161,9 @@ def make_report(seed: int, *, template: str = "2021", year: int | None = None, f
 
     labels = {}
     if "label_altered" in faults:
-        old, new = rng.choice(LABEL_ALTERATIONS if template == "2021" else LABEL_ALTERATIONS[:2] + LABEL_ALTERATIONS[3:])
+        old, new = rng.choice(
+            LABEL_ALTERATIONS if template == "2021" else LABEL_ALTERATIONS[:2] + LABEL_ALTERATIONS[3:]
+        )
         labels[old] = new
         applied.details["label_altered"] = {"template": old, "printed": new}
     missing_section = None
@@ -195,7 +197,11 @@ def _mismatch(rng: random.Random, facts: text.Facts, applied: Applied, *, appeal
     table = getattr(facts, field_)
     stated = table + rng.choice((1, 2, 3, 10)) if table < 3 or rng.random() < 0.5 else table - rng.randint(1, table - 1)
     setattr(facts, field_, stated)
-    applied.details["narrative_mismatch"] = {"cell": cell, "table": table, "text": stated}
+    applied.details["narrative_mismatch"] = {
+        "cell": cell,
+        "table": table,
+        "text": stated,
+    }
 
 
 # ---- the tables ----
@@ -233,7 +239,12 @@ def active_table(template: str, v: Values, relabel) -> Table:
 
 def requests_table(template: str, v: Values, relabel, extra_rows: bool) -> Table:
     table = Table("requests")
-    table.rows.append([Cell(NOTE_CELL, rowspan=3, colspan=3, header=True), Cell("申请人情况", colspan=7, header=True)])
+    table.rows.append(
+        [
+            Cell(NOTE_CELL, rowspan=3, colspan=3, header=True),
+            Cell("申请人情况", colspan=7, header=True),
+        ]
+    )
     table.rows.append([Cell("自然人", rowspan=2, header=True), Cell("法人或其他组织", colspan=5, header=True),
                        Cell("总计", rowspan=2, header=True)])  # fmt: skip
     table.rows.append([Cell(relabel(lab), header=True) for lab in APPLICANT_LABELS[1:6]])
@@ -268,7 +279,12 @@ def requests_table(template: str, v: Values, relabel, extra_rows: bool) -> Table
 
 def appeals_table(v: Values) -> Table:
     table = Table("appeals")
-    table.rows.append([Cell("行政复议", colspan=5, header=True), Cell("行政诉讼", colspan=10, header=True)])
+    table.rows.append(
+        [
+            Cell("行政复议", colspan=5, header=True),
+            Cell("行政诉讼", colspan=10, header=True),
+        ]
+    )
     table.rows.append([Cell(lab, rowspan=2, header=True) for lab in APPEAL_OUTCOME_LABELS]
                       + [Cell("未经复议直接起诉", colspan=5, header=True), Cell("复议后起诉", colspan=5, header=True)])  # fmt: skip
     table.rows.append([Cell(lab, header=True) for lab in APPEAL_OUTCOME_LABELS * 2])
@@ -287,8 +303,21 @@ def _heading(rng: random.Random, number: int) -> str:
     return f"{SECTION_NUMERALS[number - 1]}{sep}{name}"
 
 
-def _blocks(rng, template, year, agency, published, values, facts, faults, labels, *, missing_table, missing_section):
-    relabel = lambda label: labels.get(label, label)  # noqa: E731
+def _blocks(
+    rng,
+    template,
+    year,
+    agency,
+    published,
+    values,
+    facts,
+    faults,
+    labels,
+    *,
+    missing_table,
+    missing_section,
+):
+    relabel = lambda label: labels.get(label, label)
     blocks: list[Block] = [Para(text.title(rng, agency, year), "title")]
     if rng.random() < 0.5:
         blocks.append(Para(f"发布日期：{published.isoformat()}", "meta"))
@@ -308,7 +337,9 @@ def _blocks(rng, template, year, agency, published, values, facts, faults, label
     sections[5] = [Para(t) for t in text.problems(rng, agency, year)]
     six = [Para(t) for t in text.other_matters(rng, agency, year)]
     if year >= 2021 and "fees_missing" not in faults:
-        unpaid = sum(values.get(request_cell("other.unpaid_fee", c)) or 0 for c in APPLICANTS) if template == "2021" else 0
+        unpaid = (
+            sum(values.get(request_cell("other.unpaid_fee", c)) or 0 for c in APPLICANTS) if template == "2021" else 0
+        )
         notices = unpaid + (rng.randint(1, 3) if rng.random() < 0.1 else 0)
         statement = text.fee_statement(rng, notices, unpaid, mention_notice="unpaid_without_notice" not in faults)
         six.insert(0, Para(statement))
@@ -342,7 +373,12 @@ def _truth(seed, template, year, agency, published, values, faults, applied, bla
         notes += f" Faults: {', '.join(faults)}."
     truth = {
         "file": "",
-        "meta": {"agency": agency.name, "year": year, "template": template, "published": published.isoformat()},
+        "meta": {
+            "agency": agency.name,
+            "year": year,
+            "template": template,
+            "published": published.isoformat(),
+        },
         "cells": cells,
         "source_errors": sorted(errors),
         "allowed_findings": [],

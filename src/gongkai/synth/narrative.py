@@ -48,10 +48,12 @@ def intro(rng: random.Random, agency: Agency, report_year: int, facts: Facts) ->
         f"报告所列数据统计期限从{report_year}年{start}到{end}止。",
     ))  # fmt: skip
     return [
-        f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《中华人民共和国政府信息公开工作年度报告格式》"
-        f"要求，由{agency.name}编制。全文包括总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况、"
-        f"政府信息公开行政复议及行政诉讼情况、存在的主要问题及改进情况、其他需要报告的事项。{period}"
-        f"本报告电子版可在{agency.region}人民政府门户网站下载。如对本报告有疑问，请与{agency.name}办公室联系。"
+        (
+            f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《中华人民共和国政府信息公开工作年度报告格式》"
+            f"要求，由{agency.name}编制。全文包括总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况、"
+            f"政府信息公开行政复议及行政诉讼情况、存在的主要问题及改进情况、其他需要报告的事项。{period}"
+            f"本报告电子版可在{agency.region}人民政府门户网站下载。如对本报告有疑问，请与{agency.name}办公室联系。"
+        )
     ]
 
 
@@ -86,8 +88,10 @@ def overview(rng: random.Random, agency: Agency, facts: Facts) -> list[str]:
     fill = {"y": y, "s": s, "r": facts.received, "c": facts.carried_over, "d": facts.closed,
             "k": facts.normative_docs, "n": facts.published_items}  # fmt: skip
     lines = [
-        f"{y}年，{s}深入贯彻落实《条例》和上级关于政务公开工作的部署要求，坚持以人民为中心，"
-        f"不断提升政府信息公开工作质量，有效保障人民群众的知情权、参与权、表达权和监督权。"
+        (
+            f"{y}年，{s}深入贯彻落实《条例》和上级关于政务公开工作的部署要求，坚持以人民为中心，"
+            f"不断提升政府信息公开工作质量，有效保障人民群众的知情权、参与权、表达权和监督权。"
+        )
     ]
     blocks = (
         ("（一）主动公开", _ACTIVE),
@@ -133,7 +137,12 @@ def problems(rng: random.Random, agency: Agency, report_year: int) -> list[str]:
 def fee_statement(rng: random.Random, notices: int, unpaid: int, *, mention_notice: bool = True) -> str:
     """Section 六 on 信息处理费 (2021+): notices are mentioned whenever unpaid requests exist."""
     if not mention_notice:
-        return rng.choice(("本年度未收取政府信息公开信息处理费。", "依据《政府信息公开信息处理费管理办法》，本年度未收取信息处理费。"))
+        return rng.choice(
+            (
+                "本年度未收取政府信息公开信息处理费。",
+                "依据《政府信息公开信息处理费管理办法》，本年度未收取信息处理费。",
+            )
+        )
     if notices or unpaid:
         notices = max(notices, unpaid)
         amount = notices * rng.choice((100, 200, 300))

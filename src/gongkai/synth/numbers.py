@@ -28,7 +28,13 @@ Values = dict[str, "int | float | None"]
 
 def _volume(rng: random.Random, body_type: str) -> int:
     """How many requests the body received: often none, mostly few, sometimes many."""
-    busy = {"government": 3.0, "department": 1.5, "other": 1.0, "street": 0.6, "township": 0.5}[body_type]
+    busy = {
+        "government": 3.0,
+        "department": 1.5,
+        "other": 1.0,
+        "street": 0.6,
+        "township": 0.5,
+    }[body_type]
     roll = rng.random()
     if roll < 0.3 / busy:
         return 0
@@ -89,8 +95,14 @@ def make_active(rng: random.Random, template: str, body_type: str) -> Values:
     big = body_type in ("department", "government")
     v: Values = {}
     if template == "2021":
-        for doc, p_zero, hi in (("rules", 0.3 if rules_maker else 1.0, 6), ("normative_docs", 0.45, 12)):
-            issued, repealed = _small(rng, p_zero, hi), _small(rng, min(1.0, p_zero + 0.3), hi)
+        for doc, p_zero, hi in (
+            ("rules", 0.3 if rules_maker else 1.0, 6),
+            ("normative_docs", 0.45, 12),
+        ):
+            issued, repealed = (
+                _small(rng, p_zero, hi),
+                _small(rng, min(1.0, p_zero + 0.3), hi),
+            )
             v[f"active.{doc}.issued"] = issued
             v[f"active.{doc}.repealed"] = repealed
             v[f"active.{doc}.in_force"] = issued + _small(rng, p_zero, hi * 6)
@@ -100,7 +112,10 @@ def make_active(rng: random.Random, template: str, body_type: str) -> Values:
         fee = 0 if rng.random() < 0.7 else rng.randint(1, rng.choice((99, 9999, 999999)))
         v["active.admin_fees.amount_wan"] = round(fee / 10000, 4) if rng.random() < 0.6 else float(fee // 10000)
         return v
-    for doc, p_zero, hi in (("rules", 0.3 if rules_maker else 1.0, 6), ("normative_docs", 0.4, 15)):
+    for doc, p_zero, hi in (
+        ("rules", 0.3 if rules_maker else 1.0, 6),
+        ("normative_docs", 0.4, 15),
+    ):
         made = _small(rng, p_zero, hi)
         v[f"active.{doc}.new_made"] = made
         v[f"active.{doc}.new_published"] = made if rng.random() < 0.85 else rng.randint(0, made)
@@ -116,14 +131,20 @@ def make_active(rng: random.Random, template: str, body_type: str) -> Values:
     v["active.admin_fees.delta"] = 0 if rng.random() < 0.7 else rng.randint(-prev, 3)
     projects = _small(rng, 0.5, 150 if big else 10)
     v["active.procurement.projects"] = projects
-    v["active.procurement.amount_wan"] = round(rng.randint(500, 5_000_000) * projects / 100 / 10000, 6) if projects else 0.0
+    v["active.procurement.amount_wan"] = (
+        round(rng.randint(500, 5_000_000) * projects / 100 / 10000, 6) if projects else 0.0
+    )
     return v
 
 
 def make_values(rng: random.Random, template: str, body_type: str) -> Values:
     requests = make_requests(rng, template, body_type)
     busy = requests["requests.new_received.total"] > 20
-    values = {**make_active(rng, template, body_type), **requests, **make_appeals(rng, busy)}
+    values = {
+        **make_active(rng, template, body_type),
+        **requests,
+        **make_appeals(rng, busy),
+    }
     assert set(values) == set(cell_ids(template)), set(cell_ids(template)) ^ set(values)
     return {cid: values[cid] for cid in cell_ids(template)}
 
@@ -147,11 +168,22 @@ def broken_identities(values: Values, template: str) -> dict[str, list[str]]:
 
     if any(k.startswith("requests.") for k in values):
         for c in APPLICANT_COLUMNS:
+
             def g(row: str, c: str = c):
                 return values.get(request_cell(row, c))
 
-            judge("requests.balance", c, [g("new_received"), g("carried_over")], [g("total"), g("carried_forward")])
-            judge("requests.outcomes_sum", c, [g("total")], [g(r) for r in outcome_rows(template)])
+            judge(
+                "requests.balance",
+                c,
+                [g("new_received"), g("carried_over")],
+                [g("total"), g("carried_forward")],
+            )
+            judge(
+                "requests.outcomes_sum",
+                c,
+                [g("total")],
+                [g(r) for r in outcome_rows(template)],
+            )
         for row in request_rows(template):
             judge("requests.row_sum", row, [values.get(request_cell(row, "total"))],
                   [values.get(request_cell(row, c)) for c in APPLICANTS])  # fmt: skip

@@ -55,20 +55,24 @@ def table_xml(table: Table) -> str:
         cells = []
         c = 0
         while c < n_cols:
-            cell, r0, c0 = row[c]
-            props = f'<w:tcW w:w="{sum(widths[c:c + cell.colspan])}" w:type="dxa"/>'
+            cell, r0, _c0 = row[c]
+            props = f'<w:tcW w:w="{sum(widths[c : c + cell.colspan])}" w:type="dxa"/>'
             if cell.colspan > 1:
                 props += f'<w:gridSpan w:val="{cell.colspan}"/>'
             if cell.rowspan > 1:
                 props += '<w:vMerge w:val="restart"/>' if r == r0 else "<w:vMerge/>"
-            para = '<w:p><w:pPr><w:jc w:val="center"/></w:pPr>' + (_run(cell.text, 18) if r == r0 and cell.text else "") + "</w:p>"
+            para = (
+                '<w:p><w:pPr><w:jc w:val="center"/></w:pPr>'
+                + (_run(cell.text, 18) if r == r0 and cell.text else "")
+                + "</w:p>"
+            )
             cells.append(f"<w:tc><w:tcPr>{props}</w:tcPr>{para}</w:tc>")
             c += cell.colspan
         rows.append("<w:tr>" + "".join(cells) + "</w:tr>")
     cols = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     return (
         f'<w:tbl {W}><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
-        f"<w:tblBorders>{_BORDERS}</w:tblBorders><w:tblLayout w:type=\"fixed\"/></w:tblPr>"
+        f'<w:tblBorders>{_BORDERS}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr>'
         f"<w:tblGrid>{cols}</w:tblGrid>" + "".join(rows) + "</w:tbl>"
     )
 
@@ -156,5 +160,9 @@ def render_docx(syn: Synthetic) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
-            z.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
+            z.writestr(
+                zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)),
+                data.encode("utf-8"),
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
     return buf.getvalue()

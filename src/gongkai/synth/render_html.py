@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from html import escape
 
-from gongkai.synth.model import Para, Synthetic
+from gongkai.synth.model import Synthetic
 from gongkai.synth.template import Table
 
 OPTIONS = ("chrome", "gbk", "traditional")
@@ -49,12 +49,16 @@ def table_html(table: Table) -> str:
     for row in table.rows:
         cells = []
         for c in row:
-            span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (f' colspan="{c.colspan}"' if c.colspan > 1 else "")
+            span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (
+                f' colspan="{c.colspan}"' if c.colspan > 1 else ""
+            )
             align = "" if c.header and len(c.text) > 8 else ' align="center"'
             body = escape(c.text) if c.text else "&nbsp;"
             cells.append(f"<td{span}><p{align}>{body}</p></td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return '<table align="center" border="1" cellspacing="0" cellpadding="0"><tbody>' + "".join(rows) + "</tbody></table>"
+    return (
+        '<table align="center" border="1" cellspacing="0" cellpadding="0"><tbody>' + "".join(rows) + "</tbody></table>"
+    )
 
 
 def _article(syn: Synthetic, rng) -> str:
@@ -80,7 +84,9 @@ def page_of(syn: Synthetic, chrome: bool, gbk: bool) -> str:
     rng = syn.rng("html-page")
     charset = '<meta http-equiv="Content-Type" content="text/html; charset=gbk">' if gbk else '<meta charset="utf-8">'
     title = escape(syn.title)
-    article = f'<div class="article"><h1 class="title">{title}</h1>\n<div class="content">{_article(syn, rng)}</div></div>'
+    article = (
+        f'<div class="article"><h1 class="title">{title}</h1>\n<div class="content">{_article(syn, rng)}</div></div>'
+    )
     if chrome:
         region = escape(syn.agency.region)
         article = (
@@ -91,7 +97,7 @@ def page_of(syn: Synthetic, chrome: bool, gbk: bool) -> str:
             ' 【字体：<a href="#">大</a> <a href="#">中</a> <a href="#">小</a>】</div>\n'
             + article
             + f'\n<div class="footer"><p>主办单位：{region}人民政府办公室　联系电话：0{rng.randint(100, 999)}-{rng.randint(2000000, 8999999)}</p>'
-            f'<p>网站标识码：{rng.randint(10**9, 10**10 - 1)}　ICP备{rng.randint(10**7, 10**8 - 1)}号</p></div>\n'
+            f"<p>网站标识码：{rng.randint(10**9, 10**10 - 1)}　ICP备{rng.randint(10**7, 10**8 - 1)}号</p></div>\n"
             '<script type="text/javascript">var _hmt = _hmt || []; (function(){ var hm = document.createElement("script");'
             ' hm.src = "/js/stat.js"; document.body.appendChild(hm); })();</script>'
         )

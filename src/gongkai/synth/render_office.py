@@ -24,7 +24,9 @@ class OfficeUnavailable(RuntimeError):
 def soffice() -> str:
     path = shutil.which("soffice") or shutil.which("libreoffice")
     if not path:
-        raise OfficeUnavailable("soffice (LibreOffice) not found: install libreoffice-writer to render pdf, doc or scans")
+        raise OfficeUnavailable(
+            "soffice (LibreOffice) not found: install libreoffice-writer to render pdf, doc or scans"
+        )
     return path
 
 
@@ -38,7 +40,7 @@ def convert(docx: bytes, target: str) -> bytes:
         profile = (work / f"profile-{uuid.uuid4().hex}").as_uri()
         cmd = [exe, f"-env:UserInstallation={profile}", "--headless", "--norestore",
                "--convert-to", target, "--outdir", str(work / "out"), str(src)]  # fmt: skip
-        done = subprocess.run(cmd, capture_output=True, timeout=SOFFICE_TIMEOUT)
+        done = subprocess.run(cmd, capture_output=True, timeout=SOFFICE_TIMEOUT, check=False)
         out = work / "out" / f"report.{target}"
         if not out.exists():
             raise RuntimeError(f"soffice could not convert to {target}: {done.stderr.decode(errors='replace')[-300:]}")
@@ -60,7 +62,7 @@ def scans(syn: Synthetic, pdf: bytes) -> list:
             angle = rng.uniform(-1.5, 1.5)
             image = image.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
             sigma = rng.uniform(15, 25)  # about 0.3% of the pixels become grey specks
-            specks = Image.effect_noise(image.size, sigma).point(lambda v: 150 if v < 128 - 2.7 * sigma else 255)
+            specks = Image.effect_noise(image.size, sigma).point(lambda v, s=sigma: 150 if v < 128 - 2.7 * s else 255)
             image = ImageChops.darker(image, specks)
             image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.6)))
             image.info["dpi"] = (dpi, dpi)

@@ -17,7 +17,15 @@ import random
 from gongkai.synth.model import Para, Synthetic
 from gongkai.synth.template import Table
 
-LAYOUTS = ("tabs", "cell_per_line", "cell_per_line_pipes", "cell_per_line_blank", "pipe_rows", "glued", "spaced_labels")
+LAYOUTS = (
+    "tabs",
+    "cell_per_line",
+    "cell_per_line_pipes",
+    "cell_per_line_blank",
+    "pipe_rows",
+    "glued",
+    "spaced_labels",
+)
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "utf-16")
 
 

@@ -32,7 +32,15 @@ SECTION_TITLES: tuple[tuple[str, ...], ...] = (
     ("其他需要报告的事项",),
 )
 
-APPLICANT_LABELS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
+APPLICANT_LABELS = (
+    "自然人",
+    "商业企业",
+    "科研机构",
+    "社会公益组织",
+    "法律服务机构",
+    "其他",
+    "总计",
+)
 NOTE_CELL = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 
 
@@ -50,27 +58,51 @@ ACTIVE_2021 = (
         "第二十条第（一）项",
         ("本年制发件数", "本年废止件数", "现行有效件数"),
         (
-            ("规章", ("active.rules.issued", "active.rules.repealed", "active.rules.in_force")),
+            (
+                "规章",
+                (
+                    "active.rules.issued",
+                    "active.rules.repealed",
+                    "active.rules.in_force",
+                ),
+            ),
             (
                 "行政规范性文件",
-                ("active.normative_docs.issued", "active.normative_docs.repealed", "active.normative_docs.in_force"),
+                (
+                    "active.normative_docs.issued",
+                    "active.normative_docs.repealed",
+                    "active.normative_docs.in_force",
+                ),
             ),
         ),
     ),
-    ActiveBlock("第二十条第（五）项", ("本年处理决定数量",), (("行政许可", ("active.licensing.decisions",)),)),
+    ActiveBlock(
+        "第二十条第（五）项",
+        ("本年处理决定数量",),
+        (("行政许可", ("active.licensing.decisions",)),),
+    ),
     ActiveBlock(
         "第二十条第（六）项",
         ("本年处理决定数量",),
-        (("行政处罚", ("active.penalty.decisions",)), ("行政强制", ("active.coercion.decisions",))),
+        (
+            ("行政处罚", ("active.penalty.decisions",)),
+            ("行政强制", ("active.coercion.decisions",)),
+        ),
     ),
     ActiveBlock(
-        "第二十条第（八）项", ("本年收费金额（单位：万元）",), (("行政事业性收费", ("active.admin_fees.amount_wan",)),)
+        "第二十条第（八）项",
+        ("本年收费金额（单位：万元）",),
+        (("行政事业性收费", ("active.admin_fees.amount_wan",)),),
     ),
 )
 
 
 def _items(prefix: str) -> tuple[str, str, str]:
-    return (f"active.{prefix}.prev_items", f"active.{prefix}.delta", f"active.{prefix}.decisions")
+    return (
+        f"active.{prefix}.prev_items",
+        f"active.{prefix}.delta",
+        f"active.{prefix}.decisions",
+    )
 
 
 ACTIVE_2019 = (
@@ -78,7 +110,14 @@ ACTIVE_2019 = (
         "第二十条第（一）项",
         ("本年新制作数量", "本年新公开数量", "对外公开总数量"),
         (
-            ("规章", ("active.rules.new_made", "active.rules.new_published", "active.rules.total_published")),
+            (
+                "规章",
+                (
+                    "active.rules.new_made",
+                    "active.rules.new_published",
+                    "active.rules.total_published",
+                ),
+            ),
             (
                 "规范性文件",
                 (
@@ -92,7 +131,10 @@ ACTIVE_2019 = (
     ActiveBlock(
         "第二十条第（五）项",
         ("上一年项目数量", "本年增/减", "处理决定数量"),
-        (("行政许可", _items("licensing")), ("其他对外管理服务事项", _items("other_services"))),
+        (
+            ("行政许可", _items("licensing")),
+            ("其他对外管理服务事项", _items("other_services")),
+        ),
     ),
     ActiveBlock(
         "第二十条第（六）项",
@@ -102,12 +144,22 @@ ACTIVE_2019 = (
     ActiveBlock(
         "第二十条第（八）项",
         ("上一年项目数量", "本年增/减"),
-        (("行政事业性收费", ("active.admin_fees.prev_items", "active.admin_fees.delta")),),
+        (
+            (
+                "行政事业性收费",
+                ("active.admin_fees.prev_items", "active.admin_fees.delta"),
+            ),
+        ),
     ),
     ActiveBlock(
         "第二十条第（九）项",
         ("采购项目数量", "采购总金额"),
-        (("政府集中采购", ("active.procurement.projects", "active.procurement.amount_wan")),),
+        (
+            (
+                "政府集中采购",
+                ("active.procurement.projects", "active.procurement.amount_wan"),
+            ),
+        ),
     ),
 )
 
@@ -144,12 +196,21 @@ _NOT_PROCESSED = (
     ("confirm_reissue", "5.要求行政机关确认或重新出具已获取信息"),
 )
 _OTHER_2021 = (
-    ("no_correction", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"),
-    ("unpaid_fee", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"),
+    (
+        "no_correction",
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    ),
+    (
+        "unpaid_fee",
+        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    ),
     ("other", "3.其他"),
 )
 
-TOP_ROWS = (("new_received", "一、本年新收政府信息公开申请数量"), ("carried_over", "二、上年结转政府信息公开申请数量"))
+TOP_ROWS = (
+    ("new_received", "一、本年新收政府信息公开申请数量"),
+    ("carried_over", "二、上年结转政府信息公开申请数量"),
+)
 RESULT_LABEL = "三、本年度办理结果"
 FORWARD_ROW = ("carried_forward", "四、结转下年度继续办理")
 
@@ -182,7 +243,13 @@ def outcome_rows(template: str) -> tuple[str, ...]:
 
 def request_rows(template: str) -> tuple[str, ...]:
     """Every data row of section 三, top to bottom."""
-    return ("new_received", "carried_over", *outcome_rows(template), "total", "carried_forward")
+    return (
+        "new_received",
+        "carried_over",
+        *outcome_rows(template),
+        "total",
+        "carried_forward",
+    )
 
 
 def request_row_labels(template: str) -> dict[str, str]:

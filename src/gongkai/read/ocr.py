@@ -121,6 +121,8 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
     """Blocks of one page image in reading order; boxes are multiplied by `unit` (e.g. px → pt)."""
     gray = image if image.mode == "L" else image.convert("L")
     ink = _binarise(np.asarray(gray))
+    if not ink.any():
+        return []  # a blank page: nothing to recognise (OCR would spend seconds finding nothing)
     angle = estimate_skew(ink)
     if abs(angle) >= 0.05:
         gray = gray.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)

@@ -34,6 +34,7 @@ from gongkai.read.grid_from_lines import (
 
 SETTINGS = GridSettings()
 MAX_PAGES = 2000  # a report has a handful; more is a hostile or wrong file
+MAX_OCR_PAGES = 100  # scanned pages read with OCR
 MARGIN = 0.1  # top/bottom share of a page where running heads and page numbers live
 EDGE_TOL = 4.0  # points: column edges this close are the same edge across a page break
 OCR_DPI = 200
@@ -86,6 +87,8 @@ def read(data: bytes) -> Document:
                 read_page = _read_page(page, index + 1)
                 if read_page is None:
                     scanned.append(index + 1)
+                    if len(scanned) > MAX_OCR_PAGES:  # seconds of OCR each: thousands would never end
+                        raise UnreadableError(f"PDF 中没有文字层的页面过多（超过 {MAX_OCR_PAGES} 页）")
                     read_page = _ocr_page(page, index + 1)
                 pages.append(read_page)
             finally:

@@ -8,9 +8,9 @@ import time
 from multiprocessing import Pool
 
 import pytest
+from conftest import shared_path
 
 import gongkai.pipeline
-from conftest import shared_path
 from gongkai.errors import LimitExceededError
 from gongkai.limits import Limits, parse_guarded
 

@@ -6,8 +6,8 @@ import shutil
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from gongkai.errors import UnreadableError
 from gongkai.read import doc
 

@@ -7,15 +7,15 @@ import socket
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from gongkai.document import Paragraph
 from gongkai.errors import UnreadableError
 
 sys.path.insert(0, str(ROOT))
 pytest.importorskip("rapidocr_onnxruntime")
 
-from gongkai.read import ocr  # noqa: E402
+from gongkai.read import ocr
 
 COLUMNS = ("natural_person", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
 

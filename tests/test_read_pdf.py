@@ -8,8 +8,8 @@ import sys
 
 import pypdfium2 as pdfium
 import pytest
-
 from conftest import ROOT, shared_path
+
 from gongkai.document import Grid, Paragraph
 from gongkai.errors import UnreadableError
 from gongkai.read import pdf

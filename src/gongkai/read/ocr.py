@@ -233,7 +233,7 @@ def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:
     padded[:, 1:-1] = mask
     edges = np.diff(padded, axis=1)
     starts_r, starts_c = np.nonzero(edges == 1)
-    ends_r, ends_c = np.nonzero(edges == -1)
+    _ends_r, ends_c = np.nonzero(edges == -1)
     lengths = ends_c - starts_c
     keep = lengths >= min_length
     return list(zip(starts_r[keep].tolist(), starts_c[keep].tolist(), ends_c[keep].tolist()))
@@ -276,7 +276,7 @@ def _read_empty_cells(table: RuledTable, pixels: np.ndarray, ink: np.ndarray) ->
     for cell in table.cells:
         if cell.pieces:
             continue
-        x0, y0, x1, y1 = (int(round(v)) for v in cell.box)
+        x0, y0, x1, y1 = (round(v) for v in cell.box)
         pad = max(3, int(0.12 * min(x1 - x0, y1 - y0)))  # stay clear of the rules
         inner = ink[y0 + pad : y1 - pad, x0 + pad : x1 - pad]
         if inner.size == 0 or inner.sum() < 12:

@@ -9,12 +9,13 @@ layer go to OCR. Boxes are in PDF points, y downwards, in the page's displayed o
 from __future__ import annotations
 
 import ctypes
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
-import pypdfium2.raw as raw
+from pypdfium2 import raw
 
 from gongkai.document import Block, Document, Grid, GridCell, Paragraph, Where
 from gongkai.errors import UnreadableError
@@ -291,7 +292,7 @@ def _path_rules(obj, matrix: tuple[float, ...], frame: _Frame) -> list[Rule]:
 
 def _straight_edges(points: list[tuple[float, float]]) -> list[Rule]:
     out: list[Rule] = []
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if abs(y1 - y0) <= 1.0 and abs(x1 - x0) > 1.0:
             out.append(Rule(True, (y0 + y1) / 2, min(x0, x1), max(x0, x1)))
         elif abs(x1 - x0) <= 1.0 and abs(y1 - y0) > 1.0:

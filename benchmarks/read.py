@@ -1,0 +1,104 @@
+"""Read benchmarks: gongkai's reader per format against the floor of the library underneath.
+
+- text PDF: `gongkai.read.pdf.read` vs pypdfium2 text extraction alone (target ≤ 3×)
+- scan:     `gongkai.read.ocr.read` vs rapidocr on the same page image (target ≤ 1.3×)
+- .doc:     `gongkai.read.doc.read` vs the LibreOffice conversion alone
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+SHARED = Path(os.environ.get("GONGKAI_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times) if repeat > 2 else statistics.mean(times)
+
+
+def interleaved(floor_fn, ours_fn, repeat: int) -> tuple[float, float]:
+    """Best of `repeat` alternating runs of each: fair on a machine shared with other work."""
+    floor, ours = float("inf"), float("inf")
+    for _ in range(repeat):
+        floor = min(floor, best(floor_fn, 1))
+        ours = min(ours, best(ours_fn, 1))
+    return floor, ours
+
+
+def pdfium_text(data: bytes) -> str:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(data)
+    out = [page.get_textpage().get_text_range() for page in doc]
+    doc.close()
+    return "".join(out)
+
+
+def report(name: str, ours: float, floor: float, target: float | None) -> None:
+    ratio = ours / floor
+    verdict = "" if target is None else ("ok" if ratio <= target else f"OVER target {target:g}×")
+    print(f"{name:32s} gongkai {ours * 1000:9.1f} ms   floor {floor * 1000:9.1f} ms   ratio {ratio:5.2f}×  {verdict}")
+
+
+def text_pdfs() -> None:
+    from benchmarks.fixtures import GeneratedReport
+    from gongkai.read import pdf
+
+    samples = {f"generated seed {s} (pdf)": GeneratedReport(s).render("pdf") for s in (1, 2)}
+    hongze = SHARED / "corpus" / "09_hongze_2023.pdf"
+    if hongze.exists():
+        samples["09_hongze_2023.pdf"] = hongze.read_bytes()
+    pdf.read(next(iter(samples.values())))  # warm imports
+    for name, data in samples.items():
+        floor, ours = interleaved(lambda: pdfium_text(data), lambda: pdf.read(data), 20)
+        report(name, ours, floor, 3.0)
+
+
+def scans() -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+    from rapidocr_onnxruntime import RapidOCR
+
+    from benchmarks.fixtures import GeneratedReport, scan_pages
+    from gongkai.read import ocr
+
+    pages = scan_pages(GeneratedReport(1).render("pdf"), skew=0.8)[:2]
+    engine = RapidOCR()
+    ocr._ocr()  # load both engines before timing
+    for n, page in enumerate(pages, start=1):
+        pixels = np.asarray(Image.open(io.BytesIO(page)).convert("L"))
+        floor, ours = interleaved(lambda: engine(pixels), lambda: ocr.read(page), 2)
+        report(f"scan page {n} (png, 200 dpi)", ours, floor, 1.3)
+
+
+def docs() -> None:
+    from benchmarks.fixtures import GeneratedReport
+    from gongkai.read import doc
+
+    data = GeneratedReport(1).render("doc")
+    soffice = doc.find_soffice()
+    if soffice is None:
+        print("doc: LibreOffice not installed, skipped")
+        return
+    floor, ours = interleaved(lambda: doc.to_docx(data, soffice=soffice), lambda: doc.read(data), 3)
+    report("generated seed 1 (doc)", ours, floor, None)
+
+
+def main() -> None:
+    text_pdfs()
+    docs()
+    scans()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ from gongkai.locate.normalize import char_normalise
 
 _TITLE = re.compile(
     r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)\s*(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*"
-    r"(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:年度)?报告"
+    r"(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:的)?(?:年度)?报告"
 )
 _TITLE_NO_YEAR = re.compile(r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)\s*(?:政府)?信息公开(?:工作)?年度报告")
 _PERIOD_YEAR = re.compile(r"(?:统计期限|统计期|统计时间|统计时限|数据统计|统计区间)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
@@ -86,7 +86,7 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
     return agency, year
 
 
-_AGENCY_JUNK = re.compile(r"^(?:年|年度)|我局|我镇|我乡|本单位|本局|现公开|做好|编制|关于$|^的|公布")
+_AGENCY_JUNK = re.compile(r"^(?:年|年度)|中华人民共和国|我局|我镇|我乡|本单位|本局|现公开|做好|编制|关于$|^的|公布")
 
 
 def _agency_nearby(heads: list[str], i: int) -> str | None:

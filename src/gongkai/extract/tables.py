@@ -285,14 +285,23 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
     """15 values: 行政复议 ×5, 未经复议直接起诉 ×5, 复议后起诉 ×5 (the transposed 3×5 layout keeps the order)."""
     region = tokens[span[0] : span[1]]
     values: list[Token] = []
+    in_table = False
     for token in region:
         if token.kind == "text":
             if _ends_appeals(token):
                 break
-            if values and len([t for t in values if t.kind == "value"]) >= 15:
-                break
+            filled = sum(t.kind == "value" for t in values)
+            if _is_appeals_header(token):
+                if not filled:
+                    values.clear()  # empty cells between header rows are padding
+                in_table = True
+            elif filled >= 15:
+                break  # text after the numbers: the table is over
+            else:
+                values.clear()  # a sentence before the table: its numbers are not cells
+                in_table = False
             continue
-        if token.kind in ("value", "empty"):
+        if token.kind in ("value", "empty") and in_table:
             values.append(token)
     placed = _positions(values, 15, None, tabular=False, truncated=span[1] >= len(tokens))  # type: ignore[arg-type]
     if placed is None:
@@ -342,6 +351,15 @@ def _appeals_runs(values: list[Token]) -> list[tuple[str | None, Token | None]] 
     if len(found) == 1:
         return [(str(v), filled[0]) for v in found[0]]
     return None
+
+
+_APPEALS_HEADER = ("行政复议", "行政诉讼", "维持", "纠正", "其他结果", "审结", "总计", "直接起诉", "复议后起诉", "结果", "总", "计")
+
+
+def _is_appeals_header(token: Token) -> bool:
+    """A header cell (or the header run of glued text), not a sentence that mentions appeals."""
+    tail = re.split(r"[。，,；;：:]", token.norm)[-1]
+    return bool(tail) and any(word in tail for word in _APPEALS_HEADER) and not re.search(r"\d", tail)
 
 
 def _ends_appeals(token: Token) -> bool:

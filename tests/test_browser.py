@@ -132,11 +132,10 @@ def test_upload_review_and_provenance(server, browser, tmp_path):
             pytest.skip(f"解析器尚未标出生成报告的勾稽关系错误（发现：{findings[:200]!r}）")
         marked = page.locator("td.cell-error")
         assert marked.count() >= 1
-        assert page.locator("td.suspect").count() >= 1
         li = page.locator("ol.findings li.error", has_text="勾稽关系").first
         li.click()
         assert page.locator("td.flash").count() >= 1
-        page.locator("td.suspect").first.click()
+        page.locator("td.cell-error").first.click()
         assert "数值" in page.inner_text(".prov-panel")
         page.screenshot(path=str(SHOTS / "report-faulty.png"), full_page=False)
 

@@ -14,7 +14,7 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from gongkai.cells import cell_ids  # noqa: E402
+from gongkai.cells import cell_ids, label  # noqa: E402
 from gongkai.report import Finding, Meta, Provenance, Report, Source  # noqa: E402
 from gongkai.web.app import Settings, create_app  # noqa: E402
 from gongkai.web.storage import add_to_store  # noqa: E402
@@ -81,8 +81,7 @@ def make_store(db: Path) -> list[Report]:
     clean = crafted_report(b"d", agency="乙区人民政府", year=2021, region="上海市", new_received=2)
     clean.findings = []
     reports.append(clean)
-    for r in reports:
-        add_to_store(db, r)
+    add_to_store(db, *reports)
     return reports
 
 
@@ -161,7 +160,7 @@ def test_report_page_lays_out_the_official_tables_and_marks_the_failing_cell(set
         assert 'data-cell="requests.total.total" class="cell-error suspect"' in html
         assert 'data-cell="requests.new_received.total" class="cell-error"' in html
         assert "勾稽关系不成立" in html and "本年新收 5 + 上年结转 0 ≠ 办理结果总计 4" in html
-        assert "总计 / 总计（可疑）" in html
+        assert f"{label('requests.total.total')}（可疑）" in html
         assert 'data-cell="requests.unable.not_held.total" class="blank"' in html
         assert "六个部分" in html and "缺失" in html  # the crafted report has no sections
         # provenance: the raw line of a text source

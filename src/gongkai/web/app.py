@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import multiprocessing as mp
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +28,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel
 
-from gongkai.errors import GongkaiError
+from gongkai.errors import GongkaiError, UnreadableError
 from gongkai.limits import Limits, parse_guarded
 from gongkai.read import READERS
 from gongkai.read.sniff import sniff
@@ -128,10 +130,52 @@ def _display_name(filename: str | None) -> str:
     return "".join(ch for ch in name if ch.isprintable())[:200]
 
 
-def create_app(settings: Settings, parser: Parser = parse_guarded) -> FastAPI:
-    """The app for one data directory and store; `parser(data, name=…, limits=…)` parses one file."""
+def _parse_in_worker(content: bytes, name: str, seconds: float, memory_mb: int) -> str:
+    """Runs in a spawned worker: parse_guarded forks its child from a single-threaded process."""
+    return parse_guarded(content, name=name, limits=Limits(seconds=seconds, memory_mb=memory_mb)).to_json()
+
+
+class GuardedParser:
+    """parse_guarded, called from spawned worker processes.
+
+    Forking straight from the server (threads, DuckDB, uvicorn) can leave the child holding a
+    lock some other thread had at the fork, and hang until the time limit; a spawned worker is
+    single-threaded, so its fork is clean.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.lock = threading.Lock()
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"))
+
+    def __call__(self, content: bytes, *, name: str, limits: Limits) -> Report:
+        with self.lock:
+            pool = self.pool
+        try:
+            payload = pool.submit(_parse_in_worker, content, name, limits.seconds, limits.memory_mb).result()
+        except BrokenProcessPool:
+            with self.lock:
+                if self.pool is pool:
+                    self.pool = self._new_pool()
+            raise UnreadableError("解析进程异常退出") from None
+        return Report.model_validate_json(payload)
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def create_app(settings: Settings, parser: Parser | None = None) -> FastAPI:
+    """The app for one data directory and store; `parser(data, name=…, limits=…)` parses one file.
+
+    By default that is `parse_guarded` in spawned worker processes (time limit and memory cap).
+    """
     data = DataDir(settings.data_dir)
-    executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="gongkai-parse")
+    executor = ThreadPoolExecutor(max_workers=settings.workers + 2, thread_name_prefix="gongkai")
+    guarded = GuardedParser(settings.workers) if parser is None else None
+    parser = parser or guarded
     jobs: OrderedDict[str, Job] = OrderedDict()
     jobs_lock = threading.Lock()
     summaries: dict[str, dict] = {}
@@ -144,6 +188,8 @@ def create_app(settings: Settings, parser: Parser = parse_guarded) -> FastAPI:
     async def lifespan(_app):
         yield
         executor.shutdown(wait=False, cancel_futures=True)
+        if guarded is not None:
+            guarded.shutdown()
 
     app = FastAPI(lifespan=lifespan, title="gongkai 审阅", version="1", description="政府信息公开工作年度报告的解析与核验 API（输出格式见 output.md）")
     app.state.settings = settings

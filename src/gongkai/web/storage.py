@@ -106,8 +106,8 @@ def report_row(report: Report) -> dict:
     return row
 
 
-def add_to_store(db: Path, report: Report) -> None:
-    """Put one parsed report into the store, replacing an earlier row of the same sha256.
+def add_to_store(db: Path, *reports: Report) -> None:
+    """Put parsed reports into the store, replacing earlier rows of the same sha256.
 
     Goes through the store package (its rows, its shards, its corpus rules) when it is there,
     so an upload and `gongkai batch` never disagree; else inserts the rows of output.md itself.
@@ -120,12 +120,13 @@ def add_to_store(db: Path, report: Report) -> None:
     with _store_lock:
         if Store is not None:
             with Store(db) as store:
-                store.add([report_rows(report, report.source.path or report.source.sha256)])
+                store.add([report_rows(r, r.source.path or r.source.sha256) for r in reports])
                 store.refresh()
             return
         with open_store(db, write=True) as con:
             ensure_tables(con)
-            _insert(con, report)
+            for report in reports:
+                _insert(con, report)
 
 
 def _insert(con, report: Report) -> None:

@@ -275,7 +275,8 @@ def report_view(report: Report) -> ReportView:
     """Everything a page needs to show one report: the tables with marked cells, findings, sections."""
     template = detect_template(report)
     tables = [active_table(template), requests_table(template), appeals_table()]
-    ordered = sorted(report.findings, key=lambda f: _SEVERITY_ORDER.get(f.severity, 3))
+    # errors of the report itself first: a reviewer reads those before the parser's doubts
+    ordered = sorted(report.findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 3), f.origin != "source"))
     findings = [finding_view(i, f, report.cells) for i, f in enumerate(ordered)]
 
     marks: dict[str, set[str]] = defaultdict(set)

@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml scripts/install-system.sh
 
 run: install
 	@mkdir -p out
-	$(GK) check samples/* || true
-	$(GK) report samples/* --html out/audit.html
+	$(GK) check samples/*.* || true
+	$(GK) report samples/*.* --html out/audit.html
 	$(GK) batch samples --db out/samples.duckdb
 	$(GK) export --db out/samples.duckdb --to out/samples.xlsx
 	@echo "审计报告: out/audit.html  表格: out/samples.xlsx  数据库: out/samples.duckdb"

@@ -79,9 +79,26 @@ def _one_line(exc: Exception) -> str:
 
 
 def _cap_memory(memory_mb: int) -> None:
-    limit = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    """Cap the address space at what the process already maps plus `memory_mb`.
+
+    A forked child inherits its parent's mappings (DuckDB, Arrow and onnxruntime reserve large
+    virtual areas); a cap below them would make every later import fail, not just big parses.
+    """
+    limit = _mapped_bytes() + memory_mb * 1024 * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard if hard != resource.RLIM_INFINITY else limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _mapped_bytes() -> int:
+    """Virtual memory this process maps now (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:

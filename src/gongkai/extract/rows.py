@@ -55,7 +55,7 @@ _REQUEST_ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("requests.new_received", "一、本年新收政府信息公开申请数量", ("本年新收",)),
     ("requests.carried_over", "二、上年结转政府信息公开申请数量", ("上年结转",)),
     ("requests.granted", "（一）予以公开", ("予以公开",)),
-    ("requests.partial", "（二）部分公开", ("部分公开",)),
+    ("requests.partial", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", ("部分公开",)),
     ("requests.denied.state_secret", "1.属于国家秘密", ("国家秘密",)),
     ("requests.denied.law_prohibited", "2.其他法律行政法规禁止公开", ("法律行政法规禁止", "行政法规禁止", "法规禁止公开", "法律行政止公开", "禁止公开")),
     ("requests.denied.security_stability", "3.危及“三安全一稳定”", ("三安全一稳定", "安全一稳定")),

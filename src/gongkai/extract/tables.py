@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from gongkai.cells import by_id, cell_ids
 from gongkai.extract.glued import block_sums, row_sum, unique_split, splits
@@ -38,6 +39,7 @@ class TableResult:
     blank: list[str] = field(default_factory=list)  # cells printed blank in the source
     unplaced: list[str] = field(default_factory=list)  # cells whose value could not be placed with certainty
     mixed_other_row: list[str] | None = None  # a 2019 single （六） row printed in a 2021 table
+    altered_labels: list[tuple[str, str, str]] = field(default_factory=list)  # (row key, official, printed)
 
 
 def detect_template(layout: Layout, year: int | None) -> str | None:
@@ -108,8 +110,10 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 header_unit = unit_in_header(token.norm)
             spec = _match_row(label_run, specs, order, hits)
             if spec is not None and spec.ambiguous:
-                for _, _, other in _row_matches(label_run, specs, order, hits):
-                    if other.cells and other.key != spec.key:
+                for token in label_run:
+                    own = _row_matches([token], specs, order, hits)
+                    other = _best(own) if own else None
+                    if other is not None and other.cells and other.key != spec.key:
                         hits.append(_RowHit(RowSpec(other.key, other.label, other.keywords, other.cells, ambiguous=True), []))
             if spec is not None and current is not None and not current.values and current.spec.exact:
                 hits.remove(current)  # a bare '总计' or '其他' followed by another label is a column header
@@ -120,6 +124,12 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                     # two labels of rows far apart stand together: whose values follow is unknown
                     current.spec = RowSpec(current.spec.key, current.spec.label, current.spec.keywords, current.spec.cells, ambiguous=True)
                     spec = RowSpec(spec.key, spec.label, spec.keywords, spec.cells, ambiguous=True)
+            if spec is not None and spec.cells and any(h.spec.key == spec.key and h.values for h in hits):
+                # the same row printed twice: which values are its own is unknown
+                for h in hits:
+                    if h.spec.key == spec.key:
+                        h.spec = RowSpec(h.spec.key, h.spec.label, h.spec.keywords, h.spec.cells, ambiguous=True)
+                spec = RowSpec(spec.key, spec.label, spec.keywords, spec.cells, ambiguous=True)
             if spec is not None:
                 current = _RowHit(spec, list(label_run))
                 hits.append(current)
@@ -132,6 +142,9 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     is_last = {id(hits[-1])} if hits else set()
     for hit in hits:
         _place_row(hit, result, truncated=id(hit) in is_last and _ends_document(tokens, span), unit=header_unit)
+        printed = label_alteration(hit)
+        if printed is not None:
+            result.altered_labels.append((hit.spec.key, hit.spec.label, printed))
 
 
 def _ends_document(tokens: list[Token], span: tuple[int, int]) -> bool:
@@ -143,42 +156,82 @@ def _match_row(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, in
     matches = _row_matches(run, specs, order, hits)
     if not matches:
         return None
-    best = max(matches, key=lambda m: m[:2])[2]
-    data_rows = sorted({order[spec.key] for _, _, spec in matches if spec.cells})
-    if best.cells and len(data_rows) > 1:
+    best = _best(matches)
+    if best.cells and len(run) > 1:
+        # separate label cells that each name a data row: fine if they are neighbours in the
+        # template (the first printed no values), ambiguous if rows far apart stand together
         data_order = [order[s.key] for s in specs if s.cells]
+        named = set()
+        for token in run:
+            own = _row_matches([token], specs, order, hits)
+            if own:
+                spec = _best(own)
+                if spec.cells:
+                    named.add(data_order.index(order[spec.key]))
         last = data_order.index(order[best.key])
-        others = [data_order.index(i) for i in data_rows if i != order[best.key]]
-        if any(o != last - 1 for o in others):
-            # labels of rows far apart stand together: the layout lost which values are whose
+        if any(i != last and i != last - 1 for i in named):
             return RowSpec(best.key, best.label, best.keywords, best.cells, ambiguous=True)
     return best
 
 
-def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, int], hits: list[_RowHit]) -> list[tuple[int, int, RowSpec]]:
+def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, int], hits: list[_RowHit]) -> list[tuple[int, int, RowSpec, float]]:
+    """Rows the label run may be: by keyword, or by resemblance to the official label (typos)."""
     key = "".join(label_key(t.norm) for t in run)
     last_key = label_key(run[-1].norm)
     if not key:
         return []
-    found: list[tuple[int, int, RowSpec]] = []
-    seen = {h.spec.key for h in hits}
+    found: list[tuple[int, float, RowSpec]] = []
+    seen = {h.spec.key for h in hits if h.values}
     next_index = order[hits[-1].spec.key] + 1 if hits else 0
     for spec in specs:
+        official = _official_key(spec)
+        tail = key[-(len(official) + 4) :]
+        similarity = SequenceMatcher(None, official, tail).ratio() if official else 0.0
+        position = -1
         for keyword in spec.keywords:
             if spec.exact:
-                if not (last_key == keyword or (last_key.endswith(keyword) and len(last_key) > 12)):
-                    continue
-                position = len(key)
-            else:
-                position = key.rfind(keyword)
-                if position < 0:
-                    continue
-                position += len(keyword)
-                if len(key) - position > 40:
-                    continue  # the keyword is far from the values: a sentence, not this row's label
-            found.append((position, -abs(order[spec.key] - next_index) - (100 if spec.key in seen else 0), spec))
-            break
+                if last_key == keyword or (last_key.endswith(keyword) and len(last_key) > 12):
+                    position = len(key)
+                    break
+                continue
+            at = key.rfind(keyword)
+            if at >= 0 and len(key) - (at + len(keyword)) <= 40:
+                position = at + len(keyword)  # beyond 40 characters it is a sentence, not this label
+                break
+        proximity = -abs(order[spec.key] - next_index) - (100 if spec.key in seen else 0)
+        if position >= 0:
+            found.append((position, proximity, spec, similarity))
+        elif len(official) >= 6 and similarity >= 0.85:
+            found.append((-1, proximity, spec, similarity))  # a mistyped label ('大量重复申请')
     return found
+
+
+def _best(matches: list) -> RowSpec:
+    """The keyword match nearest the values; a far closer resemblance to another row's label wins."""
+    by_keyword = [m for m in matches if m[0] >= 0]
+    by_likeness = [m for m in matches if m[0] < 0]
+    best = max(by_keyword, key=lambda m: m[:2]) if by_keyword else None
+    likely = max(by_likeness, key=lambda m: m[3]) if by_likeness else None
+    if likely is not None and (best is None or likely[3] >= best[3] + 0.2):
+        return likely[2]
+    return best[2]
+
+
+def _official_key(spec: RowSpec) -> str:
+    return label_key(spec.label)
+
+
+def label_alteration(hit: "_RowHit") -> str | None:
+    """The printed label when it differs from the official wording beyond spacing and punctuation."""
+    if len(hit.label) != 1 or hit.label[0].glued or not hit.spec.cells:
+        return None
+    printed = label_key(hit.label[0].norm)
+    official = _official_key(hit.spec)
+    if not printed or printed == official or official in printed and len(printed) - len(official) <= 2:
+        return None
+    if not 0.6 * len(official) <= len(printed) <= 1.4 * len(official) + 2:
+        return None  # a label cell that also holds other text: not a rewording
+    return hit.label[0].text.strip()
 
 
 def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str | None) -> None:

@@ -46,7 +46,7 @@ def simplify(text: str) -> str:
 
 def label_key(text: str) -> str:
     """A matching key for a label: simplified, no numbering, no spaces or punctuation."""
-    text = simplify(text)
+    text = _SPACE.sub("", simplify(text))
     text = _NUMBERING.sub("", text)
     return _PUNCT.sub("", text)
 

@@ -16,7 +16,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, shared_path
 from test_web import generated_faulty_report, make_store
 

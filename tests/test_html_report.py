@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 
-import pytest
+from test_web import (
+    EVIL,
+    TEXT_REPORT,
+    crafted_report,
+    fake_parser,
+    generated_faulty_report,
+    make_store,
+)
 from typer.testing import CliRunner
 
 from gongkai.cli import app as cli_app
 from gongkai.export.html import html_for_reports, html_for_store, write_html
 
-from test_web import EVIL, TEXT_REPORT, crafted_report, fake_parser, generated_faulty_report, make_store
-
 # anything that would make a browser go to the network: src/href/url()/@import pointing at http(s)
-EXTERNAL = re.compile(r"""(?:src|href|action|xlink:href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I)
+EXTERNAL = re.compile(r"""(?:src|href|action|xlink:href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.IGNORECASE)
 
 
 def assert_self_contained(html: str) -> None:

@@ -12,12 +12,12 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from gongkai.cells import cell_ids, label  # noqa: E402
-from gongkai.report import Finding, Meta, Provenance, Report, Source  # noqa: E402
-from gongkai.web.app import Settings, create_app  # noqa: E402
-from gongkai.web.storage import add_to_store  # noqa: E402
+from gongkai.cells import cell_ids, label
+from gongkai.report import Finding, Meta, Provenance, Report, Source
+from gongkai.web.app import Settings, create_app
+from gongkai.web.storage import add_to_store
 
 BALANCE = ["requests.new_received.total", "requests.carried_over.total", "requests.total.total", "requests.carried_forward.total"]
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>街道办事处'

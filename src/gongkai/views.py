@@ -52,7 +52,7 @@ def rule_zh(rule: str) -> str:
     return RULE_ZH.get(rule, rule)
 
 
-def format_value(value: int | float | None) -> str:
+def format_value(value: float | None) -> str:
     """How a cell value is printed: blank for null, no trailing zeros for amounts."""
     if value is None:
         return ""

@@ -14,12 +14,13 @@ import hmac
 import multiprocessing as mp
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Annotated
 
 from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -33,7 +34,16 @@ from gongkai.limits import Limits, parse_guarded
 from gongkai.read import READERS
 from gongkai.read.sniff import sniff
 from gongkai.report import Report
-from gongkai.views import BODY_TYPE_ZH, as_list, corpus_view, list_reports, report_view, source_lines, stored_report, store_columns
+from gongkai.views import (
+    BODY_TYPE_ZH,
+    as_list,
+    corpus_view,
+    list_reports,
+    report_view,
+    source_lines,
+    store_columns,
+    stored_report,
+)
 from gongkai.web.downloads import report_xlsx
 from gongkai.web.pages import page_scale, render_page_png
 from gongkai.web.storage import DataDir, add_to_store, is_sha256, open_store
@@ -325,7 +335,7 @@ def create_app(settings: Settings, parser: Parser | None = None) -> FastAPI:
             return [jobs[i] for i in wanted if i in jobs]
 
     @app.post("/api/parse", response_model=Report, tags=["报告"])
-    async def api_parse(file: UploadFile = File(..., description="一份报告（任何 gongkai 能读的格式）")):
+    async def api_parse(file: Annotated[UploadFile, File(description="一份报告（任何 gongkai 能读的格式）")]):
         """解析一份报告，返回 output.md 规定的 JSON（同时存入语料库）。"""
         content = await read_upload(file)
         name = _display_name(file.filename)

@@ -113,10 +113,10 @@ def add_to_store(db: Path, *reports: Report) -> None:
     so an upload and `gongkai batch` never disagree; else inserts the rows of output.md itself.
     """
     try:
-        from gongkai.store import Store  # noqa: PLC0415
-        from gongkai.store.rows import report_rows  # noqa: PLC0415
+        from gongkai.store import Store
+        from gongkai.store.rows import report_rows
     except ImportError:
-        Store = None  # noqa: N806
+        Store = None
     with _store_lock:
         if Store is not None:
             with Store(db) as store:

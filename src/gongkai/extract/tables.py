@@ -102,6 +102,9 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             row_block, row_kind = token.block, token.norm
             continue
         if token.kind == "text":
+            if current is not None and current.spec.exact and not any(t.kind == "value" for t in current.values):
+                hits.remove(current)  # a bare '总计' or '其他' over empty cells is a column header
+                current = None
             if current is not None and current.values:
                 current = None
                 label_run = []
@@ -115,16 +118,13 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                     other = _best(own) if own else None
                     if other is not None and other.cells and other.key != spec.key:
                         hits.append(_RowHit(RowSpec(other.key, other.label, other.keywords, other.cells, ambiguous=True), []))
-            if spec is not None and current is not None and not current.values and current.spec.exact:
-                hits.remove(current)  # a bare '总计' or '其他' followed by another label is a column header
-                current = None
             if spec is not None and current is not None and not current.values and spec.cells and current.spec.cells:
                 data_order = [order[x.key] for x in specs if x.cells]
                 if data_order.index(order[current.spec.key]) != data_order.index(order[spec.key]) - 1:
                     # two labels of rows far apart stand together: whose values follow is unknown
                     current.spec = RowSpec(current.spec.key, current.spec.label, current.spec.keywords, current.spec.cells, ambiguous=True)
                     spec = RowSpec(spec.key, spec.label, spec.keywords, spec.cells, ambiguous=True)
-            if spec is not None and spec.cells and any(h.spec.key == spec.key and h.values for h in hits):
+            if spec is not None and spec.cells and any(h.spec.key == spec.key and any(t.kind == "value" for t in h.values) for h in hits):
                 # the same row printed twice: which values are its own is unknown
                 for h in hits:
                     if h.spec.key == spec.key:

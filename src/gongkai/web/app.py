@@ -82,6 +82,8 @@ class Job(BaseModel):
     status_zh: str = ""
     format: str | None = None
     message: str = ""
+    errors: int | None = None
+    warnings: int | None = None
 
 
 class ReportSummary(BaseModel):
@@ -269,7 +271,8 @@ def create_app(settings: Settings, parser: Parser | None = None) -> FastAPI:
     def work(job: Job, content: bytes) -> None:
         job.status, job.status_zh = "parsing", STATUS_ZH["parsing"]
         try:
-            run_parse(content, job.name)
+            report = run_parse(content, job.name)
+            job.errors, job.warnings = len(report.errors), len(report.warnings)
         except GongkaiError as exc:
             job.status, job.message = "failed", str(exc)
         except Exception as exc:  # noqa: BLE001 — the server must go on; the reviewer sees one line

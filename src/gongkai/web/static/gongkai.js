@@ -174,6 +174,11 @@
     li.appendChild(document.createTextNode(j.name + "："));
     li.appendChild(el("span", "status", STATUS[j.status] || j.status));
     if (j.message) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "muted", j.message)); }
+    if (j.status === "done" && j.errors !== null && j.errors !== undefined) {
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", "badge " + (j.errors ? "error" : "ok"), "错误 " + j.errors));
+      li.appendChild(el("span", "badge " + (j.warnings ? "warning" : "ok"), "警告 " + j.warnings));
+    }
     if (j.status === "done") { li.appendChild(document.createTextNode(" ")); var a = el("a", null, "查看"); a.href = "/reports/" + j.id; li.appendChild(a); }
   }
   function poll(ids) {

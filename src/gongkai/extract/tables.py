@@ -345,8 +345,9 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
                 break
             filled = sum(t.kind == "value" for t in values)
             if _is_appeals_header(token):
-                if not filled:
-                    values.clear()  # empty cells between header rows are padding
+                block_label = label_key(token.norm) in _BLOCK_LABELS and filled % 5 == 0
+                if not filled or (filled < 15 and not block_label):
+                    values.clear()  # padding between header rows, or numbers of a sentence before it
                 in_table = True
             elif filled >= 15:
                 break  # text after the numbers: the table is over
@@ -406,6 +407,7 @@ def _appeals_runs(values: list[Token]) -> list[tuple[str | None, Token | None]] 
     return None
 
 
+_BLOCK_LABELS = {"行政复议", "未经复议直接起诉", "直接起诉", "复议后起诉", "行政诉讼未经复议直接起诉", "行政诉讼复议后起诉"}
 _APPEALS_HEADER = ("行政复议", "行政诉讼", "维持", "纠正", "其他结果", "审结", "总计", "直接起诉", "复议后起诉", "结果", "总", "计")
 
 

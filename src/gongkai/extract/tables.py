@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from gongkai.cells import by_id, cell_ids
-from gongkai.extract.glued import block_sums, row_sum, unique_split, splits
+from gongkai.extract.glued import block_sums, row_sum, splits
 from gongkai.extract.rows import APPEALS_CELLS, RowSpec, table_rows
 from gongkai.extract.values import parse_value, unit_in_header
 from gongkai.locate import Layout
@@ -40,6 +40,8 @@ class TableResult:
     unplaced: list[str] = field(default_factory=list)  # cells whose value could not be placed with certainty
     mixed_other_row: list[str] | None = None  # a 2019 single （六） row printed in a 2021 table
     altered_labels: list[tuple[str, str, str]] = field(default_factory=list)  # (row key, official, printed)
+    unsplittable: list[tuple[RowSpec, str]] = field(default_factory=list)  # glued runs no reading can make add up
+    extra_rows: list[str] = field(default_factory=list)  # printed rows the template does not have (小计 …)
 
 
 def detect_template(layout: Layout, year: int | None) -> str | None:
@@ -109,6 +111,10 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 current = None
                 label_run = []
             label_run.append(token)
+            if "小计" in token.norm or "合计" in token.norm:
+                result.extra_rows.append(token.text.strip())
+                current, label_run = None, []
+                continue
             if table == "active" and unit_in_header(token.norm) and "金额" in token.norm:
                 header_unit = unit_in_header(token.norm)
             spec = _match_row(label_run, specs, order, hits)
@@ -243,7 +249,7 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             result.mixed_other_row = [t.text.strip() for t in hit.values if t.kind == "value"]
         return
     values = [t for t in hit.values if t.kind in ("value", "empty")]
-    placed = None if spec.ambiguous else _positions(values, n, spec, tabular=hit.tabular, truncated=truncated)
+    placed = None if spec.ambiguous else _positions(values, n, spec, tabular=hit.tabular, truncated=truncated, unsplittable=result.unsplittable)
     if placed is None:
         for cid in spec.cells:
             result.cells[cid] = None
@@ -288,7 +294,9 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             )
 
 
-def _positions(values: list[Token], n: int, spec: RowSpec, *, tabular: bool, truncated: bool) -> list[tuple[str | None, Token | None]] | None:
+def _positions(
+    values: list[Token], n: int, spec: RowSpec, *, tabular: bool, truncated: bool, unsplittable: list | None = None
+) -> list[tuple[str | None, Token | None]] | None:
     """Assign printed values to the row's n columns, or None when their columns are uncertain."""
     # a single run holding several numbers: spaced ('0 0 0') or glued ('801000081')
     filled = [t for t in values if t.kind == "value"]
@@ -301,9 +309,11 @@ def _positions(values: list[Token], n: int, spec: RowSpec, *, tabular: bool, tru
             check = row_sum if n == 7 else None
             digits = re.sub(r"[^\d\-]", "", token.text) if not re.search(r"[.万元]", token.text) else None
             if digits is not None and len(digits) >= n:
-                parts = unique_split(digits, n, check)
-                if parts is not None:
-                    return [(str(p), token) for p in parts]
+                found = splits(digits, n, check)
+                if len(found) == 1:
+                    return [(str(p), token) for p in found[0]]
+                if not found and check is not None and unsplittable is not None:
+                    unsplittable.append((spec, token.text.strip()))
                 return None
     seq = list(values)
     if tabular:

@@ -23,6 +23,7 @@ def check(extracted) -> list[Finding]:
         findings += check_domain(extracted.cells)
         findings += document.check_cells_missing(extracted, unjudged)
     findings += document.check_template(extracted)
+    findings += document.check_labels(extracted)
     findings += document.check_narrative(extracted)
     findings += document.check_dates(extracted)
     findings += document.check_fees(extracted)

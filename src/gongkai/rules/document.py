@@ -35,11 +35,16 @@ def check_structure(extracted) -> list[Finding]:
     for table, section in TABLE_SECTION.items():
         if table in found:
             continue
-        if section in present:
+        text = next((s.text for s in extracted.sections if s.number == section), "")
+        if section in present and _PROMISES_TABLE.search(simplify(text)):
             out.append(finding("structure.table_unreadable", f"有“{SECTION_NAMES[section]}”部分，但其中的{TABLE_NAMES[table]}无法机读（可能是图片或格式损坏）"))
         else:
             out.append(finding("structure.table_missing", f"报告中没有{TABLE_NAMES[table]}"))
     return out
+
+
+# the section says a table follows (often an image of it), yet none could be read
+_PROMISES_TABLE = re.compile(r"表格如下|如下表|见下表|下表|附表|如下图|见下图|下图|图片|截图|\[图")
 
 
 def check_cells_missing(extracted, unjudged: set[str]) -> list[Finding]:
@@ -145,5 +150,23 @@ def check_fees(extracted) -> list[Finding]:
     return out
 
 
-def check_extra_rows(extracted, tokens_text: str) -> list[Finding]:
-    return []
+def check_labels(extracted) -> list[Finding]:
+    """Rows the template does not have, labels reworded, glued rows no reading can make add up."""
+    tables = extracted.tables
+    if tables is None:
+        return []
+    out: list[Finding] = []
+    if tables.extra_rows:
+        out.append(finding("template.extra_rows", f"表格中有格式之外的行（{'、'.join(tables.extra_rows[:5])}），未计入任何核对"))
+    for key, official, printed in tables.altered_labels:
+        cells = [c for c in extracted.cells if c.startswith(key + ".")]
+        out.append(finding("template.label_altered", f"行标签印作“{printed}”，格式原文为“{official}”", cells))
+    for spec, run in tables.unsplittable:
+        out.append(
+            finding(
+                "requests.row_sum",
+                f"“{spec.label}”一行的数字粘连为“{run}”，无论怎样拆成 {len(spec.cells)} 列，各类申请人之和都不等于总计",
+                list(spec.cells),
+            )
+        )
+    return out

@@ -136,7 +136,7 @@ def test_upload_review_and_provenance(server, browser, tmp_path):
         assert page.locator("td.flash").count() >= 1
         page.locator("td.cell-error").first.click()
         assert "数值" in page.inner_text(".prov-panel")
-        page.screenshot(path=str(SHOTS / "report-faulty.png"), full_page=False)
+        page.screenshot(path=str(SHOTS / "report-faulty.png"), full_page=True)
 
     page.goto(server + "/corpus")
     page.wait_for_selector(".charts svg")

@@ -58,33 +58,40 @@ def extract(layout: Layout) -> Extracted:
 
 def build_sections(layout: Layout) -> list[Section]:
     """Each found section with its heading as printed and its text up to the next heading."""
-    tokens = layout.tokens
+    blocks = layout.document.blocks
+    texts = [_block_text(b) for b in blocks]
+    starts: list[tuple[int, int]] = []  # (block, character offset just after the heading)
+    for mark in layout.sections:
+        token = layout.tokens[mark.token]
+        text = texts[token.block]
+        at = text.find(token.text) if token.text else -1
+        starts.append((token.block, (at if at >= 0 else 0) + mark.offset if at >= 0 else len(text)))
     out: list[Section] = []
-    marks = layout.sections
-    for i, mark in enumerate(marks):
-        end_token = marks[i + 1].token if i + 1 < len(marks) else len(tokens)
-        pieces: list[str] = []
-        first = tokens[mark.token]
-        pieces.append(first.text[mark.offset :] if len(first.norm) == len(first.text) else "")
-        last_block = first.block
-        for token in tokens[mark.token + 1 : end_token + (1 if i + 1 < len(marks) else 0)]:
-            if token.kind == "row":
-                continue
-            if token is tokens[end_token] if end_token < len(tokens) else False:
-                nxt = marks[i + 1]
-                head = token.text[: max(0, nxt.offset - len(nxt.heading))]
-                pieces.append(("\n" if token.block != last_block else "") + head)
-                break
-            pieces.append(("\n" if token.block != last_block else "\t") + token.text)
-            last_block = token.block
-        where = first.where
+    for i, mark in enumerate(layout.sections):
+        block, offset = starts[i]
+        end_block, end_offset = starts[i + 1] if i + 1 < len(starts) else (len(blocks), 0)
+        if i + 1 < len(starts):
+            end_offset -= len(layout.sections[i + 1].heading)
+        if end_block == block:
+            body = texts[block][offset : max(offset, end_offset)]
+        else:
+            pieces = [texts[block][offset:]] + texts[block + 1 : end_block]
+            if end_block < len(blocks):
+                pieces.append(texts[end_block][: max(0, end_offset)])
+            body = "\n".join(pieces)
         out.append(
             Section(
                 number=mark.number,
                 title=TITLES[mark.number],
                 heading=mark.heading,
-                text="".join(pieces).strip(),
-                line=where.line,
+                text=body.strip(),
+                line=layout.tokens[mark.token].where.line,
             )
         )
     return out
+
+
+def _block_text(block) -> str:
+    if isinstance(block, Paragraph):
+        return block.text
+    return "\n".join("\t".join(c.text for c in row) for row in block.rows())

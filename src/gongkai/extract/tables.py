@@ -71,12 +71,12 @@ def extract_tables(layout: Layout, template: str) -> TableResult:
     for table in ("active", "requests"):
         span = layout.tables.get(table)
         if span:
-            result.found_tables.add(table)
             _walk_rows(layout.tokens, span, table_rows(table, template), table, result)
     span = layout.tables.get("appeals")
     if span:
-        result.found_tables.add("appeals")
         _read_appeals(layout.tokens, span, result)
+    # a table is there when at least one of its rows was recognised (an anchor alone is not a table)
+    result.found_tables = {key.split(".")[0] for key in result.rows_found}
     return result
 
 
@@ -373,6 +373,7 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
     if placed is None:
         if not any(t.kind == "value" for t in values):
             return
+        result.rows_found.add("appeals")
         for cid in APPEALS_CELLS:
             result.unplaced.append(cid)
         printed = "、".join(t.text.strip() for t in values if t.kind == "value")

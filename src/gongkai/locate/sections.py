@@ -64,7 +64,8 @@ def find_sections(tokens: list[Token]) -> list[SectionMark]:
             if match.group(2) and _NUMERALS.index(match.group(2)) + 1 != number:
                 continue  # '（一）主动公开情况' is a sub-heading of section 一, not section 二
             end = match.start("title") + _title_end(number, title)
-            heading = token.text.strip() if len(text) <= 45 else (text[match.start() : end]).strip()
+            raw = token.text if len(token.text) == len(text) else text
+            heading = raw[match.start() : end].strip()
             marks.append(SectionMark(number, heading, index, end))
             last = number
             if number == 6:
@@ -93,7 +94,7 @@ def _title_end(number: int, title: str) -> int:
         2: r"主动公开(?:政府信息)?(?:的)?情况",
         3: r"(?:收到和处理|收到及处理|依申请公开)[^。]{0,12}?(?:申请)?情况",
         4: r"(?:行政诉讼|行政复议)(?:的)?情况",
-        5: r"(?:改进|整改)(?:情况|措施|举措|计划)|存在的主要问题",
+        5: r"(?:存在的?)?(?:主要)?问题(?:及|和|与)?(?:其)?(?:改进|整改)?(?:情况|措施|举措|计划|方向)?",
         6: r"其他需要报告的?事项",
     }[number]
     match = re.search(ends, title)

@@ -311,3 +311,16 @@ def test_corpus_page_and_api_over_a_small_store(tmp_path):
         page = client.get(f"/reports/{sha}").text
         assert 'data-cell="requests.total.total" class="cell-error suspect"' in page
         assert client.get(f"/api/reports/{sha}").json()["cells"]["requests.new_received.total"] == 5
+
+
+def test_scanned_image_page_for_provenance(settings):
+    image = pytest.importorskip("PIL.Image")
+    buf = io.BytesIO()
+    image.new("RGB", (120, 80), "white").save(buf, format="JPEG")
+    with client_for(settings, fake_parser(fmt="image")) as client:
+        (job,) = wait_done(client, [upload(client, ("scan.jpg", buf.getvalue()))[0]["id"]])
+        assert job["format"] == "image"
+        r = client.get(f"/reports/{job['id']}/pages/1.png")
+        assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+        assert 'data-page-scale="1"' in client.get(f"/reports/{job['id']}").text
+        assert client.get(f"/reports/{job['id']}/pages/2.png").status_code == 404

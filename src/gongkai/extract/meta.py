@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from gongkai.locate.normalize import char_normalise
+from gongkai.locate.normalize import char_normalise, simplify
 
 _TITLE = re.compile(
     r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)\s*(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*"
@@ -49,7 +49,8 @@ def find_title(lines: list[str]) -> re.Match | None:
 def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int | None]:
     """From the title (agency before or after the year, or on the line above), else the text."""
     agency = year = None
-    heads = [_CHROME_PREFIX.sub("", char_normalise(line.strip())) for line in lines[:80] if line.strip()]
+    # match on Simplified text (mirrors print Traditional); the name is then quoted as printed
+    heads = [_CHROME_PREFIX.sub("", simplify(line.strip())) for line in lines[:80] if line.strip()]
     # a title may be broken over two lines ('2024 年上海市科委政府信息公开工作' / '年度报告')
     pairs = [a + b if len(a) < 40 and len(b) < 20 else a for a, b in zip(heads, heads[1:] + [""])]
     for i, line in enumerate(pairs):
@@ -72,7 +73,7 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
                 agency = _clean_agency(m.group("agency")) or _agency_nearby(heads, i)
                 break
     if agency is None:
-        m = _AGENCY_IN_TEXT.search(char_normalise(text[:3000]))
+        m = _AGENCY_IN_TEXT.search(simplify(text[:3000]))
         if m and not _AGENCY_JUNK.search(m.group(1)):
             agency = m.group(1)
     if year is None:
@@ -83,7 +84,18 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
         years = [int(y) for y in _ANY_YEAR.findall(char_normalise(text[:3000]))]
         if years:
             year = max(set(years), key=years.count)
-    return agency, year
+    return _as_printed(agency, lines, text), year
+
+
+def _as_printed(name: str | None, lines: list[str], text: str) -> str | None:
+    """The name as the source prints it (Traditional stays Traditional)."""
+    if not name:
+        return name
+    for source in ("\n".join(lines[:80]), text[:3000]):
+        at = simplify(source).find(name)
+        if at >= 0:
+            return char_normalise(source[at : at + len(name)])
+    return name
 
 
 _AGENCY_JUNK = re.compile(r"^(?:年|年度)|中华人民共和国|我局|我镇|我乡|本单位|本局|现公开|做好|编制|关于$|^的|公布")

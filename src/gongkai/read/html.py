@@ -225,7 +225,7 @@ def _is_title(text: str) -> bool:
     return (
         len(text) <= 80
         and bool(_TITLE_YEAR.search(text))
-        and bool(re.search(r"年度?报告|年报", text))
+        and bool(re.search(r"年度?[报報]告|年[报報]", text))
         and not re.search(r"[>›»]|当前位置|现在的位置|所在位置", text)
     )
 

@@ -213,7 +213,9 @@ def test_api_parse_and_openapi(settings):
         spec = client.get("/openapi.json").json()
         assert {"/api/parse", "/api/reports", "/api/reports/{sha}", "/api/findings", "/api/stats"} <= set(spec["paths"])
         assert "Report" in spec["components"]["schemas"] and "Finding" in spec["components"]["schemas"]
-        assert client.get("/docs").status_code == 200
+        docs = client.get("/docs")
+        assert docs.status_code == 200 and "/api/findings" in docs.text
+        assert "cdn" not in docs.text.lower() and 'src="http' not in docs.text  # works offline
 
 
 def test_unknown_or_malformed_report_ids_are_404(settings):

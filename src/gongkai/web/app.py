@@ -203,7 +203,8 @@ def create_app(settings: Settings, parser: Parser | None = None) -> FastAPI:
         if guarded is not None:
             guarded.shutdown()
 
-    app = FastAPI(lifespan=lifespan, title="gongkai 审阅", version="1", description="政府信息公开工作年度报告的解析与核验 API（输出格式见 output.md）")
+    # /docs is our own page over openapi.json: Swagger UI would load its assets from a CDN
+    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, title="gongkai 审阅", version="1", description="政府信息公开工作年度报告的解析与核验 API（输出格式见 output.md）")
     app.state.settings = settings
     app.state.executor = executor
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
@@ -467,6 +468,21 @@ def create_app(settings: Settings, parser: Parser | None = None) -> FastAPI:
         return page(request, "corpus.html", c=view, store_error=error, db_name=settings.store.name)
 
     # ── REST API ────────────────────────────────────────────────────────────────────────
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request):
+        spec = app.openapi()
+        routes = []
+        for path, methods in spec["paths"].items():
+            for method, op in methods.items():
+                params = [(p["name"], p["in"], p.get("required", False), p.get("description", "")) for p in op.get("parameters", [])]
+                body = op.get("requestBody", {}).get("content", {})
+                ok = op.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+                ref = ok.get("$ref") or ok.get("items", {}).get("$ref") or ""
+                routes.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                               "description": op.get("description", ""), "params": params,
+                               "body": ", ".join(body), "returns": ("列表：" if ok.get("type") == "array" else "") + ref.rsplit("/", 1)[-1]})
+        return page(request, "api.html", routes=routes, schemas=sorted(spec.get("components", {}).get("schemas", {})))
 
     @app.get("/api/reports", response_model=list[ReportSummary], tags=["报告"])
     def api_reports(year: int | None = None, region: str | None = None, body_type: str | None = None):

@@ -337,7 +337,8 @@ def report_from_row(row: dict, findings: list[dict]) -> Report:
 
     cell_ids = {c.id for c in all_cells()}
     template = row.get("template")
-    cells = {k: v for k, v in row.items() if k in cell_ids and (template is None or k in _template_ids(template))}
+    # without a detected template only the cells that hold a value say which layout it was
+    cells = {k: v for k, v in row.items() if k in cell_ids and (k in _template_ids(template) if template else v is not None)}
     meta = {k: row.get(k) for k in ("agency", "year", "published", "template", "body_type", "region") if row.get(k) is not None}
     if "published" in meta:
         meta["published"] = str(meta["published"])[:10]

@@ -141,6 +141,16 @@ def test_upload_review_and_provenance(server, browser, tmp_path):
     page.goto(server + "/corpus")
     page.wait_for_selector(".charts svg")
     page.screenshot(path=str(SHOTS / "corpus.png"), full_page=True)
+    visible = "#report-list tbody tr:visible"
+    total = page.locator(visible).count()
+    page.select_option(".col-filter[data-key='year']", "2021")
+    assert 0 < page.locator(visible).count() < total
+    page.fill(".table-filter", "甲街道")
+    assert page.locator(visible).count() == 1
+    page.click("#report-list th:has-text('错误')")  # sorting keeps every row
+    page.fill(".table-filter", "")
+    page.select_option(".col-filter[data-key='year']", "")
+    assert page.locator(visible).count() == total
     assert "<script>alert" in page.inner_text("#report-list")  # shown as text, never run
     assert not dialogs, dialogs
     page.close()

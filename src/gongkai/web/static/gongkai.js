@@ -136,12 +136,14 @@
     var q = (document.querySelector('.table-filter[data-target="' + id + '"]') || {}).value || "";
     var only = (document.querySelector('.only-errors[data-target="' + id + '"]') || {}).checked;
     q = q.trim().toLowerCase();
+    var selects = document.querySelectorAll('.col-filter[data-target="' + id + '"]');
     Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
       var ok = (!q || r.textContent.toLowerCase().indexOf(q) >= 0) && (!only || parseInt(r.getAttribute("data-errors") || "0", 10) > 0);
+      selects.forEach(function (s) { if (s.value && r.getAttribute("data-" + s.getAttribute("data-key")) !== s.value) ok = false; });
       r.style.display = ok ? "" : "none";
     });
   }
-  document.querySelectorAll(".table-filter, .only-errors").forEach(function (input) {
+  document.querySelectorAll(".table-filter, .only-errors, .col-filter").forEach(function (input) {
     input.addEventListener("input", function () { applyFilter(input.getAttribute("data-target")); });
     input.addEventListener("change", function () { applyFilter(input.getAttribute("data-target")); });
   });

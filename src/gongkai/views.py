@@ -373,6 +373,8 @@ class Chart:
 
     @property
     def max(self) -> float:
+        if self.percent:
+            return 100.0
         return max((b.value for b in self.bars), default=0) or 1
 
 

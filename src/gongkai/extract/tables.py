@@ -117,6 +117,9 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 continue
             if table == "active" and unit_in_header(token.norm) and "金额" in token.norm:
                 header_unit = unit_in_header(token.norm)
+            altered = _altered_header(token)
+            if altered is not None:
+                result.altered_labels.append(("", altered, token.text.strip()))
             spec = _match_row(label_run, specs, order, hits)
             if spec is not None and spec.ambiguous:
                 for token in label_run:
@@ -225,6 +228,25 @@ def _best(matches: list) -> RowSpec:
 
 def _official_key(spec: RowSpec) -> str:
     return label_key(spec.label)
+
+
+_HEADERS = (
+    "本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额", "本年新制作数量",
+    "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增减", "处理决定数量", "采购项目数量", "采购总金额",
+)  # fmt: skip
+
+
+def _altered_header(token: Token) -> str | None:
+    """The official column header a header cell rewords ('现行有效件数（历史累计）'), if any."""
+    if token.glued or "单位" in token.norm or re.search(r"\d", token.norm):
+        return None
+    key = label_key(token.norm)
+    if not 4 <= len(key) <= 20 or key in _HEADERS:
+        return None
+    for header in _HEADERS:
+        if header in key or (len(key) >= 4 and key in header and len(header) - len(key) <= 2):
+            return header
+    return None
 
 
 def label_alteration(hit: "_RowHit") -> str | None:

@@ -92,23 +92,44 @@ _APPLICATIONS = re.compile(
     r"(?:共|全年|本年度?|年内)?(?:新?收到|新收|受理|接收|收到各类)(?:了)?(?:政府信息公开|信息公开|依申请公开(?:政府信息)?)?申请(?:共|数量为?|总数为?)?\s*(\d+)\s*(?:件|个|条|宗)"
 )
 _PERIOD = re.compile(
-    r"统计(?:期限|时间|期间|区间)[^。\d]{0,10}((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:至|到|—|-|～|~)\s*((?:19|20)\d{2})?\s*年?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+    r"统计(?:期限|时间|时限|期间|区间)[^。\d]{0,10}((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*起?\s*(?:至|到|—|-|～|~)\s*((?:19|20)\d{2})?\s*年?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+)
+
+
+# counts the narrative states, and the table cells they must equal
+_STATED = (
+    (_APPLICATIONS, ("requests.new_received.total",), "本年新收申请总计"),
+    (re.compile(r"(?:申请|提起|发生|收到)?行政复议(?:案件)?(?:共)?\s*(\d+)\s*(?:件|起|宗|个)"), ("appeals.review.total",), "行政复议总计"),
+    (
+        re.compile(r"(?:提起|发生|被提起|涉及)?行政诉讼(?:案件)?(?:共)?\s*(\d+)\s*(?:件|起|宗|个)"),
+        ("appeals.suit_direct.total", "appeals.suit_after_review.total"),
+        "行政诉讼总计（直接起诉＋复议后起诉）",
+    ),
 )
 
 
 def check_narrative(extracted) -> list[Finding]:
     out: list[Finding] = []
     text = simplify(extracted.text)
-    total = extracted.cells.get("requests.new_received.total")
-    intro = next((s.text for s in extracted.sections if s.number in (1, 3)), "")
-    if total is not None and intro:
-        for match in _APPLICATIONS.finditer(simplify(intro)):
+    narrative = simplify("\n".join(s.text for s in extracted.sections if s.number in (1, 3, 4)))
+    for pattern, cells, name in _STATED:
+        values = [extracted.cells.get(c) for c in cells]
+        if any(v is None for v in values):
+            continue
+        table = sum(values)  # type: ignore[arg-type]
+        for match in pattern.finditer(narrative):
             stated = int(match.group(1))
-            if stated != total and stated != total + (extracted.cells.get("requests.carried_over.total") or 0):
-                sentence = _sentence(simplify(intro), match.start(), match.end())
-                out.append(finding("narrative.table_mismatch", f"正文称“{sentence}”，表格本年新收申请总计为 {total}", ["requests.new_received.total"]))
-                break
+            carried = extracted.cells.get("requests.carried_over.total") or 0
+            if stated == table or (cells[0] == "requests.new_received.total" and stated == table + carried):
+                continue
+            sentence = _sentence(narrative, match.start(), match.end())
+            out.append(finding("narrative.table_mismatch", f"正文称“{sentence}”，而表格{name}为 {table:g}", list(cells)))
+            break
     year = extracted.meta.year
+    first = next((s.text for s in extracted.sections if s.number == 1), "")
+    opening = [int(y) for y in re.findall(r"(?:^|\n)\s*((?:19|20)\d{2})\s*年", simplify(first))]
+    if year and opening and year not in opening:
+        out.append(finding("narrative.year_mismatch", f"报告年度为{year}年，第一部分却写的是{opening[0]}年的工作"))
     period = _PERIOD.search(text)
     if period and year:
         y1, m1, d1, y2, m2, d2 = period.groups()
@@ -145,7 +166,7 @@ def check_fees(extracted) -> list[Finding]:
     if meta.year and meta.year >= 2021 and six is not None and not re.search(r"处理费|收费|收取费用|费用", six_text):
         out.append(finding("fees.statement_missing", "第六部分“其他需要报告的事项”没有说明信息处理费的收取情况"))
     unpaid = [c for c, v in extracted.cells.items() if c.startswith("requests.other.unpaid_fee.") and v]
-    if unpaid and not re.search(r"收费通知|缴费通知|处理费", six_text):
+    if unpaid and not re.search(r"收费通知|缴费通知|缴纳通知|通知[^。]{0,8}缴", six_text):
         out.append(finding("fees.unpaid_without_notice", "有申请因逾期未缴纳费用而不再处理，但第六部分未提及发出收费通知", unpaid))
     return out
 
@@ -158,9 +179,10 @@ def check_labels(extracted) -> list[Finding]:
     out: list[Finding] = []
     if tables.extra_rows:
         out.append(finding("template.extra_rows", f"表格中有格式之外的行（{'、'.join(tables.extra_rows[:5])}），未计入任何核对"))
-    for key, official, printed in tables.altered_labels:
-        cells = [c for c in extracted.cells if c.startswith(key + ".")]
-        out.append(finding("template.label_altered", f"行标签印作“{printed}”，格式原文为“{official}”", cells))
+    for key, official, printed in dict.fromkeys(tables.altered_labels):
+        cells = [c for c in extracted.cells if key and c.startswith(key + ".")]
+        kind = "行标签" if key else "列标题"
+        out.append(finding("template.label_altered", f"{kind}印作“{printed}”，格式原文为“{official}”", cells))
     for spec, run in tables.unsplittable:
         out.append(
             finding(

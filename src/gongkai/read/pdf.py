@@ -83,7 +83,10 @@ def read(data: bytes) -> Document:
         pages: list[_Page] = []
         scanned: list[int] = []
         for index in range(n_pages):
-            page = pdf[index]
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError:
+                raise UnreadableError(f"PDF 第 {index + 1} 页已损坏，无法读取") from None
             try:
                 read_page = _read_page(page, index + 1)
                 if read_page is None:

@@ -281,3 +281,25 @@ def _duplicates(corpus) -> set[str]:
             out.add(case.path.name)
         first.setdefault(digest, case.path.name)
     return out
+
+
+# ── inputs the fuzzer (fuzz/) found ──────────────────────────────────────────
+
+
+def test_fuzz_a_pdf_whose_page_object_cannot_be_loaded():
+    """A page entry of the xref points into nowhere: pdfium's 'Failed to load page' is one line, not a crash."""
+    import base64
+
+    data = base64.b64decode(
+        "JVBERi0xLjQKJeLjz9MKMSAwIG9iago8PCAvVHlwZSAvQ2F0YWxvZyAvUGFnZXMgMiAwIFIgPj4KZW5kb52VCjIgMCBvYmoKPDwg"
+        "L1R5cGUgL1BhZ2VzIC9LaWRzIFszIDAgUl0gL0NvdW50IDEgPj4KZW5kb2JqCjMgMCBvYmoKPDwgL1R5cGUgL1BhZ2UgL1BhcmVu"
+        "dCAyIDAgUiAvTWVkaWFCb3ggWzAgMCA1OTUgODQyXSAvQ29udGVudHMgNCAwIFIgL1Jlc291cmNlcyA8PCAvRm9udCA8PCAvRjEg"
+        "NSAwIFIgPj4gPj4gPj4KZW5kb2JqCjQgMCBvYmoKPDwgL0xlbmd0aCA3MCA+PgpzdHJlYW0KQlQgL0YxIDEyIFRmIDcyIDc3MCBU"
+        "ZCAoUmVwb3J0IDIwMjEpIFRqIDAgLTE2IFRkIChUb3RhbCAxMjMgNDU2KSBUaiBFVAplbmRzdHJlYW0KZW5kb2JqCjUgMCBvYmoK"
+        "PDwgL1R5cGUgL0ZvbnQgL1N1YnR5cGUgL1R5cGUxIC9CYXNlRm9udCAvSGVsdmV0aWNhID4+CmVuZG9iagp4cmVmCjAgNgowMDAw"
+        "MDAwMDAwIDY1NTM1IGYgCjAwMDAwMDAwMTUgMDAwMDAgbiAKMDAwMDAwMDA2NCAwMDAwMCBuIAowMDAwMDMwMTIxIDAwMDAwIG4g"
+        "CjAwMDAwMDAyNDcgMDAwMDAgbiAKMDAwMDAwMDM2NyAwMDAwMCBuIAp0cmFpbGVyCjw8IC9TaXplIDYgL1Jvb3QgMSAwIFIgPj4K"
+        "c3RhcnR4cmVmCjQzNwolJUVPRgo="
+    )
+    with pytest.raises(GongkaiError, match="页已损坏"):
+        parse(data)

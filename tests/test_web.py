@@ -326,3 +326,23 @@ def test_scanned_image_page_for_provenance(settings):
         assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
         assert 'data-page-scale="1"' in client.get(f"/reports/{job['id']}").text
         assert client.get(f"/reports/{job['id']}/pages/2.png").status_code == 404
+
+
+def test_a_full_parse_queue_refuses_more_uploads(tmp_path):
+    import threading
+
+    release = threading.Event()
+    slow = fake_parser()
+
+    def parse(data, **kwargs):
+        release.wait(10)
+        return slow(data, **kwargs)
+
+    settings = Settings(data_dir=tmp_path / "d", max_queue=1)
+    with client_for(settings, parse) as client:
+        (first,) = upload(client, ("a.txt", b"one"))
+        r = client.post("/upload", files=[("files", ("b.txt", b"two"))], headers={"Accept": "application/json"})
+        assert r.status_code == 503 and "排队" in r.json()["detail"]
+        release.set()
+        wait_done(client, [first["id"]])
+        assert upload(client, ("b.txt", b"two"))[0]["status"] in ("queued", "parsing", "done")

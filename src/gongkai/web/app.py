@@ -62,6 +62,7 @@ class Settings:
     max_files: int = 50
     limits: Limits = field(default_factory=lambda: Limits(seconds=60, memory_mb=2048))
     workers: int = 2
+    max_queue: int = 200  # files waiting or being parsed; past that an upload is refused (503)
 
     @property
     def store(self) -> Path:
@@ -325,6 +326,10 @@ def create_app(settings: Settings, parser: Parser | None = None) -> FastAPI:
             raise HTTPException(400, "没有收到文件")
         if len(uploads) > settings.max_files:
             raise HTTPException(413, f"一次最多上传 {settings.max_files} 个文件")
+        with jobs_lock:
+            waiting = sum(j.status in ("queued", "parsing") for j in jobs.values())
+        if waiting + len(uploads) > settings.max_queue:
+            raise HTTPException(503, f"服务器正忙：已有 {waiting} 个文件在排队解析，请稍后再上传")
         contents = [(await read_upload(u), u.filename) for u in uploads]
         accepted = [accept(c, n) for c, n in contents]
         if "application/json" in request.headers.get("accept", ""):

@@ -7,12 +7,15 @@ cover what the real ones do not: merged cells in .docx/.html, both templates, ea
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 import gongkai
 from gongkai.evaluate import compare
+from gongkai.extract.rows import identities
 from gongkai.synth import make_report
-from gongkai.synth.faults import FAULTS
+from gongkai.synth.faults import FAULTS, pick_random
 from gongkai.synth.render_text import LAYOUTS
 
 TEMPLATES = (("2021", 2023), ("2019", 2020))
@@ -25,7 +28,12 @@ def _check(syn, fmt: str, layout: str | None) -> None:
     report = gongkai.parse(syn.render(fmt, layout), name=name)
     result = compare(report, truth)
     assert result.silent == [], f"{fmt}/{layout}: cells wrong with no finding naming them"
-    assert result.errors_missed == [], f"{fmt}/{layout}: injected source errors not raised"
+    missed = result.errors_missed
+    if layout == "glued":
+        # a glued row no reading can split stays null; identities through its cells are not judged
+        named = {c for f in report.findings if f.rule == "structure.cells_missing" for c in f.cells}
+        missed = [r for r in missed if not any(set(i.cells) & named for i in identities(syn.truth["meta"]["template"]) if i.rule == r)]
+    assert missed == [], f"{fmt}/{layout}: injected source errors not raised"
     assert result.false_errors == [], f"{fmt}/{layout}: error findings the truth does not have"
     assert result.meta_wrong == [], f"{fmt}/{layout}: metadata"
     raised = {f.rule for f in report.findings}
@@ -68,7 +76,8 @@ def test_each_fault_is_found(fault: str, template: str, year: int, fmt: str, lay
 def test_random_reports_in_random_layouts(seed: int) -> None:
     """A sweep over seeds: random template, body, layout and faults; never a silent wrong cell."""
     template, year = TEMPLATES[seed % 2]
-    syn = make_report(1000 + seed, template=template, year=year + seed % 3 if template == "2021" else year, faults="random")
+    year = year + seed % 3 if template == "2021" else year
+    syn = make_report(1000 + seed, template=template, year=year, faults=pick_random(random.Random(seed), template, year))
     fmt, layout = FORMATS[seed % len(FORMATS)]
     _check(syn, fmt, layout)
 

@@ -8,6 +8,7 @@ known typos do not matter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from gongkai.cells import APPEAL_BLOCKS, APPEAL_COLUMNS, APPLICANT_COLUMNS
 
@@ -109,3 +110,56 @@ APPEAL_BLOCK_LABELS = {"review": ("行政复议",), "suit_direct": ("未经复�
 def table_rows(table: str, template: str) -> tuple[RowSpec, ...]:
     """The rows of `table` ('active' or 'requests') in the given template, in printed order."""
     return _active(template) if table == "active" else _requests(template)
+
+
+# ── identities: the equations the template's own structure implies (template.md §8) ──────────
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """lhs = rhs over cell ids; `where` names the instance for the message (e.g. '自然人列')."""
+
+    rule: str
+    where: str
+    lhs: tuple[str, ...]
+    rhs: tuple[str, ...]
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        return self.lhs + self.rhs
+
+
+COLUMN_NAMES = dict(zip(APPLICANT_COLUMNS, ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")))
+BLOCK_NAMES = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
+
+
+@cache
+def identities(template: str) -> tuple[Identity, ...]:
+    out: list[Identity] = []
+    rows = [spec for spec in table_rows("requests", template) if spec.cells]
+    outcome_rows = [s.key for s in rows if s.key not in ("requests.new_received", "requests.carried_over", "requests.total", "requests.carried_forward")]
+    for col in APPLICANT_COLUMNS:
+        name = COLUMN_NAMES[col] + "列"
+        out.append(
+            Identity(
+                "requests.balance",
+                name,
+                (f"requests.new_received.{col}", f"requests.carried_over.{col}"),
+                (f"requests.total.{col}", f"requests.carried_forward.{col}"),
+            )
+        )
+        out.append(Identity("requests.outcomes_sum", name, (f"requests.total.{col}",), tuple(f"{r}.{col}" for r in outcome_rows)))
+    for spec in rows:
+        out.append(Identity("requests.row_sum", f"“{spec.label}”行", (spec.cells[-1],), spec.cells[:-1]))
+    for block in APPEAL_BLOCKS:
+        out.append(
+            Identity(
+                "appeals.block_sum",
+                BLOCK_NAMES[block],
+                (f"appeals.{block}.total",),
+                tuple(f"appeals.{block}.{c}" for c in ("upheld", "corrected", "other", "pending")),
+            )
+        )
+    return tuple(out)
+
+

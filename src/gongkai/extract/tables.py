@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from itertools import product
 
 from gongkai.cells import by_id, cell_ids
 from gongkai.extract.glued import block_sums, row_sum, splits
-from gongkai.extract.rows import APPEALS_CELLS, RowSpec, table_rows
+from gongkai.extract.rows import APPEALS_CELLS, RowSpec, identities, table_rows
 from gongkai.extract.values import parse_value, unit_in_header
 from gongkai.locate import Layout
 from gongkai.locate.normalize import label_key
@@ -41,6 +42,8 @@ class TableResult:
     mixed_other_row: list[str] | None = None  # a 2019 single （六） row printed in a 2021 table
     altered_labels: list[tuple[str, str, str]] = field(default_factory=list)  # (row key, official, printed)
     unsplittable: list[tuple[RowSpec, str]] = field(default_factory=list)  # glued runs no reading can make add up
+    readings: list = field(default_factory=list)  # glued rows with several readings that add up: (spec, token, splits)
+    impossible: list[tuple[str, list[str], str]] = field(default_factory=list)  # (rule, cells, runs) no reading satisfies
     extra_rows: list[str] = field(default_factory=list)  # printed rows the template does not have (小计 …)
 
 
@@ -75,6 +78,7 @@ def extract_tables(layout: Layout, template: str) -> TableResult:
     span = layout.tables.get("appeals")
     if span:
         _read_appeals(layout.tokens, span, result)
+    _resolve_readings(result, template)
     # a table is there when at least one of its rows was recognised (an anchor alone is not a table)
     result.found_tables = {key.split(".")[0] for key in result.rows_found}
     return result
@@ -238,6 +242,11 @@ _HEADERS = (
 
 def _altered_header(token: Token) -> str | None:
     """The official column header a header cell rewords ('现行有效件数（历史累计）'), if any."""
+    for header in _HEADERS:
+        # a remark in brackets after a header, also inside glued runs ('现行有效件数（历史累计）')
+        remark = re.search(re.escape(header) + r"\s*[(（]([^)）]{1,16})[)）]", token.norm.replace(" ", ""))
+        if remark and not re.search(r"单位|元|万|小数|件|个", remark.group(1)):
+            return header
     if token.glued or "单位" in token.norm or re.search(r"\d", token.norm):
         return None
     key = label_key(token.norm)
@@ -255,8 +264,8 @@ def label_alteration(hit: "_RowHit") -> str | None:
         return None
     printed = label_key(hit.label[0].norm)
     official = _official_key(hit.spec)
-    if not printed or printed == official or official in printed and len(printed) - len(official) <= 2:
-        return None
+    if not printed or printed == official or printed.endswith(official) or official in printed and len(printed) - len(official) <= 2:
+        return None  # same words, or the group label printed in the same cell ('（四）无法提供1.本机关…')
     if not 0.6 * len(official) <= len(printed) <= 1.4 * len(official) + 2:
         return None  # a label cell that also holds other text: not a rewording
     return hit.label[0].text.strip()
@@ -271,7 +280,11 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             result.mixed_other_row = [t.text.strip() for t in hit.values if t.kind == "value"]
         return
     values = [t for t in hit.values if t.kind in ("value", "empty")]
-    placed = None if spec.ambiguous else _positions(values, n, spec, tabular=hit.tabular, truncated=truncated, unsplittable=result.unsplittable)
+    placed = None
+    if not spec.ambiguous:
+        placed = _positions(
+            values, n, spec, tabular=hit.tabular, truncated=truncated, unsplittable=result.unsplittable, readings=result.readings
+        )
     if placed is None:
         for cid in spec.cells:
             result.cells[cid] = None
@@ -317,7 +330,14 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
 
 
 def _positions(
-    values: list[Token], n: int, spec: RowSpec, *, tabular: bool, truncated: bool, unsplittable: list | None = None
+    values: list[Token],
+    n: int,
+    spec: RowSpec,
+    *,
+    tabular: bool,
+    truncated: bool,
+    unsplittable: list | None = None,
+    readings: list | None = None,
 ) -> list[tuple[str | None, Token | None]] | None:
     """Assign printed values to the row's n columns, or None when their columns are uncertain."""
     # a single run holding several numbers: spaced ('0 0 0') or glued ('801000081')
@@ -331,11 +351,15 @@ def _positions(
             check = row_sum if n == 7 else None
             digits = re.sub(r"[^\d\-]", "", token.text) if not re.search(r"[.万元]", token.text) else None
             if digits is not None and len(digits) >= n:
-                found = splits(digits, n, check)
+                found = splits(digits, n, check, limit=MAX_READINGS + 1)
                 if len(found) == 1:
                     return [(str(p), token) for p in found[0]]
                 if not found and check is not None and unsplittable is not None:
                     unsplittable.append((spec, token.text.strip()))
+                if "-" in digits and unsplittable is not None and not any(by_id()[c].is_signed for c in spec.cells):
+                    unsplittable.append((spec, token.text.strip()))  # whatever the split, a count is negative
+                if len(found) > 1 and check is not None and readings is not None and len(found) <= MAX_READINGS:
+                    readings.append((spec, token, found))  # the table's column identities may decide
                 return None
     seq = list(values)
     if tabular:
@@ -361,6 +385,56 @@ def _positions(
             return [(None, seq[0])] * n
         return None
     return None
+
+
+MAX_READINGS = 64  # glued rows with more readings than this stay null
+MAX_COMBINATIONS = 50_000
+
+
+def _resolve_readings(result: TableResult, template: str) -> None:
+    """Glued rows with several readings: the one combination under which the table's column
+    identities (balance, outcomes) hold is placed; if none does, the report itself is wrong."""
+    if not result.readings:
+        return
+    pending = {cid for spec, _, _ in result.readings for cid in spec.cells}
+    usable = [
+        i
+        for i in identities(template)
+        if i.rule in ("requests.balance", "requests.outcomes_sum")
+        and set(i.cells) & pending
+        and all(result.cells.get(c) is not None or c in pending for c in i.cells)
+    ]
+    sizes = 1
+    for _, _, found in result.readings:
+        sizes *= len(found)
+    if not usable or sizes > MAX_COMBINATIONS:
+        return
+    fitting: list[tuple[list[int], ...]] = []
+    broken_everywhere = {i.rule for i in usable}
+    trial = dict(result.cells)
+    for combo in product(*(found for _, _, found in result.readings)):
+        for (spec, _, _), parts in zip(result.readings, combo):
+            trial.update(zip(spec.cells, parts))
+        broken = {i.rule for i in usable if sum(trial[c] for c in i.lhs) != sum(trial[c] for c in i.rhs)}
+        broken_everywhere &= broken
+        if not broken:
+            fitting.append(combo)
+            if len(fitting) > 1:
+                return
+    if len(fitting) == 1:
+        placed: set[str] = set()
+        for (spec, token, _), parts in zip(result.readings, fitting[0]):
+            for cid, part in zip(spec.cells, parts):
+                result.cells[cid] = part
+                result.provenance[cid] = Provenance(raw=token.text.strip(), **token.where.as_dict())
+                placed.add(cid)
+        result.unplaced = [c for c in result.unplaced if c not in placed]
+        result.findings = [f for f in result.findings if not set(f.cells) <= placed]
+        return
+    runs = "、".join(f"“{spec.label}”{token.text.strip()}" for spec, token, _ in result.readings)
+    for rule in sorted(broken_everywhere):
+        cells = sorted({c for i in usable if i.rule == rule for c in i.cells})
+        result.impossible.append((rule, cells, runs))
 
 
 # ── 表三 ─────────────────────────────────────────────────────────────────────────────────────
@@ -391,7 +465,7 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
             values.append(token)
     placed = _positions(values, 15, None, tabular=False, truncated=span[1] >= len(tokens))  # type: ignore[arg-type]
     if placed is None:
-        placed = _appeals_runs(values)
+        placed = _appeals_runs(values, result.impossible)
     if placed is None:
         if not any(t.kind == "value" for t in values):
             return
@@ -420,7 +494,7 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
         result.provenance[cid] = Provenance(raw=text, **token.where.as_dict())
 
 
-def _appeals_runs(values: list[Token]) -> list[tuple[str | None, Token | None]] | None:
+def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[tuple[str | None, Token | None]] | None:
     """Glued or spaced runs of 表三 values, split by the blocks' own sums."""
     filled = [t for t in values if t.kind == "value"]
     if not filled:
@@ -437,6 +511,8 @@ def _appeals_runs(values: list[Token]) -> list[tuple[str | None, Token | None]] 
     found = splits(digits, 15, block_sums)
     if len(found) == 1:
         return [(str(v), filled[0]) for v in found[0]]
+    if not found and impossible is not None and splits(digits, 15):
+        impossible.append(("appeals.block_sum", list(APPEALS_CELLS), f"行政复议、行政诉讼情况表“{digits}”"))
     return None
 
 
@@ -446,7 +522,12 @@ _APPEALS_HEADER = ("行政复议", "行政诉讼", "维持", "纠正", "其他�
 
 def _is_appeals_header(token: Token) -> bool:
     """A header cell (or the header run of glued text), not a sentence that mentions appeals."""
-    tail = re.split(r"[。，,；;：:]", token.norm)[-1]
+    parts = re.split(r"([。，,；;：:])", token.norm)
+    tail = parts[-1]
+    if len(parts) > 1 and parts[-2] in "，,；;":
+        return False  # the tail of a clause ('…0件，行政诉讼'): a sentence, not a header
+    if re.search(r"被|发生|收到|共|件|申请|年", tail):
+        return False  # '…被申请行政复议' ends a sentence, not a header
     return bool(tail) and any(word in tail for word in _APPEALS_HEADER) and not re.search(r"\d", tail)
 
 

@@ -8,10 +8,9 @@ its severity, origin and the Chinese name a reviewer reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
-from gongkai.cells import APPEAL_BLOCKS, APPLICANT_COLUMNS, label
-from gongkai.extract.rows import table_rows
+from gongkai.cells import label
+from gongkai.extract.rows import BLOCK_NAMES, COLUMN_NAMES, Identity, identities  # noqa: F401  (the catalog's identities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,54 +51,6 @@ CATALOG: dict[str, Rule] = {
         Rule("corpus.identical_tables", "warning", "source", "表格与上一年完全相同"),
     )
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """lhs = rhs over cell ids; `where` names the instance for the message (e.g. '自然人列')."""
-
-    rule: str
-    where: str
-    lhs: tuple[str, ...]
-    rhs: tuple[str, ...]
-
-    @property
-    def cells(self) -> tuple[str, ...]:
-        return self.lhs + self.rhs
-
-
-COLUMN_NAMES = dict(zip(APPLICANT_COLUMNS, ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")))
-BLOCK_NAMES = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
-
-
-@cache
-def identities(template: str) -> tuple[Identity, ...]:
-    out: list[Identity] = []
-    rows = [spec for spec in table_rows("requests", template) if spec.cells]
-    outcome_rows = [s.key for s in rows if s.key not in ("requests.new_received", "requests.carried_over", "requests.total", "requests.carried_forward")]
-    for col in APPLICANT_COLUMNS:
-        name = COLUMN_NAMES[col] + "列"
-        out.append(
-            Identity(
-                "requests.balance",
-                name,
-                (f"requests.new_received.{col}", f"requests.carried_over.{col}"),
-                (f"requests.total.{col}", f"requests.carried_forward.{col}"),
-            )
-        )
-        out.append(Identity("requests.outcomes_sum", name, (f"requests.total.{col}",), tuple(f"{r}.{col}" for r in outcome_rows)))
-    for spec in rows:
-        out.append(Identity("requests.row_sum", f"“{spec.label}”行", (spec.cells[-1],), spec.cells[:-1]))
-    for block in APPEAL_BLOCKS:
-        out.append(
-            Identity(
-                "appeals.block_sum",
-                BLOCK_NAMES[block],
-                (f"appeals.{block}.total",),
-                tuple(f"appeals.{block}.{c}" for c in ("upheld", "corrected", "other", "pending")),
-            )
-        )
-    return tuple(out)
 
 
 def short_label(cell_id: str) -> str:

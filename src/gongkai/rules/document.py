@@ -183,12 +183,14 @@ def check_labels(extracted) -> list[Finding]:
         cells = [c for c in extracted.cells if key and c.startswith(key + ".")]
         kind = "行标签" if key else "列标题"
         out.append(finding("template.label_altered", f"{kind}印作“{printed}”，格式原文为“{official}”", cells))
-    for spec, run in tables.unsplittable:
-        out.append(
-            finding(
-                "requests.row_sum",
-                f"“{spec.label}”一行的数字粘连为“{run}”，无论怎样拆成 {len(spec.cells)} 列，各类申请人之和都不等于总计",
-                list(spec.cells),
-            )
-        )
+    for rule, cells, runs in tables.impossible:
+        name = CATALOG[rule].name
+        out.append(finding(rule, f"{runs} 的数字粘连在一起；无论怎样拆分，“{name}”都不成立", cells))
+    for spec, run in dict.fromkeys(tables.unsplittable):
+        if "-" in run and not spec.key.startswith("requests."):
+            message = f"“{spec.label}”一行的数字粘连为“{run}”，含负号：无论怎样拆分都有件数为负"
+            out.append(finding("value.domain", message, list(spec.cells)))
+            continue
+        message = f"“{spec.label}”一行的数字粘连为“{run}”，无论怎样拆成 {len(spec.cells)} 列，各类申请人之和都不等于总计"
+        out.append(finding("requests.row_sum", message, list(spec.cells)))
     return out

@@ -70,12 +70,18 @@ def evaluate(
     directory: Annotated[Path, typer.Argument(help="报告所在目录（真值文件在其 truth/ 子目录）")],
     truth: Annotated[Path | None, typer.Option(help="真值目录，默认 DIR/truth")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="列出每个错误")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="输出 Markdown 表格（docs/accuracy.md 用）")] = False,
 ) -> None:
     """与真值文件比较：单元格准确率、未被标记的错误单元格、元数据、源错误检出与误报。"""
     from gongkai.evaluate import evaluate_dir, print_evaluation
 
     result = evaluate_dir(directory, truth or directory / "truth")
-    print_evaluation(result, verbose)
+    if markdown:
+        from gongkai.evaluate import markdown as as_markdown
+
+        typer.echo(as_markdown(result, str(directory)))
+    else:
+        print_evaluation(result, verbose)
     raise typer.Exit(0 if result.ok else 1)
 
 

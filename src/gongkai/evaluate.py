@@ -142,3 +142,29 @@ def print_evaluation(evaluation: Evaluation, verbose: bool = False) -> None:
             for kind in ("silent", "meta_wrong", "errors_missed", "false_errors"):
                 for item in getattr(f, kind):
                     console.print(f"  {f.file} {kind}: {item}", markup=False)
+
+
+def markdown(evaluation: Evaluation, title: str) -> str:
+    """The evaluation as a markdown table, for docs/accuracy.md."""
+    lines = [f"### {title}", "", "| file | cells | right | flagged | silent | meta | source errors | false errors |", "|---|---|---|---|---|---|---|---|"]
+    for f in evaluation.files:
+        if f.unreadable:
+            lines.append(f"| {f.file} | – | – | – | – | – | – | unreadable: {f.unreadable} |")
+            continue
+        detected = len(f.errors_expected) - len(f.errors_missed)
+        lines.append(
+            f"| {f.file} | {f.cells} | {f.right} | {len(f.flagged)} | {len(f.silent)} | {f.meta_right}/{len(META_FIELDS)} "
+            f"| {detected}/{len(f.errors_expected)} | {len(f.false_errors)} |"
+        )
+    cells, right, flagged = evaluation.total("cells"), evaluation.total("right"), evaluation.total("flagged")
+    n = len([f for f in evaluation.files if not f.unreadable])
+    lines += [
+        "",
+        f"- cells: {cells}; right {right} ({right / max(cells, 1):.1%}); wrong or missing but flagged {flagged}; "
+        f"right or flagged {(right + flagged) / max(cells, 1):.1%}; **silent wrong {evaluation.total('silent')}**",
+        f"- metadata right: {evaluation.total('meta_right')}/{n * len(META_FIELDS)}",
+        f"- source errors detected: {evaluation.total('errors_expected') - evaluation.total('errors_missed')}/{evaluation.total('errors_expected')}; "
+        f"false errors: {evaluation.total('false_errors')}",
+        "",
+    ]
+    return "\n".join(lines)

@@ -463,6 +463,8 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
             continue
         if token.kind in ("value", "empty") and in_table:
             values.append(token)
+    if not values:
+        return  # no numbers under a 表三 header: the table is not there
     placed = _positions(values, 15, None, tabular=False, truncated=span[1] >= len(tokens))  # type: ignore[arg-type]
     if placed is None:
         placed = _appeals_runs(values, result.impossible)
@@ -517,7 +519,7 @@ def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[t
 
 
 _BLOCK_LABELS = {"行政复议", "未经复议直接起诉", "直接起诉", "复议后起诉", "行政诉讼未经复议直接起诉", "行政诉讼复议后起诉"}
-_APPEALS_HEADER = ("行政复议", "行政诉讼", "维持", "纠正", "其他结果", "审结", "总计", "直接起诉", "复议后起诉", "结果", "总", "计")
+_APPEALS_HEADER = ("行政复议", "行政诉讼", "维持", "纠正", "其他", "尚未", "审结", "总计", "直接起诉", "复议后起诉", "结果", "总", "计")
 
 
 def _is_appeals_header(token: Token) -> bool:

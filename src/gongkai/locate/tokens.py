@@ -52,6 +52,10 @@ def tokenize(document: Document) -> list[Token]:
             continue
         text = block.text
         if not text.strip():
+            if _between_pipe_lines(document.blocks, index):
+                # one cell per line with '|' lines between: an empty line there is an empty cell
+                tokens.append(Token("", "", "empty", block.where, index))
+                continue
             blank_run += 1
             continue
         if blank_cells and blank_run > 1:
@@ -156,3 +160,10 @@ def _blank_lines_are_cells(document: Document) -> bool:
             separated += 1
     short_content = sum(1 for line in lines if line.strip() and len(line.strip()) <= 30)
     return short_content >= 20 and separated >= 0.6 * short_content
+
+
+def _between_pipe_lines(blocks: list, index: int) -> bool:
+    def pipe(i: int) -> bool:
+        return 0 <= i < len(blocks) and isinstance(blocks[i], Paragraph) and blocks[i].text.strip() == "|"
+
+    return pipe(index - 1) and pipe(index + 1)

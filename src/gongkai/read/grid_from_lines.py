@@ -108,8 +108,11 @@ def snap_rules(rules: list[Rule], settings: GridSettings = GridSettings()) -> li
     out: list[Rule] = []
     for horizontal in (True, False):
         same = sorted((r for r in rules if r.horizontal == horizontal), key=lambda r: (r.pos, r.start))
+        positions = [r.pos for r in same]
         for pos in cluster([r.pos for r in same], settings.snap):
-            near = sorted((r for r in same if abs(r.pos - pos) <= settings.snap), key=lambda r: r.start)
+            lo = bisect.bisect_left(positions, pos - 2 * settings.snap)  # a window around pos, then the exact test
+            hi = bisect.bisect_right(positions, pos + 2 * settings.snap)
+            near = sorted((r for r in same[lo:hi] if abs(r.pos - pos) <= settings.snap), key=lambda r: r.start)
             run_start, run_end = near[0].start, near[0].end
             for r in near[1:]:
                 if r.start <= run_end + settings.snap:
@@ -148,16 +151,29 @@ def table_groups(rules: list[Rule], settings: GridSettings = GridSettings()) -> 
 
 def _covered(intervals: list[tuple[float, float]], a: float, b: float) -> float:
     """Length of [a, b] covered by the (merged, sorted) intervals."""
-    return sum(max(0.0, min(b, e) - max(a, s)) for s, e in intervals)
+    total = 0.0
+    for s, e in intervals:
+        overlap = (b if b <= e else e) - (a if a >= s else s)
+        if overlap > 0.0:
+            total += overlap
+    return total
 
 
 def _edge_intervals(rules: list[Rule], edges: list[float], tol: float) -> list[list[tuple[float, float]]]:
     by_edge: list[list[tuple[float, float]]] = [[] for _ in edges]
     for r in rules:
-        k = min(range(len(edges)), key=lambda i: abs(edges[i] - r.pos))
+        k = _nearest(edges, r.pos)
         if abs(edges[k] - r.pos) <= tol:
             by_edge[k].append((r.start, r.end))
     return by_edge
+
+
+def _nearest(edges: list[float], value: float) -> int:
+    """Index of the edge closest to `value` in increasing `edges` (the lower one on a tie)."""
+    k = bisect.bisect_left(edges, value)
+    if k == len(edges) or (k > 0 and value - edges[k - 1] <= edges[k] - value):
+        return k - 1
+    return k
 
 
 def build_table(rules: list[Rule], settings: GridSettings = GridSettings()) -> RuledTable | None:
@@ -233,20 +249,30 @@ def find_tables(rules: list[Rule], settings: GridSettings = GridSettings()) -> l
 def group_lines(pieces: list[Piece]) -> list[list[Piece]]:
     """Pieces grouped into lines (top to bottom), each line left to right."""
     lines: list[list[Piece]] = []
-    spans: list[tuple[float, float]] = []  # vertical extent of each open line
-    for piece in sorted(pieces, key=lambda p: (p.cy, p.box[0])):
-        top, bottom = piece.box[1], piece.box[3]
-        height = max(bottom - top, 1e-6)
+    line_top = line_bottom = 0.0  # vertical extent of the open line
+    for piece in sorted(pieces, key=_centre_then_left):
+        _, top, _, bottom = piece.box
         if lines:
-            lt, lb = spans[-1]
-            overlap = min(lb, bottom) - max(lt, top)
-            if overlap >= 0.5 * min(height, lb - lt):
+            height = bottom - top if bottom - top > 1e-6 else 1e-6
+            extent = line_bottom - line_top
+            overlap = (line_bottom if line_bottom <= bottom else bottom) - (line_top if line_top >= top else top)
+            if overlap >= 0.5 * (height if height <= extent else extent):
                 lines[-1].append(piece)
-                spans[-1] = (min(lt, top), max(lb, bottom))
+                line_top = top if top < line_top else line_top
+                line_bottom = bottom if bottom > line_bottom else line_bottom
                 continue
         lines.append([piece])
-        spans.append((top, bottom))
-    return [sorted(line, key=lambda p: p.box[0]) for line in lines]
+        line_top, line_bottom = top, bottom
+    return [sorted(line, key=_left) for line in lines]
+
+
+def _centre_then_left(piece: Piece) -> tuple[float, float]:
+    x0, top, _, bottom = piece.box
+    return (top + bottom) / 2, x0
+
+
+def _left(piece: Piece) -> float:
+    return piece.box[0]
 
 
 def _is_cjk(ch: str) -> bool:

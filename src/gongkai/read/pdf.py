@@ -148,69 +148,108 @@ class _Frame:
 
 def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
     """Lines and table parts of a page in reading order; None when the page has no text layer."""
-    chars, rotation = _chars(page)
+    textpage = page.get_textpage()
+    try:
+        chars, rotation = _chars(textpage)
+    finally:
+        textpage.close()
     if not chars:
         return None
     # /Rotate says how the page is shown; the text's own direction says how it is read
     frame = _Frame(page, rotation)
-    pieces = [
-        Piece(text, box, size=box[3] - box[1], order=i, gap_before=gap)
-        for i, (text, user_box, gap) in enumerate(chars)
-        for box in [frame.box(*user_box)]
-    ]
+    pieces = _pieces(chars, frame)
     rules = _rules(page, frame)
     tables = find_tables(rules, SETTINGS) if _could_be_table(rules) else []
-    free: list[Piece] = []
-    for piece in pieces:
-        cell = None
-        for table in tables:
-            cell = table.locate(piece.cx, piece.cy)
-            if cell is not None:
-                break
-        (cell.pieces if cell is not None else free).append(piece)
-    items: list[_Line | _Part] = [_Line(join_line(line), _union(p.box for p in line)) for line in group_lines(free)]
+    free = _place(pieces, tables) if tables else pieces
+    items: list[_Line | _Part] = [_Line(join_line(line), _union(line)) for line in group_lines(free)]
     for table in tables:
         items.append(_Part(number, table, {id(c): cell_text(c.pieces) for c in table.cells}))
     items.sort(key=lambda it: it.box[1] if isinstance(it, _Line) else it.table.ys[0])
     return _Page(number, frame.height, items)
 
 
-def _chars(page: pdfium.PdfPage) -> tuple[list[tuple[str, tuple[float, float, float, float], bool]], int]:
-    """(char, box in user space, word gap before) for each visible character, and the text's rotation."""
-    textpage = page.get_textpage()
-    try:
-        handle = textpage.raw
-        left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-        rect = raw.FS_RECTF()
-        out: list[tuple[str, tuple[float, float, float, float], bool]] = []
-        votes = [0, 0, 0, 0]
+_Char = tuple[str, float, float, float, float, bool]  # text, left, bottom, right, top (user space), word gap before
+_BLANKS = frozenset("\xa0\u3000\ufffe\uffff")  # besides control characters and the space
+_GAPS = frozenset(" \xa0\u3000")  # pdfium marks word gaps with (generated) spaces
+
+
+def _chars(textpage: pdfium.PdfTextPage) -> tuple[list[_Char], int]:
+    """Each visible character with its box in user space and whether a word gap precedes it; the text's rotation.
+
+    The hot loop of the reader: two box calls per character and nothing else pdfium-side
+    (the characters themselves come from one `FPDFText_GetText` call).
+    """
+    handle = textpage.raw
+    text = _page_text(handle)
+    get_box, get_loose, get_angle = raw.FPDFText_GetCharBox, raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetCharAngle
+    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    rect = raw.FS_RECTF()
+    out: list[_Char] = []
+    votes = [0, 0, 0, 0]
+    gap = False
+    for i, ch in enumerate(text):
+        if ch <= " " or ch in _BLANKS:
+            gap = gap or ch in _GAPS
+            continue
+        if not get_box(handle, i, left, right, bottom, top):
+            continue
+        l, b, r, t = left.value, bottom.value, right.value, top.value
+        if get_loose(handle, i, rect):
+            # the loose (em) box sits around the glyph's ink; pdfium gets it wrong for some fonts (e.g. vertical labels)
+            ll, lb, lr, lt = rect.left, rect.bottom, rect.right, rect.top
+            if abs((ll + lr) - (l + r)) / 2 <= 0.45 * (lr - ll) and abs((lb + lt) - (b + t)) / 2 <= 0.45 * (lt - lb):
+                l, b, r, t = ll, lb, lr, lt
+        if len(out) < 400:
+            votes[round(-math.degrees(get_angle(handle, i)) / 90) % 4] += 1  # pdfium: clockwise
+        out.append((ch, l, b, r, t, gap))
         gap = False
-        for i in range(raw.FPDFText_CountChars(handle)):
-            code = raw.FPDFText_GetUnicode(handle, i)
-            if code <= 32 or code in (0xA0, 0x3000, 0xFFFE, 0xFFFF):
-                gap = gap or code in (32, 0xA0, 0x3000)  # pdfium marks word gaps with (generated) spaces
-                continue
-            if not raw.FPDFText_GetCharBox(handle, i, left, right, bottom, top):
-                continue
-            tight = (left.value, bottom.value, right.value, top.value)
-            if raw.FPDFText_GetLooseCharBox(handle, i, rect) and _agrees(rect, tight):
-                box = (rect.left, rect.bottom, rect.right, rect.top)
-            else:  # pdfium's loose box is unusable for some fonts (e.g. vertical labels)
-                box = tight
-            if len(out) < 400:
-                votes[round(-math.degrees(raw.FPDFText_GetCharAngle(handle, i)) / 90) % 4] += 1  # pdfium: clockwise
-            out.append((chr(code), box, gap))
-            gap = False
-        return out, 90 * votes.index(max(votes))
-    finally:
-        textpage.close()
+    return out, 90 * votes.index(max(votes))
 
 
-def _agrees(loose, tight: tuple[float, float, float, float]) -> bool:
-    """The loose (em) box sits around the glyph's ink; pdfium gets it wrong for some fonts."""
-    dx = abs((loose.left + loose.right) - (tight[0] + tight[2])) / 2
-    dy = abs((loose.bottom + loose.top) - (tight[1] + tight[3])) / 2
-    return dx <= 0.45 * (loose.right - loose.left) and dy <= 0.45 * (loose.top - loose.bottom)
+def _page_text(handle) -> str:
+    """The page's characters, one per character index: one call, or one per character when pdfium's text differs."""
+    n = raw.FPDFText_CountChars(handle)
+    if n <= 0:
+        return ""
+    buffer = (ctypes.c_ushort * (n + 1))()
+    written = raw.FPDFText_GetText(handle, 0, n, buffer)
+    text = bytes(buffer)[: 2 * max(written - 1, 0)].decode("utf-16-le", errors="surrogatepass")
+    if len(text) == n:
+        return text
+    # control characters are left out of pdfium's text, so its indices no longer match the characters'
+    return "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(n))
+
+
+def _pieces(chars: list[_Char], frame: _Frame) -> list[Piece]:
+    """Characters as pieces on the upright page, numbered in text order."""
+    pieces: list[Piece] = []
+    append = pieces.append
+    if frame.rotation == 0:
+        x0, y0 = frame.left, frame.top
+        for i, (ch, l, b, r, t, gap) in enumerate(chars):
+            box = (l - x0, y0 - t, r - x0, y0 - b) if l <= r and b <= t else frame.box(l, b, r, t)
+            append(Piece(ch, box, None, box[3] - box[1], i, gap))
+    else:
+        for i, (ch, l, b, r, t, gap) in enumerate(chars):
+            box = frame.box(l, b, r, t)
+            append(Piece(ch, box, None, box[3] - box[1], i, gap))
+    return pieces
+
+
+def _place(pieces: list[Piece], tables: list[RuledTable]) -> list[Piece]:
+    """Each piece put into the table cell under its centre; the pieces outside every table returned."""
+    free: list[Piece] = []
+    for piece in pieces:
+        x0, y0, x1, y1 = piece.box
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        for table in tables:
+            cell = table.locate(cx, cy)
+            if cell is not None:
+                cell.pieces.append(piece)
+                break
+        else:
+            free.append(piece)
+    return free
 
 
 def _could_be_table(rules: list[Rule]) -> bool:
@@ -221,20 +260,31 @@ def _rules(page: pdfium.PdfPage, frame: _Frame) -> list[Rule]:
     """Visible horizontal/vertical rules drawn on the page (strokes and hairline-thin fills)."""
     out: list[Rule] = []
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    get_type, path, form = raw.FPDFPageObj_GetType, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
+    buffers = _PathBuffers()
     stack = [(raw.FPDFPage_GetObject(page.raw, i), identity) for i in range(raw.FPDFPage_CountObjects(page.raw))]
     while stack:
         obj, parent = stack.pop()
-        kind = raw.FPDFPageObj_GetType(obj)
-        if kind == raw.FPDF_PAGEOBJ_FORM:
-            matrix = _compose(_matrix(obj), parent)
+        kind = get_type(obj)
+        if kind == path:
+            out.extend(_path_rules(obj, _compose(_matrix(obj, buffers.matrix), parent), frame, buffers))
+        elif kind == form:
+            matrix = _compose(_matrix(obj, buffers.matrix), parent)
             stack.extend((raw.FPDFFormObj_GetObject(obj, i), matrix) for i in range(raw.FPDFFormObj_CountObjects(obj)))
-        elif kind == raw.FPDF_PAGEOBJ_PATH:
-            out.extend(_path_rules(obj, _compose(_matrix(obj), parent), frame))
     return out
 
 
-def _matrix(obj) -> tuple[float, ...]:
-    m = raw.FS_MATRIX()
+class _PathBuffers:
+    """ctypes out-parameters reused for every path object of a page."""
+
+    def __init__(self):
+        self.matrix = raw.FS_MATRIX()
+        self.fill_mode, self.stroke = ctypes.c_int(), ctypes.c_int()
+        self.rgba = (ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint())
+        self.x, self.y = ctypes.c_float(), ctypes.c_float()
+
+
+def _matrix(obj, m) -> tuple[float, ...]:
     if not raw.FPDFPageObj_GetMatrix(obj, m):
         return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     return (m.a, m.b, m.c, m.d, m.e, m.f)
@@ -247,37 +297,43 @@ def _compose(inner: tuple[float, ...], outer: tuple[float, ...]) -> tuple[float,
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
-def _is_light(obj, getter) -> bool:
-    r, g, b, a = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+def _is_light(obj, getter, rgba) -> bool:
+    r, g, b, a = rgba
     if not getter(obj, r, g, b, a):
         return False
     return a.value < 40 or min(r.value, g.value, b.value) > 200
 
 
-def _path_rules(obj, matrix: tuple[float, ...], frame: _Frame) -> list[Rule]:
-    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+def _path_rules(obj, matrix: tuple[float, ...], frame: _Frame, buffers: _PathBuffers) -> list[Rule]:
+    fill_mode, stroke = buffers.fill_mode, buffers.stroke
     if not raw.FPDFPath_GetDrawMode(obj, fill_mode, stroke):
         return []
-    stroked = bool(stroke.value) and not _is_light(obj, raw.FPDFPageObj_GetStrokeColor)
-    filled = fill_mode.value != raw.FPDF_FILLMODE_NONE and not _is_light(obj, raw.FPDFPageObj_GetFillColor)
+    stroked = bool(stroke.value) and not _is_light(obj, raw.FPDFPageObj_GetStrokeColor, buffers.rgba)
+    filled = fill_mode.value != raw.FPDF_FILLMODE_NONE and not _is_light(obj, raw.FPDFPageObj_GetFillColor, buffers.rgba)
     if not (stroked or filled):
         return []
     a, b, c, d, e, f = matrix
+    upright, left, top, point_of = frame.rotation == 0, frame.left, frame.top, frame.point
+    get_segment, get_point = raw.FPDFPath_GetPathSegment, raw.FPDFPathSegment_GetPoint
+    get_kind, get_close = raw.FPDFPathSegment_GetType, raw.FPDFPathSegment_GetClose
+    move_to, line_to = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_LINETO
     subpaths: list[list[tuple[float, float]]] = []
-    x, y = ctypes.c_float(), ctypes.c_float()
+    x, y = buffers.x, buffers.y
     for i in range(raw.FPDFPath_CountSegments(obj)):
-        segment = raw.FPDFPath_GetPathSegment(obj, i)
-        if not raw.FPDFPathSegment_GetPoint(segment, x, y):
+        segment = get_segment(obj, i)
+        if not get_point(segment, x, y):
             continue
-        point = frame.point(a * x.value + c * y.value + e, b * x.value + d * y.value + f)
-        kind = raw.FPDFPathSegment_GetType(segment)
-        if kind == raw.FPDF_SEGMENT_MOVETO or not subpaths:
+        px, py = x.value, y.value
+        ux, uy = a * px + c * py + e, b * px + d * py + f
+        point = (ux - left, top - uy) if upright else point_of(ux, uy)
+        kind = get_kind(segment)
+        if kind == move_to or not subpaths:
             subpaths.append([point])
-        elif kind == raw.FPDF_SEGMENT_LINETO:
+        elif kind == line_to:
             subpaths[-1].append(point)
         else:  # a curve: not a rule; break the run so no false straight edge is made
             subpaths.append([point])
-        if raw.FPDFPathSegment_GetClose(segment):
+        if get_close(segment):
             subpaths[-1].append(subpaths[-1][0])
     out: list[Rule] = []
     for points in subpaths:
@@ -303,8 +359,8 @@ def _straight_edges(points: list[tuple[float, float]]) -> list[Rule]:
     return out
 
 
-def _union(boxes) -> tuple[float, float, float, float]:
-    boxes = list(boxes)
+def _union(pieces: list[Piece]) -> tuple[float, float, float, float]:
+    boxes = [p.box for p in pieces]
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
@@ -418,7 +474,8 @@ def _assemble(pages: list[_Page]) -> list[Block]:
 
 
 def _round(box) -> tuple[float, float, float, float]:
-    return tuple(round(v, 1) for v in box)  # type: ignore[return-value]
+    x0, top, x1, bottom = box
+    return round(x0, 1), round(top, 1), round(x1, 1), round(bottom, 1)
 
 
 def _renumber(grid: Grid, index: int) -> Grid:
@@ -433,8 +490,12 @@ def _grid(parts: list[_Part], index: int) -> Grid:
     """One Grid from a table's parts: columns on the union of their x-edges, rows stacked."""
     xs = cluster([x for part in parts for x in part.table.xs], EDGE_TOL)
 
+    nearest: dict[float, int] = {}
+
     def col(x: float) -> int:
-        return min(range(len(xs)), key=lambda i: abs(xs[i] - x))
+        if x not in nearest:  # cells share their edges: each edge is looked up once
+            nearest[x] = min(range(len(xs)), key=lambda i: abs(xs[i] - x))
+        return nearest[x]
 
     placed: list[list] = []  # [row, col, rowspan, colspan, text, page, box]
     offset = 0

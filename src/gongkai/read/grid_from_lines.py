@@ -153,7 +153,7 @@ def _covered(intervals: list[tuple[float, float]], a: float, b: float) -> float:
     """Length of [a, b] covered by the (merged, sorted) intervals."""
     total = 0.0
     for s, e in intervals:
-        overlap = (b if b <= e else e) - (a if a >= s else s)
+        overlap = min(b, e) - max(a, s)
         if overlap > 0.0:
             total += overlap
     return total
@@ -253,13 +253,13 @@ def group_lines(pieces: list[Piece]) -> list[list[Piece]]:
     for piece in sorted(pieces, key=_centre_then_left):
         _, top, _, bottom = piece.box
         if lines:
-            height = bottom - top if bottom - top > 1e-6 else 1e-6
+            height = max(bottom - top, 1e-6)
             extent = line_bottom - line_top
-            overlap = (line_bottom if line_bottom <= bottom else bottom) - (line_top if line_top >= top else top)
-            if overlap >= 0.5 * (height if height <= extent else extent):
+            overlap = min(line_bottom, bottom) - max(line_top, top)
+            if overlap >= 0.5 * min(height, extent):
                 lines[-1].append(piece)
-                line_top = top if top < line_top else line_top
-                line_bottom = bottom if bottom > line_bottom else line_bottom
+                line_top = min(line_top, top)
+                line_bottom = max(line_bottom, bottom)
                 continue
         lines.append([piece])
         line_top, line_bottom = top, bottom

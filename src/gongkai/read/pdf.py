@@ -40,6 +40,27 @@ MARGIN = 0.1  # top/bottom share of a page where running heads and page numbers 
 EDGE_TOL = 4.0  # points: column edges this close are the same edge across a page break
 OCR_DPI = 200
 
+
+
+def _unchecked(fn, restype=ctypes.c_int):
+    """A pdfium function without ctypes' per-call argument conversion, which is half the cost of a call.
+
+    For the calls made once per character or path segment. Callers pass exact C values:
+    handles as pdfium returned them, Python ints, and `ctypes.byref` pointers.
+    """
+    out = type(fn)(ctypes.cast(fn, ctypes.c_void_p).value)
+    out.restype = restype
+    return out
+
+
+_GET_CHAR_BOX = _unchecked(raw.FPDFText_GetCharBox)
+_GET_LOOSE_CHAR_BOX = _unchecked(raw.FPDFText_GetLooseCharBox)
+_GET_CHAR_ANGLE = _unchecked(raw.FPDFText_GetCharAngle, ctypes.c_float)
+_GET_OBJECT_TYPE = _unchecked(raw.FPDFPageObj_GetType)
+_GET_SEGMENT_POINT = _unchecked(raw.FPDFPathSegment_GetPoint)
+_GET_SEGMENT_TYPE = _unchecked(raw.FPDFPathSegment_GetType)
+_GET_SEGMENT_CLOSE = _unchecked(raw.FPDFPathSegment_GetClose)
+
 _PAGE_NUMBER = re.compile(
     r"^[\s\-—–_·•]*(第\s*)?[\d一二三四五六七八九十]+(\s*页)?([\s,，/／]*(共\s*)?\d+\s*页?)?[\s\-—–_·•]*$"
 )
@@ -181,9 +202,11 @@ def _chars(textpage: pdfium.PdfTextPage) -> tuple[list[_Char], int]:
     """
     handle = textpage.raw
     text = _page_text(handle)
-    get_box, get_loose, get_angle = raw.FPDFText_GetCharBox, raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetCharAngle
+    get_box, get_loose, get_angle = _GET_CHAR_BOX, _GET_LOOSE_CHAR_BOX, _GET_CHAR_ANGLE
     left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     rect = raw.FS_RECTF()
+    pointers = ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top)
+    rect_pointer = ctypes.byref(rect)
     out: list[_Char] = []
     votes = [0, 0, 0, 0]
     gap = False
@@ -191,10 +214,10 @@ def _chars(textpage: pdfium.PdfTextPage) -> tuple[list[_Char], int]:
         if ch <= " " or ch in _BLANKS:
             gap = gap or ch in _GAPS
             continue
-        if not get_box(handle, i, left, right, bottom, top):
+        if not get_box(handle, i, *pointers):
             continue
         l, b, r, t = left.value, bottom.value, right.value, top.value
-        if get_loose(handle, i, rect):
+        if get_loose(handle, i, rect_pointer):
             # the loose (em) box sits around the glyph's ink; pdfium gets it wrong for some fonts (e.g. vertical labels)
             ll, lb, lr, lt = rect.left, rect.bottom, rect.right, rect.top
             if abs((ll + lr) - (l + r)) / 2 <= 0.45 * (lr - ll) and abs((lb + lt) - (b + t)) / 2 <= 0.45 * (lt - lb):
@@ -260,7 +283,7 @@ def _rules(page: pdfium.PdfPage, frame: _Frame) -> list[Rule]:
     """Visible horizontal/vertical rules drawn on the page (strokes and hairline-thin fills)."""
     out: list[Rule] = []
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    get_type, path, form = raw.FPDFPageObj_GetType, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
+    get_type, path, form = _GET_OBJECT_TYPE, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
     buffers = _PathBuffers()
     stack = [(raw.FPDFPage_GetObject(page.raw, i), identity) for i in range(raw.FPDFPage_CountObjects(page.raw))]
     while stack:
@@ -314,14 +337,14 @@ def _path_rules(obj, matrix: tuple[float, ...], frame: _Frame, buffers: _PathBuf
         return []
     a, b, c, d, e, f = matrix
     upright, left, top, point_of = frame.rotation == 0, frame.left, frame.top, frame.point
-    get_segment, get_point = raw.FPDFPath_GetPathSegment, raw.FPDFPathSegment_GetPoint
-    get_kind, get_close = raw.FPDFPathSegment_GetType, raw.FPDFPathSegment_GetClose
+    get_segment, get_point, get_kind, get_close = raw.FPDFPath_GetPathSegment, _GET_SEGMENT_POINT, _GET_SEGMENT_TYPE, _GET_SEGMENT_CLOSE
     move_to, line_to = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_LINETO
     subpaths: list[list[tuple[float, float]]] = []
     x, y = buffers.x, buffers.y
+    x_pointer, y_pointer = ctypes.byref(x), ctypes.byref(y)
     for i in range(raw.FPDFPath_CountSegments(obj)):
         segment = get_segment(obj, i)
-        if not get_point(segment, x, y):
+        if not get_point(segment, x_pointer, y_pointer):
             continue
         px, py = x.value, y.value
         ux, uy = a * px + c * py + e, b * px + d * py + f

@@ -56,6 +56,7 @@ def _unchecked(fn, restype=ctypes.c_int):
 _GET_CHAR_BOX = _unchecked(raw.FPDFText_GetCharBox)
 _GET_LOOSE_CHAR_BOX = _unchecked(raw.FPDFText_GetLooseCharBox)
 _GET_CHAR_ANGLE = _unchecked(raw.FPDFText_GetCharAngle, ctypes.c_float)
+_GET_PAGE_OBJECT = _unchecked(raw.FPDFPage_GetObject, raw.FPDFPage_GetObject.restype)
 _GET_OBJECT_TYPE = _unchecked(raw.FPDFPageObj_GetType)
 _GET_SEGMENT_POINT = _unchecked(raw.FPDFPathSegment_GetPoint)
 _GET_SEGMENT_TYPE = _unchecked(raw.FPDFPathSegment_GetType)
@@ -283,17 +284,31 @@ def _rules(page: pdfium.PdfPage, frame: _Frame) -> list[Rule]:
     """Visible horizontal/vertical rules drawn on the page (strokes and hairline-thin fills)."""
     out: list[Rule] = []
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    get_type, path, form = _GET_OBJECT_TYPE, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
+    get_object, get_type, path, form = _GET_PAGE_OBJECT, _GET_OBJECT_TYPE, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
     buffers = _PathBuffers()
-    stack = [(raw.FPDFPage_GetObject(page.raw, i), identity) for i in range(raw.FPDFPage_CountObjects(page.raw))]
-    while stack:
-        obj, parent = stack.pop()
+    handle = page.raw
+    for index in reversed(range(raw.FPDFPage_CountObjects(handle))):  # last drawn first, as before
+        obj = get_object(handle, index)
         kind = get_type(obj)
         if kind == path:
-            out.extend(_path_rules(obj, _compose(_matrix(obj, buffers.matrix), parent), frame, buffers))
+            out.extend(_path_rules(obj, _compose(_matrix(obj, buffers.matrix), identity), frame, buffers))
         elif kind == form:
+            out.extend(_form_rules(obj, identity, frame, buffers))
+    return out
+
+
+def _form_rules(form_obj, parent: tuple[float, ...], frame: _Frame, buffers: _PathBuffers) -> list[Rule]:
+    """The rules drawn inside a form XObject (and the forms it contains)."""
+    out: list[Rule] = []
+    stack = [(form_obj, parent)]
+    while stack:
+        obj, parent = stack.pop()
+        kind = _GET_OBJECT_TYPE(obj)
+        if kind == raw.FPDF_PAGEOBJ_FORM:
             matrix = _compose(_matrix(obj, buffers.matrix), parent)
             stack.extend((raw.FPDFFormObj_GetObject(obj, i), matrix) for i in range(raw.FPDFFormObj_CountObjects(obj)))
+        elif kind == raw.FPDF_PAGEOBJ_PATH:
+            out.extend(_path_rules(obj, _compose(_matrix(obj, buffers.matrix), parent), frame, buffers))
     return out
 
 

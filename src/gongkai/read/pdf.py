@@ -179,10 +179,9 @@ def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
         return None
     # /Rotate says how the page is shown; the text's own direction says how it is read
     frame = _Frame(page, rotation)
-    pieces = _pieces(chars, frame)
     rules = _rules(page, frame)
     tables = find_tables(rules, SETTINGS) if _could_be_table(rules) else []
-    free = _place(pieces, tables) if tables else pieces
+    free = _place(_pieces(chars, frame), tables) if tables else _pieces(chars, frame)
     items: list[_Line | _Part] = [_Line(join_line(line), _union(line)) for line in group_lines(free)]
     for table in tables:
         items.append(_Part(number, table, {id(c): cell_text(c.pieces) for c in table.cells}))

@@ -545,4 +545,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     """Run the app with uvicorn (what `gongkai serve` calls)."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # keep-alive longer than a parse takes: a client sending its next request as the server
+    # closes an idle connection would otherwise see the connection reset
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_keep_alive=75)

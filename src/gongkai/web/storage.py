@@ -18,7 +18,8 @@ from gongkai.cells import all_cells
 from gongkai.report import Report
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_store_lock = threading.Lock()
+# DuckDB refuses a second handle on a file that one is writing: every open in this process takes turns
+_store_lock = threading.RLock()
 
 
 def is_sha256(value: str) -> bool:
@@ -68,14 +69,15 @@ class DataDir:
 @contextlib.contextmanager
 def open_store(db: Path, *, write: bool = False):
     """A short-lived DuckDB connection (the file may be shared with `gongkai batch`)."""
-    if not write and not Path(db).exists():
-        con = duckdb.connect(":memory:")
-    else:
-        con = duckdb.connect(str(db), read_only=False)
-    try:
-        yield con
-    finally:
-        con.close()
+    with _store_lock:
+        if not write and not Path(db).exists():
+            con = duckdb.connect(":memory:")
+        else:
+            con = duckdb.connect(str(db), read_only=False)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def _cell_type(spec) -> str:

@@ -171,3 +171,27 @@ def test_end_to_end_cells_from_hongze_pdf():
     cells = parse(shared_path("corpus", "09_hongze_2023.pdf")).cells
     wrong = {k: (cells.get(k), v) for k, v in truth.items() if cells.get(k) != v}
     assert not wrong, f"{len(wrong)} of {len(truth)} cells differ: {dict(list(wrong.items())[:8])}"
+
+
+def test_bulk_character_calls_match_pdfium_one_by_one(generated):
+    """The reader's fast paths (one GetText per page, calls without argument conversion) give pdfium's own answers."""
+    import ctypes
+
+    from pypdfium2 import raw
+
+    _, data = generated
+    for source in (data, shared_path("corpus", "09_hongze_2023.pdf").read_bytes()):
+        document = pdfium.PdfDocument(source)
+        for page in document:
+            textpage = page.get_textpage()
+            handle = textpage.raw
+            n = raw.FPDFText_CountChars(handle)
+            assert pdf._page_text(handle) == "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(n))
+            typed, fast = [ctypes.c_double() for _ in range(4)], [ctypes.c_double() for _ in range(4)]
+            for i in range(0, n, 7):
+                assert raw.FPDFText_GetCharBox(handle, i, *typed) == pdf._GET_CHAR_BOX(handle, i, *map(ctypes.byref, fast))
+                assert [v.value for v in typed] == [v.value for v in fast]
+                assert raw.FPDFText_GetCharAngle(handle, i) == pdf._GET_CHAR_ANGLE(handle, i)
+            textpage.close()
+            page.close()
+        document.close()

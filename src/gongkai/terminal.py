@@ -31,7 +31,7 @@ def print_check(report: Report, console: Console | None = None) -> None:
     suspects = {c for f in report.findings for c in f.suspects}
     # the cells a reviewer should look at: the suspects, else the totals the broken identities name
     broken = [f for f in report.findings if f.severity == "error" and f.origin == "source" and f.rule != "structure.cells_missing"]
-    involved = [c for f in broken for c in (f.suspects or f.cells[:1])]
+    involved = [c for f in broken for c in (f.suspects or (f.cells if len(f.cells) <= 4 else f.cells[:1]))]
     if involved:
         cells = Table(title="问题单元格", show_header=True, header_style="bold")
         cells.add_column("单元格")

@@ -58,7 +58,7 @@ async def client(base: str, number: int, until: float, latencies: dict, failures
             fmt = fmts[(number + i) % 3]
             report = hostile.valid_report(number * 100_000 + i)
             files = {"file": (f"client{number}_{i}.{fmt}", report.render(fmt))}
-            for kind, call in (("upload", lambda: http.post("/api/parse", files=files)), ("page", lambda: http.get("/"))):
+            for kind, call in (("upload", lambda files=files: http.post("/api/parse", files=files)), ("page", lambda: http.get("/"))):
                 started = time.perf_counter()
                 try:
                     response = await call()

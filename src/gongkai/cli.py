@@ -131,7 +131,12 @@ def stats(
 ) -> None:
     """汇总：申请数、办理结果构成、复议诉讼及纠正比例（可按年度、地区、机关类型分组）。"""
     from gongkai.store import Store
-    from gongkai.store.stats import compute_stats, print_stats, write_charts, write_stats_csv
+    from gongkai.store.stats import (
+        compute_stats,
+        print_stats,
+        write_charts,
+        write_stats_csv,
+    )
 
     with Store(db, read_only=True) as store:
         rows = compute_stats(store.con, by)

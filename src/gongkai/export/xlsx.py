@@ -66,9 +66,9 @@ def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool) -> N
     names = [name for name, _ in columns]
     position = {name: i for i, name in enumerate(names)}
     sheet.set_row(0, 45)  # constant-memory mode: a row's settings before its cells
-    for col, (name, zh) in enumerate(columns):
+    for col, (_, zh) in enumerate(columns):
         sheet.write_string(0, col, zh, styles["zh"])
-    for col, (name, zh) in enumerate(columns):
+    for col, (name, _) in enumerate(columns):
         sheet.write_string(1, col, name, styles["id"])
     sheet.set_column(0, 0, 14)
     sheet.set_column(1, 2, 32)

@@ -31,7 +31,7 @@ def _parts(s: str, n: int) -> Iterator[list[int]]:
 
 
 def _valid(part: str) -> bool:
-    body = part[1:] if part.startswith("-") else part
+    body = part.removeprefix("-")
     if not body.isdigit():
         return False
     if part.startswith("-") and body == "0":

@@ -141,9 +141,8 @@ def read_published(lines: list[str], year: int | None) -> str | None:
         if m and (found := plausible(*map(int, m.groups()))):
             return found
     if tail:
-        m = None
-        for m in _DATE.finditer(char_normalise(tail[-1])):
-            pass
+        dates = list(_DATE.finditer(char_normalise(tail[-1])))
+        m = dates[-1] if dates else None  # the signature's date is the last one on the last line
         if m and (found := plausible(*map(int, m.groups()))):
             return found
     return None

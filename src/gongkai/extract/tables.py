@@ -258,7 +258,7 @@ def _altered_header(token: Token) -> str | None:
     return None
 
 
-def label_alteration(hit: "_RowHit") -> str | None:
+def label_alteration(hit: _RowHit) -> str | None:
     """The printed label when it differs from the official wording beyond spacing and punctuation."""
     if len(hit.label) != 1 or hit.label[0].glued or not hit.spec.cells:
         return None

@@ -30,4 +30,4 @@ def check(extracted) -> list[Finding]:
     return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
 
 
-__all__ = ["check", "CATALOG"]
+__all__ = ["CATALOG", "check"]

@@ -9,7 +9,7 @@ from gongkai.rules.catalog import CATALOG, Identity, identities
 Cells = dict[str, int | float | None]
 
 
-def _fmt(value: int | float) -> str:
+def _fmt(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

@@ -317,7 +317,9 @@ def _blocks(
     missing_table,
     missing_section,
 ):
-    relabel = lambda label: labels.get(label, label)
+    def relabel(label: str) -> str:
+        return labels.get(label, label)
+
     blocks: list[Block] = [Para(text.title(rng, agency, year), "title")]
     if rng.random() < 0.5:
         blocks.append(Para(f"发布日期：{published.isoformat()}", "meta"))

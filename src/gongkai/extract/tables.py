@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cache, lru_cache
 from itertools import product
 
 from gongkai.cells import by_id, cell_ids
@@ -193,13 +194,11 @@ def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, 
     last_key = label_key(run[-1].norm)
     if not key:
         return []
-    found: list[tuple[int, float, RowSpec]] = []
+    found: list[tuple[int, int, RowSpec, float]] = []
+    unmatched: list[tuple[int, RowSpec]] = []
     seen = {h.spec.key for h in hits if h.values}
     next_index = order[hits[-1].spec.key] + 1 if hits else 0
     for spec in specs:
-        official = _official_key(spec)
-        tail = key[-(len(official) + 4) :]
-        similarity = SequenceMatcher(None, official, tail).ratio() if official else 0.0
         position = -1
         for keyword in spec.keywords:
             if spec.exact:
@@ -213,10 +212,30 @@ def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, 
                 break
         proximity = -abs(order[spec.key] - next_index) - (100 if spec.key in seen else 0)
         if position >= 0:
-            found.append((position, proximity, spec, similarity))
-        elif len(official) >= 6 and similarity >= 0.85:
-            found.append((-1, proximity, spec, similarity))  # a mistyped label ('大量重复申请')
-    return found
+            found.append((position, proximity, spec, 0.0))
+        elif -2 <= order[spec.key] - next_index <= 2:
+            unmatched.append((proximity, spec))  # typos are looked for among the rows expected here
+    # a mistyped label ('大量重复申请') resembles its official wording more than any keyword row
+    likely = [(-1, proximity, spec, ratio) for proximity, spec in unmatched if (ratio := _likeness(spec, key)) >= 0.85]
+    if likely:
+        found = [(p, x, spec, _likeness(spec, key)) for p, x, spec, _ in found]
+    return found + likely
+
+
+def _likeness(spec: RowSpec, key: str) -> float:
+    """How closely the end of `key` resembles the row's official label (0 for short labels)."""
+    official = _official_key(spec)
+    if len(official) < 6:
+        return 0.0
+    return _ratio(official, key[-(len(official) + 4) :])
+
+
+@lru_cache(maxsize=1 << 14)
+def _ratio(official: str, tail: str) -> float:
+    matcher = SequenceMatcher(None, official, tail, autojunk=False)
+    if matcher.real_quick_ratio() < 0.85 or matcher.quick_ratio() < 0.85:
+        return matcher.quick_ratio()
+    return matcher.ratio()
 
 
 def _best(matches: list) -> RowSpec:
@@ -230,6 +249,7 @@ def _best(matches: list) -> RowSpec:
     return best[2]
 
 
+@cache
 def _official_key(spec: RowSpec) -> str:
     return label_key(spec.label)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import opencc
 
@@ -34,6 +34,7 @@ def _simplified_map(text: str) -> str:
     return converted if len(converted) == len(text) else text
 
 
+@lru_cache(maxsize=1 << 16)
 def simplify(text: str) -> str:
     """Traditional → Simplified (opencc), character for character; NFKC too."""
     text = char_normalise(text)
@@ -44,6 +45,7 @@ def simplify(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1 << 16)
 def label_key(text: str) -> str:
     """A matching key for a label: simplified, no numbering, no spaces or punctuation."""
     text = _SPACE.sub("", simplify(text))

@@ -1,12 +1,17 @@
 """Batch throughput: serial vs `--workers 2` vs a 2-worker local Dask cluster, and the store's
 cross-year query time, over a generated corpus (default 2,000 reports; GONGKAI_BENCH_BATCH=N).
 
+The three runs alternate for GONGKAI_BENCH_ROUNDS rounds (default 1) and the medians are
+reported, so that load from other jobs falls on all three alike.
+
     python -m benchmarks batch
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +19,7 @@ from pathlib import Path
 from gongkai.store import BatchOptions, Store, run_batch
 
 COUNT = int(os.environ.get("GONGKAI_BENCH_BATCH", "2000"))
+ROUNDS = int(os.environ.get("GONGKAI_BENCH_ROUNDS", "1"))
 
 
 def make_corpus(folder: Path, count: int) -> None:
@@ -28,6 +34,10 @@ def make_corpus(folder: Path, count: int) -> None:
 
 
 def timed_batch(folder: Path, db: Path, options: BatchOptions) -> float:
+    """Seconds for a batch into a fresh store (a store left by an earlier round is removed)."""
+    for leftover in (db, Path(f"{db}.wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(f"{db}.parts", ignore_errors=True)
     started = time.perf_counter()
     summary = run_batch([folder], db, options)
     seconds = time.perf_counter() - started
@@ -43,18 +53,26 @@ def main() -> None:
         make_corpus(folder, COUNT)
         print(f"generated {COUNT} reports in {time.perf_counter() - started:.1f} s")
         cpus = os.cpu_count()
-        serial = timed_batch(folder, tmp / "serial.duckdb", BatchOptions(progress=False))
-        print(f"serial      {serial:7.1f} s  {COUNT / serial:6.1f} reports/s")
-        pool = timed_batch(folder, tmp / "pool.duckdb", BatchOptions(workers=2, progress=False))
-        print(f"--workers 2 {pool:7.1f} s  {COUNT / pool:6.1f} reports/s  ×{serial / pool:.2f} (cpus: {cpus})")
         try:
             from distributed import LocalCluster
         except ImportError:
+            LocalCluster = None
             print("dask: not installed")
-        else:
-            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-                on_dask = timed_batch(folder, tmp / "dask.duckdb", BatchOptions(engine="dask", scheduler=cluster.scheduler_address, progress=False))
-            print(f"dask (2)    {on_dask:7.1f} s  {COUNT / on_dask:6.1f} reports/s  ×{serial / on_dask:.2f}")
+        runs: dict[str, list[float]] = {"serial": [], "--workers 2": [], "dask (2)": []}
+        for round_ in range(ROUNDS):
+            runs["serial"].append(timed_batch(folder, tmp / "serial.duckdb", BatchOptions(progress=False)))
+            runs["--workers 2"].append(timed_batch(folder, tmp / "pool.duckdb", BatchOptions(workers=2, progress=False)))
+            if LocalCluster is not None:
+                with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+                    options = BatchOptions(engine="dask", scheduler=cluster.scheduler_address, progress=False)
+                    runs["dask (2)"].append(timed_batch(folder, tmp / "dask.duckdb", options))
+            print(f"round {round_ + 1}: " + ", ".join(f"{name} {times[-1]:.1f} s" for name, times in runs.items() if times)
+                  + f" (load average {os.getloadavg()[0]:.1f})")
+        serial = statistics.median(runs["serial"])
+        for name, times in runs.items():
+            if times:
+                seconds = statistics.median(times)
+                print(f"{name:11s} {seconds:7.1f} s  {COUNT / seconds:6.1f} reports/s  ×{serial / seconds:.2f} (median of {len(times)}; cpus: {cpus})")
         rerun = timed_batch_rerun(folder, tmp / "pool.duckdb")
         print(f"rerun (all skipped) {rerun:.2f} s")
         with Store(tmp / "pool.duckdb") as store:

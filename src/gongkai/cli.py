@@ -25,6 +25,18 @@ def fail(message: str) -> None:
     typer.echo(f"gongkai: {message}", err=True)
 
 
+def _parse_each(files: list[Path]):
+    """Each file's report, or None after one line on stderr saying why it could not be read."""
+    from gongkai.pipeline import parse as parse_report
+
+    for path in files:
+        try:
+            yield parse_report(path)
+        except GongkaiError as exc:
+            fail(f"{path}: {exc}")
+            yield None
+
+
 @app.command()
 def parse(
     files: Files,
@@ -32,14 +44,9 @@ def parse(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="每行一个 JSON 对象")] = False,
 ) -> None:
     """解析报告，输出 JSON（output.md 规定的格式）。"""
-    from gongkai.pipeline import parse as parse_report
-
     unreadable = False
-    for path in files:
-        try:
-            report = parse_report(path)
-        except GongkaiError as exc:
-            fail(f"{path}: {exc}")
+    for report in _parse_each(files):
+        if report is None:
             unreadable = True
             continue
         typer.echo(report.to_json() if jsonl or len(files) > 1 and not json_ else report.to_json(indent=2))
@@ -49,15 +56,11 @@ def parse(
 @app.command()
 def check(files: Files) -> None:
     """核验报告：在终端列出问题单元格和每条发现（有错误时退出码为 1）。"""
-    from gongkai.pipeline import parse as parse_report
     from gongkai.terminal import print_check
 
     unreadable = errors = False
-    for path in files:
-        try:
-            report = parse_report(path)
-        except GongkaiError as exc:
-            fail(f"{path}: {exc}")
+    for report in _parse_each(files):
+        if report is None:
             unreadable = True
             continue
         print_check(report)

@@ -316,15 +316,7 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             why = f"数字粘连在一起（{printed}），按表内关系无法唯一拆分为 {n} 列"
         else:
             why = f"印出的数值（{printed}）与 {n} 列对不上，无法确定各列位置"
-        result.findings.append(
-            Finding(
-                rule="structure.cells_missing",
-                severity="error",
-                origin="extraction",
-                message=f"“{spec.label}”一行{why}，这些单元格留空",
-                cells=list(spec.cells),
-            )
-        )
+        result.findings.append(_doubt("structure.cells_missing", f"“{spec.label}”一行{why}，这些单元格留空", spec.cells))
         return
     for cid, (text, token) in zip(spec.cells, placed):
         if token is None or token.kind == "empty" or text is None:
@@ -338,15 +330,13 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
         result.provenance[cid] = Provenance(raw=text, **token.where.as_dict())
         if token.confidence is not None and token.confidence < 0.8:
             result.unplaced.append(cid)
-            result.findings.append(
-                Finding(
-                    rule="extraction.low_confidence",
-                    severity="warning",
-                    origin="extraction",
-                    message=f"“{spec.label}”的“{text.strip()}”识别把握不足（置信度 {token.confidence:.2f}），请核对原件",
-                    cells=[cid],
-                )
-            )
+            message = f"“{spec.label}”的“{text.strip()}”识别把握不足（置信度 {token.confidence:.2f}），请核对原件"
+            result.findings.append(_doubt("extraction.low_confidence", message, [cid], severity="warning"))
+
+
+def _doubt(rule: str, message: str, cells, severity: str = "error") -> Finding:
+    """A finding of extraction's own: the parser is not sure it read these cells right."""
+    return Finding(rule=rule, severity=severity, origin="extraction", message=message, cells=list(cells))
 
 
 def _positions(
@@ -495,15 +485,8 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
         for cid in APPEALS_CELLS:
             result.unplaced.append(cid)
         printed = "、".join(t.text.strip() for t in values if t.kind == "value")
-        result.findings.append(
-            Finding(
-                rule="structure.cells_missing",
-                severity="error",
-                origin="extraction",
-                message=f"行政复议、行政诉讼情况表印出的数值（{printed}）与 15 列对不上，无法确定各列位置，这些单元格留空",
-                cells=list(APPEALS_CELLS),
-            )
-        )
+        message = f"行政复议、行政诉讼情况表印出的数值（{printed}）与 15 列对不上，无法确定各列位置，这些单元格留空"
+        result.findings.append(_doubt("structure.cells_missing", message, APPEALS_CELLS))
         return
     result.rows_found.add("appeals")
     for cid, (text, token) in zip(APPEALS_CELLS, placed):

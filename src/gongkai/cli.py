@@ -25,13 +25,19 @@ def fail(message: str) -> None:
     typer.echo(f"gongkai: {message}", err=True)
 
 
-def _parse_each(files: list[Path]):
-    """Each file's report, or None after one line on stderr saying why it could not be read."""
-    from gongkai.pipeline import parse as parse_report
+Timeout = Annotated[float, typer.Option("--timeout", help="每份文档的解析时限（秒）")]
+MemoryMB = Annotated[int, typer.Option("--memory-mb", help="每份文档的内存上限（MB）")]
 
+
+def _parse_each(files: list[Path], seconds: float, memory_mb: int):
+    """Each file's report (parsed in a child process under the limits), or None after one line
+    on stderr saying why it could not be read."""
+    from gongkai.limits import Limits, parse_guarded
+
+    limits = Limits(seconds=seconds, memory_mb=memory_mb)
     for path in files:
         try:
-            yield parse_report(path)
+            yield parse_guarded(path, limits=limits)
         except GongkaiError as exc:
             fail(f"{path}: {exc}")
             yield None
@@ -42,10 +48,12 @@ def parse(
     files: Files,
     json_: Annotated[bool, typer.Option("--json", help="每个文件打印一个 JSON 对象")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="每行一个 JSON 对象")] = False,
+    timeout: Timeout = 120,
+    memory_mb: MemoryMB = 2048,
 ) -> None:
     """解析报告，输出 JSON（output.md 规定的格式）。"""
     unreadable = False
-    for report in _parse_each(files):
+    for report in _parse_each(files, timeout, memory_mb):
         if report is None:
             unreadable = True
             continue
@@ -54,12 +62,12 @@ def parse(
 
 
 @app.command()
-def check(files: Files) -> None:
+def check(files: Files, timeout: Timeout = 120, memory_mb: MemoryMB = 2048) -> None:
     """核验报告：在终端列出问题单元格和每条发现（有错误时退出码为 1）。"""
     from gongkai.terminal import print_check
 
     unreadable = errors = False
-    for report in _parse_each(files):
+    for report in _parse_each(files, timeout, memory_mb):
         if report is None:
             unreadable = True
             continue

@@ -22,11 +22,11 @@ def load(source: str | os.PathLike | bytes) -> tuple[bytes, str | None]:
     try:
         return path.read_bytes(), str(path)
     except IsADirectoryError:
-        raise UnreadableError(f"{path}: 是目录，不是文件") from None
+        raise UnreadableError("是目录，不是文件") from None
     except FileNotFoundError:
-        raise UnreadableError(f"{path}: 文件不存在") from None
+        raise UnreadableError("文件不存在") from None
     except OSError as exc:
-        raise UnreadableError(f"{path}: 无法读取（{exc.strerror}）") from None
+        raise UnreadableError(f"无法读取（{exc.strerror}）") from None
 
 
 def parse(source: str | os.PathLike | bytes, *, name: str | None = None) -> Report:

@@ -269,7 +269,8 @@ def _altered_header(token: Token) -> str | None:
             return header
     if token.glued or "单位" in token.norm or re.search(r"\d", token.norm):
         return None
-    key = label_key(token.norm)
+    plain = re.sub(r"[(（][^)）]*(?:元|万|单位)[^)）]*[)）]", "", token.norm)  # a unit is no rewording
+    key = label_key(plain).removeprefix("信息内容")
     if not 4 <= len(key) <= 20 or key in _HEADERS:
         return None
     for header in _HEADERS:
@@ -286,6 +287,8 @@ def label_alteration(hit: _RowHit) -> str | None:
     official = _official_key(hit.spec)
     if not printed or printed == official or printed.endswith(official) or official in printed and len(printed) - len(official) <= 2:
         return None  # same words, or the group label printed in the same cell ('（四）无法提供1.本机关…')
+    if official.startswith(printed) or re.search(r"\d", printed):
+        return None  # a label broken at a line end or cut off with the page; or two labels run together
     if not 0.6 * len(official) <= len(printed) <= 1.4 * len(official) + 2:
         return None  # a label cell that also holds other text: not a rewording
     return hit.label[0].text.strip()

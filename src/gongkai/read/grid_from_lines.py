@@ -87,6 +87,10 @@ class RuledTable:
         """The cell containing a point, or None outside the table."""
         if not (self.xs[0] <= x <= self.xs[-1] and self.ys[0] <= y <= self.ys[-1]):
             return None
+        return self.cell_at(x, y)
+
+    def cell_at(self, x: float, y: float) -> RuledCell:
+        """The cell containing a point known to lie inside the table."""
         col = min(bisect.bisect_right(self.xs, x) - 1, len(self.xs) - 2)
         row = min(bisect.bisect_right(self.ys, y) - 1, len(self.ys) - 2)
         return self.cells[self._owner[row][col]]
@@ -248,31 +252,28 @@ def find_tables(rules: list[Rule], settings: GridSettings = GridSettings()) -> l
 
 def group_lines(pieces: list[Piece]) -> list[list[Piece]]:
     """Pieces grouped into lines (top to bottom), each line left to right."""
-    lines: list[list[Piece]] = []
+    # sorted by (centre, left) once; the index keeps equal keys in their given order, as a stable sort would
+    ordered = sorted([((b[1] + b[3]) / 2, b[0], k) for k, b in enumerate([p.box for p in pieces])])
+    lines: list[list[tuple[float, int]]] = []  # per line: (left, rank in `ordered`)
+    line: list[tuple[float, int]] = []
     line_top = line_bottom = 0.0  # vertical extent of the open line
-    for piece in sorted(pieces, key=_centre_then_left):
-        _, top, _, bottom = piece.box
-        if lines:
-            height = max(bottom - top, 1e-6)
+    for rank, (_, left, k) in enumerate(ordered):
+        _, top, _, bottom = pieces[k].box
+        if line:
+            height = bottom - top if bottom - top > 1e-6 else 1e-6
             extent = line_bottom - line_top
-            overlap = min(line_bottom, bottom) - max(line_top, top)
-            if overlap >= 0.5 * min(height, extent):
-                lines[-1].append(piece)
-                line_top = min(line_top, top)
-                line_bottom = max(line_bottom, bottom)
+            overlap = (line_bottom if line_bottom < bottom else bottom) - (line_top if line_top > top else top)
+            if overlap >= 0.5 * (height if height < extent else extent):
+                line.append((left, rank))
+                if top < line_top:
+                    line_top = top
+                if bottom > line_bottom:
+                    line_bottom = bottom
                 continue
-        lines.append([piece])
+        line = [(left, rank)]
+        lines.append(line)
         line_top, line_bottom = top, bottom
-    return [sorted(line, key=_left) for line in lines]
-
-
-def _centre_then_left(piece: Piece) -> tuple[float, float]:
-    x0, top, _, bottom = piece.box
-    return (top + bottom) / 2, x0
-
-
-def _left(piece: Piece) -> float:
-    return piece.box[0]
+    return [[pieces[ordered[rank][2]] for _, rank in sorted(line)] for line in lines]
 
 
 def _is_cjk(ch: str) -> bool:
@@ -285,20 +286,27 @@ def _is_word(ch: str) -> bool:
 
 def join_line(line: list[Piece], *, cjk_spaces: bool = True) -> str:
     """One line's text; a visible gap becomes a space (dropped between two CJK characters if not `cjk_spaces`)."""
-    out = ""
+    parts: list[str] = []
+    last = ""  # the last character written so far
     prev: Piece | None = None
     for piece in line:
-        if prev is not None and out and piece.text:
-            size = max(prev.size, piece.size, 1e-6)
+        text = piece.text
+        if prev is not None and last and text:
+            size = prev.size if prev.size > piece.size else piece.size
             gap = piece.box[0] - prev.box[2]
             marked = piece.gap_before and piece.order == prev.order + 1 >= 0
-            if (gap > 0.25 * size or marked) and not out.endswith(" "):
-                if cjk_spaces or not (_is_cjk(out[-1]) and _is_cjk(piece.text[0])):
-                    out += " "
-            elif prev.confidence is not None and _is_word(out[-1]) and _is_word(piece.text[0]):
-                out += " "  # two OCR boxes are two words even when they touch
-        out += piece.text
+            if (gap > 0.25 * (size if size > 1e-6 else 1e-6) or marked) and last != " ":
+                if cjk_spaces or not (_is_cjk(last) and _is_cjk(text[0])):
+                    parts.append(" ")
+                    last = " "
+            elif prev.confidence is not None and _is_word(last) and _is_word(text[0]):
+                parts.append(" ")  # two OCR boxes are two words even when they touch
+                last = " "
+        if text:
+            parts.append(text)
+            last = text[-1]
         prev = piece
+    out = "".join(parts)
     return " ".join(out.split()) if not cjk_spaces else out.strip()
 
 

@@ -172,16 +172,14 @@ def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
     """Lines and table parts of a page in reading order; None when the page has no text layer."""
     textpage = page.get_textpage()
     try:
-        chars, rotation = _chars(textpage)
+        pieces, frame = _pieces(textpage, page)
     finally:
         textpage.close()
-    if not chars:
+    if not pieces:
         return None
-    # /Rotate says how the page is shown; the text's own direction says how it is read
-    frame = _Frame(page, rotation)
     rules = _rules(page, frame)
     tables = find_tables(rules, SETTINGS) if _could_be_table(rules) else []
-    free = _place(_pieces(chars, frame), tables) if tables else _pieces(chars, frame)
+    free = _place(pieces, tables) if tables else pieces
     items: list[_Line | _Part] = [_Line(join_line(line), _union(line)) for line in group_lines(free)]
     for table in tables:
         items.append(_Part(number, table, {id(c): cell_text(c.pieces) for c in table.cells}))
@@ -189,44 +187,64 @@ def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
     return _Page(number, frame.height, items)
 
 
-_Char = tuple[str, float, float, float, float, bool]  # text, left, bottom, right, top (user space), word gap before
 _BLANKS = frozenset("\xa0\u3000\ufffe\uffff")  # besides control characters and the space
 _GAPS = frozenset(" \xa0\u3000")  # pdfium marks word gaps with (generated) spaces
+_VOTES = 400  # characters whose direction decides how the page is read
 
 
-def _chars(textpage: pdfium.PdfTextPage) -> tuple[list[_Char], int]:
-    """Each visible character with its box in user space and whether a word gap precedes it; the text's rotation.
+def _pieces(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> tuple[list[Piece], _Frame]:
+    """Each visible character as a piece on the upright page, numbered in text order; the page's frame.
 
     The hot loop of the reader: two box calls per character and nothing else pdfium-side
-    (the characters themselves come from one `FPDFText_GetText` call).
+    (the characters themselves come from one `FPDFText_GetText` call). A piece's box is the
+    character's loose (em) box when pdfium gets that one right, else its tight box.
     """
     handle = textpage.raw
     text = _page_text(handle)
-    get_box, get_loose, get_angle = _GET_CHAR_BOX, _GET_LOOSE_CHAR_BOX, _GET_CHAR_ANGLE
-    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-    rect = raw.FS_RECTF()
-    pointers = ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top)
-    rect_pointer = ctypes.byref(rect)
-    out: list[_Char] = []
-    votes = [0, 0, 0, 0]
+    visible: list[int] = []
+    gaps: list[bool] = []
     gap = False
     for i, ch in enumerate(text):
         if ch <= " " or ch in _BLANKS:
             gap = gap or ch in _GAPS
             continue
-        if not get_box(handle, i, *pointers):
+        visible.append(i)
+        gaps.append(gap)
+        gap = False
+    # /Rotate says how the page is shown; the text's own direction says how it is read
+    frame = _Frame(page, _text_rotation(handle, visible[:_VOTES]))
+    get_box, get_loose = _GET_CHAR_BOX, _GET_LOOSE_CHAR_BOX
+    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    p_left, p_right, p_bottom, p_top = ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top)
+    rect = raw.FS_RECTF()
+    p_rect = ctypes.byref(rect)
+    upright, x0, y0, box_of = frame.rotation == 0, frame.left, frame.top, frame.box
+    out: list[Piece] = []
+    append = out.append
+    for i, gap in zip(visible, gaps):
+        if not get_box(handle, i, p_left, p_right, p_bottom, p_top):
             continue
         l, b, r, t = left.value, bottom.value, right.value, top.value
-        if get_loose(handle, i, rect_pointer):
+        if get_loose(handle, i, p_rect):
             # the loose (em) box sits around the glyph's ink; pdfium gets it wrong for some fonts (e.g. vertical labels)
             ll, lb, lr, lt = rect.left, rect.bottom, rect.right, rect.top
             if abs((ll + lr) - (l + r)) / 2 <= 0.45 * (lr - ll) and abs((lb + lt) - (b + t)) / 2 <= 0.45 * (lt - lb):
                 l, b, r, t = ll, lb, lr, lt
-        if len(out) < 400:
-            votes[round(-math.degrees(get_angle(handle, i)) / 90) % 4] += 1  # pdfium: clockwise
-        out.append((ch, l, b, r, t, gap))
-        gap = False
-    return out, 90 * votes.index(max(votes))
+        if upright and l <= r and b <= t:
+            box = (l - x0, y0 - t, r - x0, y0 - b)
+        else:
+            box = box_of(l, b, r, t)
+        append(Piece(text[i], box, None, box[3] - box[1], len(out), gap))
+    return out, frame
+
+
+def _text_rotation(handle, indices: list[int]) -> int:
+    """The page's text direction (0, 90, 180, 270 clockwise) by a vote of the given characters."""
+    votes = [0, 0, 0, 0]
+    get_angle = _GET_CHAR_ANGLE
+    for i in indices:
+        votes[round(-math.degrees(get_angle(handle, i)) / 90) % 4] += 1  # pdfium: clockwise
+    return 90 * votes.index(max(votes))
 
 
 def _page_text(handle) -> str:
@@ -243,32 +261,16 @@ def _page_text(handle) -> str:
     return "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(n))
 
 
-def _pieces(chars: list[_Char], frame: _Frame) -> list[Piece]:
-    """Characters as pieces on the upright page, numbered in text order."""
-    pieces: list[Piece] = []
-    append = pieces.append
-    if frame.rotation == 0:
-        x0, y0 = frame.left, frame.top
-        for i, (ch, l, b, r, t, gap) in enumerate(chars):
-            box = (l - x0, y0 - t, r - x0, y0 - b) if l <= r and b <= t else frame.box(l, b, r, t)
-            append(Piece(ch, box, None, box[3] - box[1], i, gap))
-    else:
-        for i, (ch, l, b, r, t, gap) in enumerate(chars):
-            box = frame.box(l, b, r, t)
-            append(Piece(ch, box, None, box[3] - box[1], i, gap))
-    return pieces
-
-
 def _place(pieces: list[Piece], tables: list[RuledTable]) -> list[Piece]:
     """Each piece put into the table cell under its centre; the pieces outside every table returned."""
     free: list[Piece] = []
+    spans = [(t.xs[0], t.xs[-1], t.ys[0], t.ys[-1], t) for t in tables]
     for piece in pieces:
         x0, y0, x1, y1 = piece.box
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        for table in tables:
-            cell = table.locate(cx, cy)
-            if cell is not None:
-                cell.pieces.append(piece)
+        for left, right, top, bottom, table in spans:
+            if left <= cx <= right and top <= cy <= bottom:
+                table.cell_at(cx, cy).pieces.append(piece)
                 break
         else:
             free.append(piece)
@@ -397,8 +399,8 @@ def _straight_edges(points: list[tuple[float, float]]) -> list[Rule]:
 
 
 def _union(pieces: list[Piece]) -> tuple[float, float, float, float]:
-    boxes = [p.box for p in pieces]
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    x0s, tops, x1s, bottoms = zip(*[p.box for p in pieces])
+    return min(x0s), min(tops), max(x1s), max(bottoms)
 
 
 def _ocr_page(page: pdfium.PdfPage, number: int) -> _Page:

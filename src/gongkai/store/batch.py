@@ -100,9 +100,10 @@ def run_batch(
         def flush() -> None:
             nonlocal last_commit
             if buffer:
-                store.add(buffer)
+                rows = buffer.copy()
+                buffer.clear()  # a shard that cannot be written is not tried again on the way out
+                store.add(rows)
                 summary.shards += 1
-                buffer.clear()
             last_commit = time.monotonic()
 
         with _Progress(len(tasks), options.progress, console) as progress:

@@ -7,7 +7,10 @@ moment leaves either the old rows or the new ones, never half of a shard and nev
 
 from __future__ import annotations
 
+import errno
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
@@ -79,15 +82,21 @@ class Store:
     # loading --------------------------------------------------------------
 
     def add(self, batch: list[Rows]) -> None:
-        """Commit `batch` as a shard, then load it (the way every row enters the store)."""
+        """Commit `batch` as a shard, then load it (the way every row enters the store).
+
+        A write that fails (disk full, read-only, quota) is one `GongkaiError` line; the rows
+        already loaded stay whole, and a shard committed but not loaded is loaded by the next run.
+        """
         if batch:
-            self.load_shard(commit_shard(self.parts, batch))
+            with self._writing():
+                self.load_shard(commit_shard(self.parts, batch))
 
     def recover(self) -> int:
         """Load the shards a killed or interrupted run committed but did not load; returns how many."""
         shards = committed_shards(self.parts)
-        for shard in shards:
-            self.load_shard(shard)
+        with self._writing():
+            for shard in shards:
+                self.load_shard(shard)
         return len(shards)
 
     def load_shard(self, shard: Path) -> None:
@@ -109,7 +118,7 @@ class Store:
             con.execute("INSERT INTO loaded_shards VALUES (?)", [shard.name])
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         remove_shard(shard)
 
@@ -156,7 +165,7 @@ class Store:
                 )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         finally:
             con.unregister("found_files")
@@ -179,6 +188,10 @@ class Store:
 
     def refresh(self) -> int:
         """Link bodies across years, recompute the corpus findings and the counts; returns corpus findings."""
+        with self._writing():
+            return self._refresh()
+
+    def _refresh(self) -> int:
         from gongkai.store.bodies import link_bodies
         from gongkai.store.corpus_rules import run_corpus_rules
 
@@ -194,9 +207,40 @@ class Store:
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         return count
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write that fails (disk full, read-only, quota) becomes one `GongkaiError` line.
+
+        The rows already loaded stay whole: a shard is loaded in one transaction, and one
+        committed but not loaded is loaded by the next run.
+        """
+        try:
+            yield
+        except OSError as exc:
+            raise _write_failed(self.parts, exc.strerror or str(exc)) from None
+        except (duckdb.IOException, duckdb.TransactionException) as exc:
+            raise _write_failed(self.path, str(exc)) from None
+
     def count(self, table: str, where: str = "") -> int:
         return self.con.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0]
+
+
+def _rollback(con) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass  # a COMMIT that failed (disk full) has rolled back already
+
+
+_FULL = tuple(os.strerror(code) for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG))
+
+
+def _write_failed(where: Path, reason: str) -> Exception:
+    from gongkai.errors import GongkaiError
+
+    reason = "磁盘空间不足" if any(full in reason for full in _FULL) else reason.strip().splitlines()[-1][:200]
+    return GongkaiError(f"无法写入 {where}：{reason}。已入库的报告完整无缺；腾出空间后重新运行同一命令即可续完")

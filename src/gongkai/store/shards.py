@@ -47,11 +47,15 @@ def commit_shard(parts: Path, batch: list[Rows]) -> Path:
     parts.mkdir(parents=True, exist_ok=True)
     tmp = parts / f".tmp-{name}"
     tmp.mkdir()
-    for table_name, table in rows_to_tables(batch).items():
-        target = tmp / f"{table_name}.parquet"
-        pq.write_table(table, target, compression="zstd")
-        _fsync(target)
-    _fsync(tmp)
+    try:
+        for table_name, table in rows_to_tables(batch).items():
+            target = tmp / f"{table_name}.parquet"
+            pq.write_table(table, target, compression="zstd")
+            _fsync(target)
+        _fsync(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a full disk gets its space back; the rows are redone on a rerun
+        raise
     final = parts / name
     os.rename(tmp, final)
     _fsync(parts)

@@ -66,3 +66,19 @@ def test_check_exit_code_follows_errors(tmp_path: Path) -> None:
     done = run("check", str(path))
     assert done.returncode == 1  # sections and tables are missing: errors
     assert "错误" in done.stdout.decode()
+
+
+def test_deadlines_can_be_set_per_province(tmp_path: Path, monkeypatch) -> None:
+    from gongkai.rules import document
+
+    config = tmp_path / "deadlines.json"
+    config.write_text('{"default": {"township": "02-20"}, "湖南省": {"township": "03-10"}}', encoding="utf-8")
+    monkeypatch.setenv("GONGKAI_DEADLINES", str(config))
+    document._deadline_overrides.cache_clear()
+    try:
+        assert document.deadline_for("township", "湖南省长沙市") == (3, 10)
+        assert document.deadline_for("township", "河北省保定市") == (2, 20)
+        assert document.deadline_for("department", "湖南省长沙市") == (1, 31)
+        assert document.deadline_for("government", None) == (3, 31)
+    finally:
+        document._deadline_overrides.cache_clear()

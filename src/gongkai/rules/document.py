@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 from gongkai.cells import by_id
 from gongkai.locate.normalize import simplify
@@ -146,11 +150,37 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[left:right].strip()[:80]
 
 
-def check_dates(extracted, deadlines: dict[str, tuple[int, int]] = DEADLINES) -> list[Finding]:
+def deadline_for(body_type: str | None, region: str | None) -> tuple[int, int]:
+    """(month, day) of the next year: per body type, overridden per province by the JSON file
+    named in GONGKAI_DEADLINES, e.g. {"default": {"township": "02-20"}, "湖南省": {"street": "02-20"}}."""
+    kind = body_type or "other"
+    deadline = DEADLINES.get(kind, DEADLINES["other"])
+    for scope, table in _deadline_overrides().items():
+        if scope == "default" or (region and region.startswith(scope)):
+            if kind in table:
+                month, day = table[kind].split("-")
+                deadline = (int(month), int(day))
+    return deadline
+
+
+@cache
+def _deadline_overrides() -> dict[str, dict[str, str]]:
+    path = os.environ.get("GONGKAI_DEADLINES")
+    if not path:
+        return {}
+    try:
+        table = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    # "default" first, so a province's own rule wins
+    return dict(sorted(table.items(), key=lambda kv: kv[0] != "default"))
+
+
+def check_dates(extracted) -> list[Finding]:
     meta = extracted.meta
     if not meta.published or not meta.year:
         return []
-    month, day = deadlines.get(meta.body_type or "other", DEADLINES["other"])
+    month, day = deadline_for(meta.body_type, meta.region)
     deadline = date(meta.year + 1, month, day)
     published = date.fromisoformat(meta.published)
     if published > deadline:

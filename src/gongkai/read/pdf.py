@@ -214,27 +214,27 @@ def _pieces(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> tuple[list[Pi
     # /Rotate says how the page is shown; the text's own direction says how it is read
     frame = _Frame(page, _text_rotation(handle, visible[:_VOTES]))
     get_box, get_loose = _GET_CHAR_BOX, _GET_LOOSE_CHAR_BOX
-    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-    p_left, p_right, p_bottom, p_top = ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top)
-    rect = raw.FS_RECTF()
-    p_rect = ctypes.byref(rect)
+    tight, loose = (ctypes.c_double * 4)(), (ctypes.c_float * 4)()  # left, right, bottom, top; left, top, right, bottom
+    p_left, p_right, p_bottom, p_top = (ctypes.byref(tight, 8 * k) for k in range(4))
+    p_loose = ctypes.byref(loose)
     upright, x0, y0, box_of = frame.rotation == 0, frame.left, frame.top, frame.box
     out: list[Piece] = []
     append = out.append
-    for i, gap in zip(visible, gaps):
-        if not get_box(handle, i, p_left, p_right, p_bottom, p_top):
-            continue
-        l, b, r, t = left.value, bottom.value, right.value, top.value
-        if get_loose(handle, i, p_rect):
-            # the loose (em) box sits around the glyph's ink; pdfium gets it wrong for some fonts (e.g. vertical labels)
-            ll, lb, lr, lt = rect.left, rect.bottom, rect.right, rect.top
-            if abs((ll + lr) - (l + r)) / 2 <= 0.45 * (lr - ll) and abs((lb + lt) - (b + t)) / 2 <= 0.45 * (lt - lb):
-                l, b, r, t = ll, lb, lr, lt
-        if upright and l <= r and b <= t:
-            box = (l - x0, y0 - t, r - x0, y0 - b)
-        else:
-            box = box_of(l, b, r, t)
-        append(Piece(text[i], box, None, box[3] - box[1], len(out), gap))
+    with memoryview(tight).cast("B").cast("d") as tight_values, memoryview(loose).cast("B").cast("f") as loose_values:
+        for i, gap in zip(visible, gaps):
+            if not get_box(handle, i, p_left, p_right, p_bottom, p_top):
+                continue
+            l, r, b, t = tight_values
+            if get_loose(handle, i, p_loose):
+                # the loose (em) box sits around the glyph's ink; pdfium gets it wrong for some fonts (e.g. vertical labels)
+                ll, lt, lr, lb = loose_values
+                if abs((ll + lr) - (l + r)) / 2 <= 0.45 * (lr - ll) and abs((lb + lt) - (b + t)) / 2 <= 0.45 * (lt - lb):
+                    l, b, r, t = ll, lb, lr, lt
+            if upright and l <= r and b <= t:
+                box = (l - x0, y0 - t, r - x0, y0 - b)
+            else:
+                box = box_of(l, b, r, t)
+            append(Piece(text[i], box, None, box[3] - box[1], len(out), gap))
     return out, frame
 
 
@@ -242,8 +242,12 @@ def _text_rotation(handle, indices: list[int]) -> int:
     """The page's text direction (0, 90, 180, 270 clockwise) by a vote of the given characters."""
     votes = [0, 0, 0, 0]
     get_angle = _GET_CHAR_ANGLE
+    majority = len(indices) // 2 + 1
     for i in indices:
-        votes[round(-math.degrees(get_angle(handle, i)) / 90) % 4] += 1  # pdfium: clockwise
+        direction = round(-math.degrees(get_angle(handle, i)) / 90) % 4  # pdfium: clockwise
+        votes[direction] += 1
+        if votes[direction] == majority:  # the votes still to come cannot change the winner
+            break
     return 90 * votes.index(max(votes))
 
 

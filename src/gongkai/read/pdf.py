@@ -61,6 +61,12 @@ _GET_OBJECT_TYPE = _unchecked(raw.FPDFPageObj_GetType)
 _GET_SEGMENT_POINT = _unchecked(raw.FPDFPathSegment_GetPoint)
 _GET_SEGMENT_TYPE = _unchecked(raw.FPDFPathSegment_GetType)
 _GET_SEGMENT_CLOSE = _unchecked(raw.FPDFPathSegment_GetClose)
+_GET_SEGMENT = _unchecked(raw.FPDFPath_GetPathSegment, raw.FPDFPath_GetPathSegment.restype)
+_COUNT_SEGMENTS = _unchecked(raw.FPDFPath_CountSegments)
+_GET_DRAW_MODE = _unchecked(raw.FPDFPath_GetDrawMode)
+_GET_STROKE_COLOR = _unchecked(raw.FPDFPageObj_GetStrokeColor)
+_GET_FILL_COLOR = _unchecked(raw.FPDFPageObj_GetFillColor)
+_GET_MATRIX = _unchecked(raw.FPDFPageObj_GetMatrix)
 
 _PAGE_NUMBER = re.compile(
     r"^[\s\-—–_·•]*(第\s*)?[\d一二三四五六七八九十]+(\s*页)?([\s,，/／]*(共\s*)?\d+\s*页?)?[\s\-—–_·•]*$"
@@ -296,7 +302,7 @@ def _rules(page: pdfium.PdfPage, frame: _Frame) -> list[Rule]:
         obj = get_object(handle, index)
         kind = get_type(obj)
         if kind == path:
-            out.extend(_path_rules(obj, _compose(_matrix(obj, buffers.matrix), identity), frame, buffers))
+            out.extend(_path_rules(obj, identity, frame, buffers))
         elif kind == form:
             out.extend(_form_rules(obj, identity, frame, buffers))
     return out
@@ -310,26 +316,31 @@ def _form_rules(form_obj, parent: tuple[float, ...], frame: _Frame, buffers: _Pa
         obj, parent = stack.pop()
         kind = _GET_OBJECT_TYPE(obj)
         if kind == raw.FPDF_PAGEOBJ_FORM:
-            matrix = _compose(_matrix(obj, buffers.matrix), parent)
+            matrix = _compose(_matrix(obj, buffers), parent)
             stack.extend((raw.FPDFFormObj_GetObject(obj, i), matrix) for i in range(raw.FPDFFormObj_CountObjects(obj)))
         elif kind == raw.FPDF_PAGEOBJ_PATH:
-            out.extend(_path_rules(obj, _compose(_matrix(obj, buffers.matrix), parent), frame, buffers))
+            out.extend(_path_rules(obj, parent, frame, buffers))
     return out
 
 
 class _PathBuffers:
-    """ctypes out-parameters reused for every path object of a page."""
+    """ctypes out-parameters reused for every path object of a page, with the pointers the unchecked calls take."""
 
     def __init__(self):
         self.matrix = raw.FS_MATRIX()
+        self.p_matrix = ctypes.byref(self.matrix)
         self.fill_mode, self.stroke = ctypes.c_int(), ctypes.c_int()
-        self.rgba = (ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint())
-        self.x, self.y = ctypes.c_float(), ctypes.c_float()
+        self.p_modes = ctypes.byref(self.fill_mode), ctypes.byref(self.stroke)
+        self.rgba = (ctypes.c_uint * 4)()
+        self.p_rgba = tuple(ctypes.byref(self.rgba, 4 * k) for k in range(4))
+        self.xy = (ctypes.c_float * 2)()
+        self.p_xy = ctypes.byref(self.xy), ctypes.byref(self.xy, 4)
 
 
-def _matrix(obj, m) -> tuple[float, ...]:
-    if not raw.FPDFPageObj_GetMatrix(obj, m):
+def _matrix(obj, buffers: _PathBuffers) -> tuple[float, ...]:
+    if not _GET_MATRIX(obj, buffers.p_matrix):
         return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    m = buffers.matrix
     return (m.a, m.b, m.c, m.d, m.e, m.f)
 
 
@@ -340,44 +351,44 @@ def _compose(inner: tuple[float, ...], outer: tuple[float, ...]) -> tuple[float,
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
-def _is_light(obj, getter, rgba) -> bool:
-    r, g, b, a = rgba
-    if not getter(obj, r, g, b, a):
+def _is_light(obj, getter, buffers: _PathBuffers) -> bool:
+    if not getter(obj, *buffers.p_rgba):
         return False
-    return a.value < 40 or min(r.value, g.value, b.value) > 200
+    r, g, b, a = buffers.rgba
+    return a < 40 or min(r, g, b) > 200
 
 
-def _path_rules(obj, matrix: tuple[float, ...], frame: _Frame, buffers: _PathBuffers) -> list[Rule]:
-    fill_mode, stroke = buffers.fill_mode, buffers.stroke
-    if not raw.FPDFPath_GetDrawMode(obj, fill_mode, stroke):
+def _path_rules(obj, parent: tuple[float, ...], frame: _Frame, buffers: _PathBuffers) -> list[Rule]:
+    """The rules one path draws; `parent` is the matrix of the forms around it."""
+    if not _GET_DRAW_MODE(obj, *buffers.p_modes):
         return []
-    stroked = bool(stroke.value) and not _is_light(obj, raw.FPDFPageObj_GetStrokeColor, buffers.rgba)
-    filled = fill_mode.value != raw.FPDF_FILLMODE_NONE and not _is_light(obj, raw.FPDFPageObj_GetFillColor, buffers.rgba)
+    stroked = bool(buffers.stroke.value) and not _is_light(obj, _GET_STROKE_COLOR, buffers)
+    filled = buffers.fill_mode.value != raw.FPDF_FILLMODE_NONE and not _is_light(obj, _GET_FILL_COLOR, buffers)
     if not (stroked or filled):
         return []
-    a, b, c, d, e, f = matrix
+    a, b, c, d, e, f = _compose(_matrix(obj, buffers), parent)
     upright, left, top, point_of = frame.rotation == 0, frame.left, frame.top, frame.point
-    get_segment, get_point, get_kind, get_close = raw.FPDFPath_GetPathSegment, _GET_SEGMENT_POINT, _GET_SEGMENT_TYPE, _GET_SEGMENT_CLOSE
+    get_segment, get_point, get_kind, get_close = _GET_SEGMENT, _GET_SEGMENT_POINT, _GET_SEGMENT_TYPE, _GET_SEGMENT_CLOSE
     move_to, line_to = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_LINETO
     subpaths: list[list[tuple[float, float]]] = []
-    x, y = buffers.x, buffers.y
-    x_pointer, y_pointer = ctypes.byref(x), ctypes.byref(y)
-    for i in range(raw.FPDFPath_CountSegments(obj)):
-        segment = get_segment(obj, i)
-        if not get_point(segment, x_pointer, y_pointer):
-            continue
-        px, py = x.value, y.value
-        ux, uy = a * px + c * py + e, b * px + d * py + f
-        point = (ux - left, top - uy) if upright else point_of(ux, uy)
-        kind = get_kind(segment)
-        if kind == move_to or not subpaths:
-            subpaths.append([point])
-        elif kind == line_to:
-            subpaths[-1].append(point)
-        else:  # a curve: not a rule; break the run so no false straight edge is made
-            subpaths.append([point])
-        if get_close(segment):
-            subpaths[-1].append(subpaths[-1][0])
+    p_x, p_y = buffers.p_xy
+    with memoryview(buffers.xy).cast("B").cast("f") as xy:
+        for i in range(_COUNT_SEGMENTS(obj)):
+            segment = get_segment(obj, i)
+            if not get_point(segment, p_x, p_y):
+                continue
+            px, py = xy
+            ux, uy = a * px + c * py + e, b * px + d * py + f
+            point = (ux - left, top - uy) if upright else point_of(ux, uy)
+            kind = get_kind(segment)
+            if kind == move_to or not subpaths:
+                subpaths.append([point])
+            elif kind == line_to:
+                subpaths[-1].append(point)
+            else:  # a curve: not a rule; break the run so no false straight edge is made
+                subpaths.append([point])
+            if get_close(segment):
+                subpaths[-1].append(subpaths[-1][0])
     out: list[Rule] = []
     for points in subpaths:
         if stroked:

@@ -195,6 +195,7 @@ def build_table(rules: list[Rule], settings: GridSettings = GridSettings()) -> R
     v_at = _edge_intervals(vs, xs, tol)
     h_at = _edge_intervals(hs, ys, tol)
 
+    coverage = settings.coverage
     parent = list(range(n_rows * n_cols))
 
     def find(i: int) -> int:
@@ -204,24 +205,29 @@ def build_table(rules: list[Rule], settings: GridSettings = GridSettings()) -> R
         return i
 
     for r in range(n_rows):
-        height = ys[r + 1] - ys[r]
+        top, bottom = ys[r], ys[r + 1]
+        need = coverage * (bottom - top)
+        below = h_at[r + 1] if r + 1 < n_rows else None
         for c in range(n_cols):
-            if c + 1 < n_cols and _covered(v_at[c + 1], ys[r], ys[r + 1]) < settings.coverage * height:
-                parent[find(r * n_cols + c)] = find(r * n_cols + c + 1)
-            if r + 1 < n_rows:
-                width = xs[c + 1] - xs[c]
-                if _covered(h_at[r + 1], xs[c], xs[c + 1]) < settings.coverage * width:
-                    parent[find(r * n_cols + c)] = find((r + 1) * n_cols + c)
+            i = r * n_cols + c
+            if c + 1 < n_cols and _covered(v_at[c + 1], top, bottom) < need:
+                parent[find(i)] = find(i + 1)
+            if below is not None and _covered(below, xs[c], xs[c + 1]) < coverage * (xs[c + 1] - xs[c]):
+                parent[find(i)] = find(i + n_cols)
     regions: dict[int, list[int]] = {}
     for i in range(n_rows * n_cols):
         regions.setdefault(find(i), []).append(i)
     owner = [[0] * n_cols for _ in range(n_rows)]
     cells: list[RuledCell] = []
-    for members in sorted(regions.values(), key=min):
-        r0 = min(m // n_cols for m in members)
-        r1 = max(m // n_cols for m in members) + 1
-        c0 = min(m % n_cols for m in members)
-        c1 = max(m % n_cols for m in members) + 1
+    for members in regions.values():  # in order of their first (smallest) elementary cell
+        r0, c0 = divmod(members[0], n_cols)
+        if len(members) == 1:
+            owner[r0][c0] = len(cells)
+            cells.append(RuledCell(r0, c0, r0 + 1, c0 + 1, (xs[c0], ys[r0], xs[c0 + 1], ys[r0 + 1])))
+            continue
+        r1 = members[-1] // n_cols + 1
+        cols = [m % n_cols for m in members]
+        c0, c1 = min(cols), max(cols) + 1
         for m in members:
             owner[m // n_cols][m % n_cols] = len(cells)
         cells.append(RuledCell(r0, c0, r1, c1, (xs[c0], ys[r0], xs[c1], ys[r1])))

@@ -8,9 +8,10 @@ moment leaves either the old rows or the new ones, never half of a shard and nev
 from __future__ import annotations
 
 import errno
+import functools
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Self
 
@@ -32,6 +33,17 @@ from gongkai.store.shards import commit_shard, committed_shards, parts_dir, remo
 KEYED_TABLES = ("reports", "findings", "failures")
 
 
+def _writes(method):
+    """A store method that writes: a failed write (disk full, read-only, quota) is one `GongkaiError` line."""
+
+    @functools.wraps(method)
+    def writing(self, *args, **kwargs):
+        with self._writing():
+            return method(self, *args, **kwargs)
+
+    return writing
+
+
 class Store:
     """A corpus store at `path` (a DuckDB file) with its shard folder beside it."""
 
@@ -44,7 +56,8 @@ class Store:
             raise GongkaiError(f"{self.path}: 数据库不存在（先运行 gongkai batch）")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        with nullcontext() if read_only else self._writing():
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
         self.con.execute("SET enable_progress_bar = false")  # our own progress bar owns the terminal
         if not read_only:
             self._ensure_schema()
@@ -60,6 +73,7 @@ class Store:
 
     # schema ---------------------------------------------------------------
 
+    @_writes
     def _ensure_schema(self) -> None:
         con = self.con
         con.execute(create_sql("reports", report_schema()))
@@ -81,6 +95,7 @@ class Store:
 
     # loading --------------------------------------------------------------
 
+    @_writes
     def add(self, batch: list[Rows]) -> None:
         """Commit `batch` as a shard, then load it (the way every row enters the store).
 
@@ -88,15 +103,14 @@ class Store:
         already loaded stay whole, and a shard committed but not loaded is loaded by the next run.
         """
         if batch:
-            with self._writing():
-                self.load_shard(commit_shard(self.parts, batch))
+            self.load_shard(commit_shard(self.parts, batch))
 
+    @_writes
     def recover(self) -> int:
         """Load the shards a killed or interrupted run committed but did not load; returns how many."""
         shards = committed_shards(self.parts)
-        with self._writing():
-            for shard in shards:
-                self.load_shard(shard)
+        for shard in shards:
+            self.load_shard(shard)
         return len(shards)
 
     def load_shard(self, shard: Path) -> None:
@@ -128,6 +142,7 @@ class Store:
         rows = self.con.execute("SELECT path, size, mtime_ns, sha256 FROM inputs").fetchall()
         return {(p, s, m): h for p, s, m, h in rows}
 
+    @_writes
     def reconcile(self, files: list[InputFile], hashes: dict[str, str]) -> int:
         """Remember the hashes; drop rows of files whose bytes changed; give each sha256 its first path.
 
@@ -178,6 +193,7 @@ class Store:
 
     # corpus-wide upkeep ----------------------------------------------------
 
+    @_writes
     def set_aliases(self, aliases: dict[str, str]) -> None:
         """Replace the configured name aliases (alias → canonical agency name)."""
         self.con.execute("BEGIN TRANSACTION")
@@ -186,12 +202,9 @@ class Store:
             self.con.executemany("INSERT INTO name_aliases VALUES (?, ?)", sorted(aliases.items()))
         self.con.execute("COMMIT")
 
+    @_writes
     def refresh(self) -> int:
         """Link bodies across years, recompute the corpus findings and the counts; returns corpus findings."""
-        with self._writing():
-            return self._refresh()
-
-    def _refresh(self) -> int:
         from gongkai.store.bodies import link_bodies
         from gongkai.store.corpus_rules import run_corpus_rules
 

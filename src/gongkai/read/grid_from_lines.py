@@ -91,8 +91,9 @@ class RuledTable:
 
     def cell_at(self, x: float, y: float) -> RuledCell:
         """The cell containing a point known to lie inside the table."""
-        col = min(bisect.bisect_right(self.xs, x) - 1, len(self.xs) - 2)
-        row = min(bisect.bisect_right(self.ys, y) - 1, len(self.ys) - 2)
+        xs, ys = self.xs, self.ys
+        col = bisect.bisect_right(xs, x, 0, len(xs) - 1) - 1  # a point on the last edge is in the last band
+        row = bisect.bisect_right(ys, y, 0, len(ys) - 1) - 1
         return self.cells[self._owner[row][col]]
 
 
@@ -334,4 +335,6 @@ def join_cell_lines(lines: list[str]) -> str:
 
 def cell_text(pieces: list[Piece]) -> str:
     """The text of one table cell from the pieces inside it."""
+    if not pieces:
+        return ""
     return join_cell_lines([join_line(line, cjk_spaces=False) for line in group_lines(pieces)])

@@ -226,6 +226,7 @@ def _pieces(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> tuple[list[Pi
     upright, x0, y0, box_of = frame.rotation == 0, frame.left, frame.top, frame.box
     out: list[Piece] = []
     append = out.append
+    order = 0
     with memoryview(tight).cast("B").cast("d") as tight_values, memoryview(loose).cast("B").cast("f") as loose_values:
         for i, gap in zip(visible, gaps):
             if not get_box(handle, i, p_left, p_right, p_bottom, p_top):
@@ -237,10 +238,12 @@ def _pieces(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> tuple[list[Pi
                 if abs((ll + lr) - (l + r)) / 2 <= 0.45 * (lr - ll) and abs((lb + lt) - (b + t)) / 2 <= 0.45 * (lt - lb):
                     l, b, r, t = ll, lb, lr, lt
             if upright and l <= r and b <= t:
-                box = (l - x0, y0 - t, r - x0, y0 - b)
+                top, bottom = y0 - t, y0 - b
+                append(Piece(text[i], (l - x0, top, r - x0, bottom), None, bottom - top, order, gap))
             else:
                 box = box_of(l, b, r, t)
-            append(Piece(text[i], box, None, box[3] - box[1], len(out), gap))
+                append(Piece(text[i], box, None, box[3] - box[1], order, gap))
+            order += 1
     return out, frame
 
 
@@ -527,9 +530,21 @@ def _assemble(pages: list[_Page]) -> list[Block]:
     return blocks
 
 
+_TENTHS: dict[float, float] = {}  # round(v, 1) by v: cells share their edges, and round() is slow
+
+
 def _round(box) -> tuple[float, float, float, float]:
-    x0, top, x1, bottom = box
-    return round(x0, 1), round(top, 1), round(x1, 1), round(bottom, 1)
+    if len(_TENTHS) > 50_000:
+        _TENTHS.clear()
+    out = []
+    for v in box:
+        r = _TENTHS.get(v) if v and type(v) is float else None  # 0.0 == -0.0 and 1 == 1.0 share a key
+        if r is None:
+            r = round(v, 1)
+            if v and type(v) is float:
+                _TENTHS[v] = r
+        out.append(r)
+    return tuple(out)
 
 
 def _renumber(grid: Grid, index: int) -> Grid:

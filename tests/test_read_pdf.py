@@ -195,3 +195,36 @@ def test_bulk_character_calls_match_pdfium_one_by_one(generated):
             textpage.close()
             page.close()
         document.close()
+
+
+def test_unchecked_path_calls_match_pdfium(generated):
+    """The path walk's calls without argument conversion give pdfium's own answers."""
+    import ctypes
+
+    from pypdfium2 import raw
+
+    _, data = generated
+    for source in (data, shared_path("corpus", "09_hongze_2023.pdf").read_bytes()):
+        document = pdfium.PdfDocument(source)
+        for page in document:
+            for index in range(raw.FPDFPage_CountObjects(page.raw)):
+                obj = raw.FPDFPage_GetObject(page.raw, index)
+                if raw.FPDFPageObj_GetType(obj) != raw.FPDF_PAGEOBJ_PATH:
+                    continue
+                typed, fast = [ctypes.c_int() for _ in range(2)], [ctypes.c_int() for _ in range(2)]
+                assert raw.FPDFPath_GetDrawMode(obj, *typed) == pdf._GET_DRAW_MODE(obj, *map(ctypes.byref, fast))
+                assert [v.value for v in typed] == [v.value for v in fast]
+                for checked, unchecked in ((raw.FPDFPageObj_GetStrokeColor, pdf._GET_STROKE_COLOR), (raw.FPDFPageObj_GetFillColor, pdf._GET_FILL_COLOR)):
+                    typed, fast = [ctypes.c_uint() for _ in range(4)], [ctypes.c_uint() for _ in range(4)]
+                    assert checked(obj, *typed) == unchecked(obj, *map(ctypes.byref, fast))
+                    assert [v.value for v in typed] == [v.value for v in fast]
+                n = raw.FPDFPath_CountSegments(obj)
+                assert pdf._COUNT_SEGMENTS(obj) == n
+                for i in range(n):
+                    x, y = ctypes.c_float(), ctypes.c_float()
+                    raw.FPDFPathSegment_GetPoint(pdf._GET_SEGMENT(obj, i), x, y)
+                    x2, y2 = ctypes.c_float(), ctypes.c_float()
+                    raw.FPDFPathSegment_GetPoint(raw.FPDFPath_GetPathSegment(obj, i), x2, y2)
+                    assert (x.value, y.value) == (x2.value, y2.value)
+            page.close()
+        document.close()

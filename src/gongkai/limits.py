@@ -18,6 +18,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -101,9 +102,17 @@ def _mapped_bytes() -> int:
         return 0
 
 
+# Threads that fork at once would hand each other's pipe ends to their children (a reader then
+# waits for the wrong child): pipe, fork and closing the write end happen under one lock.
+_FORK_LOCK = threading.Lock()
+
+
 def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    with _FORK_LOCK:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid != 0:
+            os.close(write_fd)
     if pid == 0:  # the child: never returns into the caller's code
         status = 0
         try:
@@ -119,7 +128,6 @@ def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
             status = 1
         finally:
             os._exit(status)
-    os.close(write_fd)
     chunks: list[bytes] = []
     deadline = time.monotonic() + limits.seconds
     timed_out = False

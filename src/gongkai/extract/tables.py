@@ -191,13 +191,29 @@ def _match_row(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, in
 def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, int], hits: list[_RowHit]) -> list[tuple[int, int, RowSpec, float]]:
     """Rows the label run may be: by keyword, or by resemblance to the official label (typos)."""
     key = "".join(label_key(t.norm) for t in run)
-    last_key = label_key(run[-1].norm)
     if not key:
         return []
-    found: list[tuple[int, int, RowSpec, float]] = []
-    unmatched: list[tuple[int, RowSpec]] = []
     seen = {h.spec.key for h in hits if h.values}
     next_index = order[hits[-1].spec.key] + 1 if hits else 0
+    found: list[tuple[int, int, RowSpec, float]] = []
+    unmatched: list[tuple[int, RowSpec]] = []
+    for spec, position in zip(specs, _keyword_positions(specs, key, label_key(run[-1].norm))):
+        proximity = -abs(order[spec.key] - next_index) - (100 if spec.key in seen else 0)
+        if position >= 0:
+            found.append((position, proximity, spec, 0.0))
+        elif -2 <= order[spec.key] - next_index <= 2:
+            unmatched.append((proximity, spec))  # typos are looked for among the rows expected here
+    # a mistyped label ('大量重复申请') resembles its official wording more than any keyword row
+    likely = [(-1, proximity, spec, ratio) for proximity, spec in unmatched if (ratio := _likeness(spec, key)) >= 0.85]
+    if likely:
+        found = [(p, x, spec, _likeness(spec, key)) for p, x, spec, _ in found]
+    return found + likely
+
+
+@lru_cache(maxsize=1 << 14)
+def _keyword_positions(specs: tuple[RowSpec, ...], key: str, last_key: str) -> tuple[int, ...]:
+    """Per row: where its keyword ends in the label run, or -1."""
+    positions = []
     for spec in specs:
         position = -1
         for keyword in spec.keywords:
@@ -210,16 +226,8 @@ def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, 
             if at >= 0 and len(key) - (at + len(keyword)) <= 40:
                 position = at + len(keyword)  # beyond 40 characters it is a sentence, not this label
                 break
-        proximity = -abs(order[spec.key] - next_index) - (100 if spec.key in seen else 0)
-        if position >= 0:
-            found.append((position, proximity, spec, 0.0))
-        elif -2 <= order[spec.key] - next_index <= 2:
-            unmatched.append((proximity, spec))  # typos are looked for among the rows expected here
-    # a mistyped label ('大量重复申请') resembles its official wording more than any keyword row
-    likely = [(-1, proximity, spec, ratio) for proximity, spec in unmatched if (ratio := _likeness(spec, key)) >= 0.85]
-    if likely:
-        found = [(p, x, spec, _likeness(spec, key)) for p, x, spec, _ in found]
-    return found + likely
+        positions.append(position)
+    return tuple(positions)
 
 
 def _likeness(spec: RowSpec, key: str) -> float:
@@ -260,17 +268,25 @@ _HEADERS = (
 )  # fmt: skip
 
 
+_REMARK = re.compile("(" + "|".join(map(re.escape, _HEADERS)) + r")\s*[(（]([^)）]{1,16})[)）]")
+_UNIT_REMARK = re.compile(r"[(（][^)）]*(?:元|万|单位)[^)）]*[)）]")
+_DIGIT = re.compile(r"\d")
+
+
 def _altered_header(token: Token) -> str | None:
     """The official column header a header cell rewords ('现行有效件数（历史累计）'), if any."""
-    for header in _HEADERS:
-        # a remark in brackets after a header, also inside glued runs ('现行有效件数（历史累计）')
-        remark = re.search(re.escape(header) + r"\s*[(（]([^)）]{1,16})[)）]", token.norm.replace(" ", ""))
-        if remark and not re.search(r"单位|元|万|小数|件|个", remark.group(1)):
-            return header
-    if token.glued or "单位" in token.norm or re.search(r"\d", token.norm):
+    return _altered_header_text(token.norm, token.glued)
+
+
+@lru_cache(maxsize=1 << 14)
+def _altered_header_text(norm: str, glued: bool) -> str | None:
+    # a remark in brackets after a header, also inside glued runs ('现行有效件数（历史累计）')
+    for remark in _REMARK.finditer(norm.replace(" ", "")):
+        if not re.search(r"单位|元|万|小数|件|个", remark.group(2)):
+            return remark.group(1)
+    if glued or "单位" in norm or _DIGIT.search(norm):
         return None
-    plain = re.sub(r"[(（][^)）]*(?:元|万|单位)[^)）]*[)）]", "", token.norm)  # a unit is no rewording
-    key = label_key(plain).removeprefix("信息内容")
+    key = label_key(_UNIT_REMARK.sub("", norm)).removeprefix("信息内容")  # a unit is no rewording
     if not 4 <= len(key) <= 20 or key in _HEADERS:
         return None
     for header in _HEADERS:

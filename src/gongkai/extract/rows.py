@@ -13,7 +13,7 @@ from functools import cache
 from gongkai.cells import APPEAL_BLOCKS, APPEAL_COLUMNS, APPLICANT_COLUMNS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: rows are made once per template (cached)
 class RowSpec:
     key: str  # the row's id stem, e.g. "requests.denied.state_secret"
     label: str  # the official label, for messages
@@ -107,6 +107,7 @@ APPEALS_CELLS = tuple(f"appeals.{b}.{c}" for b in APPEAL_BLOCKS for c in APPEAL_
 APPEAL_BLOCK_LABELS = {"review": ("行政复议",), "suit_direct": ("未经复议直接起诉", "直接起诉"), "suit_after_review": ("复议后起诉",)}
 
 
+@cache
 def table_rows(table: str, template: str) -> tuple[RowSpec, ...]:
     """The rows of `table` ('active' or 'requests') in the given template, in printed order."""
     return _active(template) if table == "active" else _requests(template)

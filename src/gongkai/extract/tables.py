@@ -9,7 +9,7 @@ its column is certain; otherwise the row's cells stay null and an `extraction` f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
 from itertools import product
@@ -127,23 +127,22 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 result.altered_labels.append(("", altered, token.text.strip()))
             spec = _match_row(label_run, specs, order, hits)
             if spec is not None and spec.ambiguous:
-                for token in label_run:
-                    own = _row_matches([token], specs, order, hits)
+                for piece in label_run:
+                    own = _row_matches([piece], specs, order, hits)
                     other = _best(own) if own else None
                     if other is not None and other.cells and other.key != spec.key:
-                        hits.append(_RowHit(RowSpec(other.key, other.label, other.keywords, other.cells, ambiguous=True), []))
+                        hits.append(_RowHit(_ambiguous(other), []))
             if spec is not None and current is not None and not current.values and spec.cells and current.spec.cells:
                 data_order = [order[x.key] for x in specs if x.cells]
                 if data_order.index(order[current.spec.key]) != data_order.index(order[spec.key]) - 1:
                     # two labels of rows far apart stand together: whose values follow is unknown
-                    current.spec = RowSpec(current.spec.key, current.spec.label, current.spec.keywords, current.spec.cells, ambiguous=True)
-                    spec = RowSpec(spec.key, spec.label, spec.keywords, spec.cells, ambiguous=True)
+                    current.spec, spec = _ambiguous(current.spec), _ambiguous(spec)
             if spec is not None and spec.cells and any(h.spec.key == spec.key and any(t.kind == "value" for t in h.values) for h in hits):
                 # the same row printed twice: which values are its own is unknown
                 for h in hits:
                     if h.spec.key == spec.key:
-                        h.spec = RowSpec(h.spec.key, h.spec.label, h.spec.keywords, h.spec.cells, ambiguous=True)
-                spec = RowSpec(spec.key, spec.label, spec.keywords, spec.cells, ambiguous=True)
+                        h.spec = _ambiguous(h.spec)
+                spec = _ambiguous(spec)
             if spec is not None:
                 current = _RowHit(spec, list(label_run))
                 hits.append(current)
@@ -153,16 +152,18 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             if token.block == row_block and row_kind == "line":
                 current.tabular = True
             current.values.append(token)
-    is_last = {id(hits[-1])} if hits else set()
+    last = hits[-1] if hits else None
     for hit in hits:
-        _place_row(hit, result, truncated=id(hit) in is_last and _ends_document(tokens, span), unit=header_unit)
+        # only the last row of a table cut off by the end of the document may be short
+        _place_row(hit, result, truncated=hit is last and span[1] >= len(tokens), unit=header_unit)
         printed = label_alteration(hit)
         if printed is not None:
             result.altered_labels.append((hit.spec.key, hit.spec.label, printed))
 
 
-def _ends_document(tokens: list[Token], span: tuple[int, int]) -> bool:
-    return span[1] >= len(tokens)
+def _ambiguous(spec: RowSpec) -> RowSpec:
+    """The row, marked as recognised but with values that cannot be attributed to it."""
+    return replace(spec, ambiguous=True)
 
 
 def _match_row(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, int], hits: list[_RowHit]) -> RowSpec | None:
@@ -184,7 +185,7 @@ def _match_row(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, in
                     named.add(data_order.index(order[spec.key]))
         last = data_order.index(order[best.key])
         if any(i != last and i != last - 1 for i in named):
-            return RowSpec(best.key, best.label, best.keywords, best.cells, ambiguous=True)
+            return _ambiguous(best)
     return best
 
 

@@ -61,7 +61,8 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
         match = _YEAR_FIRST_TITLE.search(line)
         if match:
             year = int(match.group("year"))
-            agency = _clean_agency(match.group("agency")) if len(match.group("agency")) >= 2 else None
+            named = match.group("agency")
+            agency = _clean_agency(named) if len(named) >= 2 and not _AGENCY_JUNK.search(named) else None
             if agency is None:
                 agency = _agency_nearby(heads, i)
             if agency is not None:
@@ -98,7 +99,7 @@ def _as_printed(name: str | None, lines: list[str], text: str) -> str | None:
     return name
 
 
-_AGENCY_JUNK = re.compile(r"^(?:年|年度)|中华人民共和国|我局|我镇|我乡|本单位|本局|现公开|做好|编制|关于$|^的|公布")
+_AGENCY_JUNK = re.compile(r"^(?:人民)?政府$|^(?:年|年度)|中华人民共和国|我局|我镇|我乡|本单位|本局|现公开|做好|编制|关于$|^的|公布")
 
 
 def _agency_nearby(heads: list[str], i: int) -> str | None:

@@ -76,7 +76,9 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
     if agency is None:
         m = _AGENCY_IN_TEXT.search(simplify(text[:3000]))
         if m and not _AGENCY_JUNK.search(m.group(1)):
-            agency = m.group(1)
+            # the name ends the clause it stands in: '…主要包括七里乡政府' → '七里乡政府'
+            tail = re.split(r"包括|主要|的|是|在|由|向|对", m.group(1))[-1]
+            agency = tail if len(tail) >= 3 else m.group(1)
     if year is None:
         m = _PERIOD_YEAR.search(text) or _YEAR_OF_WORK.search(text)
         if m:

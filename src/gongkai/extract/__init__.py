@@ -65,7 +65,7 @@ def build_sections(layout: Layout) -> list[Section]:
         token = layout.tokens[mark.token]
         text = texts[token.block]
         at = text.find(token.text) if token.text else -1
-        starts.append((token.block, (max(at, 0)) + mark.offset if at >= 0 else len(text)))
+        starts.append((token.block, at + mark.offset if at >= 0 else len(text)))
     out: list[Section] = []
     for i, mark in enumerate(layout.sections):
         block, offset = starts[i]

@@ -2,7 +2,8 @@
 
 Uploads a seed report and a generated faulty report through the page, waits for the parse,
 opens the faulty one, checks the failing cell is marked and its finding shown, clicks a cell
-for its provenance, and saves screenshots to docs/screenshots/ for the README.
+for its provenance, and saves screenshots: those of generated reports to docs/screenshots/ for the
+README, those that show the real seed to out/screenshots/ (never committed).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from test_web import generated_faulty_report, make_store
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = ROOT / "docs" / "screenshots"  # pages of generated reports only: these go in the README
+# pages that show the real seed report stay out of the repository (third-party documents)
+LOCAL_SHOTS = ROOT / "out" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
@@ -81,6 +84,7 @@ def wait_for_jobs(page, count: int) -> None:
 
 def test_upload_review_and_provenance(server, browser, tmp_path):
     SHOTS.mkdir(parents=True, exist_ok=True)
+    LOCAL_SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -108,7 +112,7 @@ def test_upload_review_and_provenance(server, browser, tmp_path):
     page.wait_for_timeout(600)  # the page reloads itself once every job is done
     page.goto(server + "/")
     page.wait_for_selector("#report-list tbody tr")
-    page.screenshot(path=str(SHOTS / "upload-list.png"))
+    page.screenshot(path=str(LOCAL_SHOTS / "upload-list.png"))
     assert page.locator("#jobs li.status-failed").count() == 0, page.inner_text("#jobs")
 
     if seed is not None:
@@ -119,7 +123,7 @@ def test_upload_review_and_provenance(server, browser, tmp_path):
         panel = page.locator(".prov-panel")
         assert "行号" in panel.inner_text()
         page.wait_for_selector(".prov-panel pre.source mark")
-        page.screenshot(path=str(SHOTS / "report-seed.png"), full_page=True)
+        page.screenshot(path=str(LOCAL_SHOTS / "report-seed.png"), full_page=True)
         page.go_back()
 
     if faulty is not None:
@@ -140,7 +144,7 @@ def test_upload_review_and_provenance(server, browser, tmp_path):
 
     page.goto(server + "/corpus")
     page.wait_for_selector(".charts svg")
-    page.screenshot(path=str(SHOTS / "corpus.png"), full_page=True)
+    page.screenshot(path=str(LOCAL_SHOTS / "corpus.png"), full_page=True)
     visible = "#report-list tbody tr:visible"
     total = page.locator(visible).count()
     page.select_option(".col-filter[data-key='year']", "2021")

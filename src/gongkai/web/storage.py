@@ -7,15 +7,15 @@ only ever shown, escaped, never used as a path.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import threading
 from pathlib import Path
 
 import duckdb
 
-from gongkai.cells import all_cells
 from gongkai.report import Report
+from gongkai.store import Store
+from gongkai.store.rows import report_rows
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # DuckDB refuses a second handle on a file that one is writing: every open in this process takes turns
@@ -80,72 +80,10 @@ def open_store(db: Path, *, write: bool = False):
             con.close()
 
 
-def _cell_type(spec) -> str:
-    return "DOUBLE" if spec.is_amount else "BIGINT"
-
-
-def ensure_tables(con) -> None:
-    """Create `reports` and `findings` as output.md fixes them, when the store has none yet."""
-    cell_cols = ", ".join(f'"{c.id}" {_cell_type(c)}' for c in all_cells())
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS reports (sha256 VARCHAR, path VARCHAR, agency VARCHAR, year INTEGER, "
-        f"published VARCHAR, template VARCHAR, {cell_cols}, errors INTEGER, warnings INTEGER, "
-        "body_type VARCHAR, region VARCHAR, format VARCHAR)")
-    con.execute("CREATE TABLE IF NOT EXISTS findings (sha256 VARCHAR, rule VARCHAR, severity VARCHAR, "
-                "origin VARCHAR, message VARCHAR, cells VARCHAR[])")
-
-
-def report_row(report: Report) -> dict:
-    """One `reports` row of output.md for a report."""
-    row = {
-        "sha256": report.source.sha256, "path": report.source.path, "agency": report.meta.agency,
-        "year": report.meta.year, "published": report.meta.published, "template": report.meta.template,
-        "body_type": report.meta.body_type, "region": report.meta.region, "format": report.source.format,
-        "errors": len(report.errors), "warnings": len(report.warnings),
-    }
-    for spec in all_cells():
-        row[spec.id] = report.cells.get(spec.id)
-    return row
-
-
 def add_to_store(db: Path, *reports: Report) -> None:
-    """Put parsed reports into the store, replacing earlier rows of the same sha256.
-
-    Goes through the store package (its rows, its shards, its corpus rules) when it is there,
-    so an upload and `gongkai batch` never disagree; else inserts the rows of output.md itself.
-    """
-    try:
-        from gongkai.store import Store
-        from gongkai.store.rows import report_rows
-    except ImportError:
-        Store = None
-    with _store_lock:
-        if Store is not None:
-            with Store(db) as store:
-                store.add([report_rows(r, r.source.path or r.source.sha256) for r in reports])
-                store.refresh()
-            return
-        with open_store(db, write=True) as con:
-            ensure_tables(con)
-            for report in reports:
-                _insert(con, report)
-
-
-def _insert(con, report: Report) -> None:
-    columns = {r[0]: r[1] for r in con.execute("DESCRIBE reports").fetchall()}
-    row = {k: v for k, v in report_row(report).items() if k in columns}
-    con.execute("BEGIN")
-    try:
-        con.execute("DELETE FROM reports WHERE sha256 = ?", [report.source.sha256])
-        con.execute("DELETE FROM findings WHERE sha256 = ? AND rule NOT LIKE 'corpus.%'", [report.source.sha256])
-        names = ", ".join(f'"{k}"' for k in row)
-        con.execute(f"INSERT INTO reports ({names}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
-        cells_type = {r[0]: r[1] for r in con.execute("DESCRIBE findings").fetchall()}.get("cells", "VARCHAR[]")
-        for f in report.findings:
-            cells = f.cells if cells_type.endswith("[]") else json.dumps(f.cells, ensure_ascii=False)
-            con.execute("INSERT INTO findings (sha256, rule, severity, origin, message, cells) VALUES (?, ?, ?, ?, ?, ?)",
-                        [report.source.sha256, f.rule, f.severity, f.origin, f.message, cells])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    """Put parsed reports into the store, replacing earlier rows of the same sha256, through the
+    store package (its rows, its shards, its corpus rules), so an upload and `gongkai batch`
+    never disagree."""
+    with _store_lock, Store(db) as store:
+        store.add([report_rows(r, r.source.path or r.source.sha256) for r in reports])
+        store.refresh()

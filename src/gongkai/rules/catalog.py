@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gongkai.cells import label
 from gongkai.extract.rows import BLOCK_NAMES, COLUMN_NAMES, Identity, identities  # noqa: F401  (the catalog's identities)
 
 
@@ -51,9 +50,3 @@ CATALOG: dict[str, Rule] = {
         Rule("corpus.identical_tables", "warning", "source", "表格与上一年完全相同"),
     )
 }
-
-
-def short_label(cell_id: str) -> str:
-    """'requests.total.total' → '(七)总计/总计' for messages."""
-    text = label(cell_id)
-    return text.replace(" / ", "·")

@@ -64,7 +64,7 @@ def check_cells_missing(extracted, unjudged: set[str]) -> list[Finding]:
     unplaced = set(tables.unplaced) | set(blank)
     absent = [c for c, v in extracted.cells.items() if v is None and c not in unplaced and _table_of(c) in tables.found_tables]
     if absent:
-        rows = sorted({by_id()[c].label_zh.split(" / ")[0] for c in absent}, key=lambda r: list(by_id()).index(next(c for c in absent if by_id()[c].label_zh.startswith(r))))
+        rows = list(dict.fromkeys(by_id()[c].label_zh.split(" / ")[0] for c in absent))  # cells come in table order
         names = "；".join(rows[:5]) + (f" 等 {len(rows)} 行" if len(rows) > 5 else "")
         out.append(finding("structure.cells_missing", f"表格中未能找到这些行或单元格：{names}", absent, origin="extraction"))
     return out

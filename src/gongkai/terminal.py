@@ -7,10 +7,9 @@ from rich.table import Table
 
 from gongkai.cells import label
 from gongkai.report import Report
+from gongkai.rules.catalog import ORIGIN_ZH, SEVERITY_ZH
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
-_WORD = {"error": "错误", "warning": "警告", "info": "提示"}
-_ORIGIN = {"source": "报告本身", "extraction": "解析存疑"}
 
 
 def print_check(report: Report, console: Console | None = None) -> None:
@@ -52,6 +51,6 @@ def print_check(report: Report, console: Console | None = None) -> None:
         console.print(cells)
     for finding in report.findings:
         style = _STYLE[finding.severity]
-        console.print(f"[{style}]{_WORD[finding.severity]}[/] [dim]{finding.rule}（{_ORIGIN[finding.origin]}）[/] {finding.message}", highlight=False)
+        console.print(f"[{style}]{SEVERITY_ZH[finding.severity]}[/] [dim]{finding.rule}（{ORIGIN_ZH[finding.origin]}）[/] {finding.message}", highlight=False)
     if not report.findings:
         console.print("[green]未发现问题")

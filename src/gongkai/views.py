@@ -12,44 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gongkai.cells import APPEAL_BLOCKS, APPEAL_COLUMNS, APPLICANT_COLUMNS, label
+from gongkai.locate.sections import TITLES
 from gongkai.report import Finding, Report
+from gongkai.rules.catalog import CATALOG, ORIGIN_ZH, SEVERITY_ZH  # noqa: F401  (re-exported for the web)
 
-SECTION_TITLES = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况",
-                  "政府信息公开行政复议、行政诉讼情况", "存在的主要问题及改进情况", "其他需要报告的事项")
+SECTION_TITLES = tuple(TITLES[n] for n in range(1, 7))
 NUMERALS = "一二三四五六七八九十"
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-ORIGIN_ZH = {"source": "报告本身", "extraction": "识别存疑"}
 BODY_TYPE_ZH = {"department": "政府部门", "government": "人民政府", "township": "乡镇", "street": "街道", "other": "其他"}
 
-RULE_ZH = {
-    "requests.balance": "勾稽关系不成立（新收＋上年结转≠办理结果总计＋结转下年度）",
-    "requests.outcomes_sum": "办理结果各项之和≠总计",
-    "requests.row_sum": "申请人各列之和≠总计列",
-    "appeals.block_sum": "行政复议、行政诉讼各项之和≠总计",
-    "value.domain": "数值不合规（负数或非整数）",
-    "structure.section_missing": "缺少章节",
-    "structure.table_missing": "缺少统计表",
-    "structure.table_unreadable": "统计表无法机读",
-    "structure.cells_missing": "单元格空白或无法读取",
-    "template.outdated": "使用了过时的 2019 年格式",
-    "template.label_altered": "表格标签与模板不一致",
-    "template.extra_rows": "表格含模板以外的行",
-    "narrative.table_mismatch": "正文数字与表格不一致",
-    "narrative.year_mismatch": "正文所述年份与报告年度不一致",
-    "meta.published_late": "发布晚于期限",
-    "meta.period": "统计期间不是报告年度的1月1日至12月31日",
-    "fees.statement_missing": "未说明信息处理费收取情况",
-    "fees.unpaid_without_notice": "有逾期未缴费的申请，但未说明收费通知",
-    "corpus.carry_continuity": "上年结转≠上一年度报告的结转下年度",
-    "corpus.in_force_continuity": "现行有效件数与上一年度不衔接",
-    "corpus.copied_text": "正文与上一年度雷同",
-    "corpus.identical_tables": "统计表与上一年度完全相同",
-}
 
 
 def rule_zh(rule: str) -> str:
-    return RULE_ZH.get(rule, rule)
+    known = CATALOG.get(rule)
+    return known.broken if known else rule
 
 
 def format_value(value: float | None) -> str:

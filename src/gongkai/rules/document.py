@@ -11,12 +11,13 @@ from pathlib import Path
 
 from gongkai.cells import by_id
 from gongkai.locate.normalize import simplify
+from gongkai.locate.sections import TITLES
 from gongkai.report import Finding
 from gongkai.rules.catalog import CATALOG
 
 TABLE_NAMES = {"active": "主动公开政府信息情况表（第二部分）", "requests": "收到和处理政府信息公开申请情况表（第三部分）", "appeals": "行政复议、行政诉讼情况表（第四部分）"}
 TABLE_SECTION = {"active": 2, "requests": 3, "appeals": 4}
-SECTION_NAMES = {1: "一、总体情况", 2: "二、主动公开政府信息情况", 3: "三、收到和处理政府信息公开申请情况", 4: "四、政府信息公开行政复议、行政诉讼情况", 5: "五、存在的主要问题及改进情况", 6: "六、其他需要报告的事项"}
+SECTION_NAMES = {n: f"{'一二三四五六'[n - 1]}、{TITLES[n]}" for n in TITLES}
 # deadline (month, day) in the year after the report year, per body type
 DEADLINES = {"government": (3, 31), "department": (1, 31), "street": (1, 31), "township": (1, 31), "other": (1, 31)}
 

@@ -19,7 +19,7 @@ from gongkai.extract.glued import block_sums, row_sum, splits
 from gongkai.extract.rows import APPEALS_CELLS, RowSpec, identities, table_rows
 from gongkai.extract.values import parse_value, unit_in_header
 from gongkai.locate import Layout
-from gongkai.locate.normalize import label_key
+from gongkai.locate.normalize import label_key, short_cache
 from gongkai.locate.tokens import Token
 from gongkai.report import Finding, Provenance
 
@@ -211,7 +211,7 @@ def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, 
     return found + likely
 
 
-@lru_cache(maxsize=1 << 14)
+@short_cache
 def _keyword_positions(specs: tuple[RowSpec, ...], key: str, last_key: str) -> tuple[int, ...]:
     """Per row: where its keyword ends in the label run, or -1."""
     positions = []
@@ -279,7 +279,7 @@ def _altered_header(token: Token) -> str | None:
     return _altered_header_text(token.norm, token.glued)
 
 
-@lru_cache(maxsize=1 << 14)
+@short_cache
 def _altered_header_text(norm: str, glued: bool) -> str | None:
     # a remark in brackets after a header, also inside glued runs ('现行有效件数（历史累计）')
     for remark in _REMARK.finditer(norm.replace(" ", "")):

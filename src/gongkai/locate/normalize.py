@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import opencc
 
@@ -28,13 +28,22 @@ def char_normalise(text: str) -> str:
     return "".join(out)
 
 
-@cache
-def _simplified_map(text: str) -> str:
-    converted = _T2S.convert(text)
-    return converted if len(converted) == len(text) else text
+def short_cache(function):
+    """Memoise `function` for short text arguments only: labels and cells repeat across reports
+    and are worth keeping; whole texts and glued runs are not, and would only fill memory."""
+    cached = lru_cache(maxsize=1 << 16)(function)
+
+    def call(*args):
+        if all(len(a) <= 200 for a in args if isinstance(a, str)):
+            return cached(*args)
+        return function(*args)
+
+    call.cache_clear = cached.cache_clear
+    call.__doc__, call.__name__ = function.__doc__, function.__name__
+    return call
 
 
-@lru_cache(maxsize=1 << 16)
+@short_cache
 def simplify(text: str) -> str:
     """Traditional → Simplified (opencc), character for character; NFKC too."""
     text = char_normalise(text)
@@ -45,7 +54,7 @@ def simplify(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=1 << 16)
+@short_cache
 def label_key(text: str) -> str:
     """A matching key for a label: simplified, no numbering, no spaces or punctuation."""
     text = _SPACE.sub("", simplify(text))

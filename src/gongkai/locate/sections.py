@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
+from gongkai.locate.normalize import short_cache
 from gongkai.locate.tokens import Token
 
 TITLES = {
@@ -102,7 +102,7 @@ def _title_end(number: int, title: str) -> int:
     return match.end() if match else min(len(title), 12)
 
 
-@lru_cache(maxsize=1 << 14)
+@short_cache
 def _bare_heading(text: str, last: int) -> int | None:
     """A line that is a section title and nothing else ('总体情况'), for the next sections only."""
     stripped = text.strip().rstrip("。:：")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 
 import pypdfium2 as pdfium
@@ -127,31 +128,64 @@ def test_turned_pages_read_upright(generated, rotate, angle):
     assert [c.text for c in turned.grids[1].cells] == [c.text for c in plain.grids[1].cells]
 
 
-def test_encrypted_and_corrupt_pdfs_are_unreadable(generated):
+def test_corrupt_pdfs_are_unreadable(generated):
     _, data = generated
     with pytest.raises(UnreadableError, match="损坏"):
         pdf.read(data[: len(data) // 3])
     with pytest.raises(UnreadableError):
         pdf.read(b"%PDF-1.7\n garbage")
-    encrypted = _encrypt(data, "secret")
-    if encrypted is None:
-        pytest.skip("LibreOffice cannot write an encrypted PDF here")
+
+
+CIPHERS = [pytest.param(6, id="AES-256-R6"), pytest.param(4, id="AES-128-R4"), pytest.param(3, id="RC4-128-R3")]
+
+
+def _encrypted(data: bytes, revision: int, user: str) -> bytes:
+    """The PDF re-saved by qpdf with standard security of `revision`, printing, copying and editing forbidden."""
+    import pikepdf
+
+    forbidden = pikepdf.Permissions(extract=False, print_lowres=False, print_highres=False, modify_other=False)
+    encryption = pikepdf.Encryption(user=user, owner="owner-secret", R=revision, aes=revision >= 4, metadata=revision >= 4, allow=forbidden)
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as source:
+        source.save(out, encryption=encryption)
+    with pikepdf.open(io.BytesIO(out.getvalue()), password=user) as check:  # really encrypted as asked, not silently plain
+        assert check.is_encrypted and check.encryption.R == revision and not check.allow.extract
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def generated_cells(generated):
+    from gongkai import parse
+
+    return parse(generated[1], name="report.pdf").cells
+
+
+@pytest.mark.parametrize("revision", CIPHERS)
+def test_a_pdf_with_an_open_password_is_unreadable(generated, revision, tmp_path):
+    from gongkai import parse
+
+    _, data = generated
+    locked = _encrypted(data, revision, user="open-secret")
     with pytest.raises(UnreadableError, match="PDF 已加密"):
-        pdf.read(encrypted)
+        pdf.read(locked)
+    with pytest.raises(UnreadableError, match="PDF 已加密"):
+        parse(locked, name="report.pdf")
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(locked)
+    done = subprocess.run([sys.executable, "-m", "gongkai.cli", "parse", str(path), "--json"], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"gongkai: {path}: PDF 已加密\n")
 
 
-def _encrypt(data: bytes, password: str) -> bytes | None:
-    """Re-export through LibreOffice with an open password (its only PDF encryption writer here)."""
-    from benchmarks.fixtures import soffice_convert
+@pytest.mark.parametrize("revision", CIPHERS)
+def test_a_pdf_with_only_an_owner_password_reads_as_the_plain_one(generated, generated_cells, revision):
+    """Published reports often forbid printing and copying with an owner password alone: the text is still there to read."""
+    from gongkai import parse
 
-    options = json.dumps({"EncryptFile": {"type": "boolean", "value": "true"}, "DocumentOpenPassword": {"type": "string", "value": password}})
-    try:
-        from benchmarks.fixtures import GeneratedReport
-
-        out = soffice_convert(GeneratedReport(seed=2).render("docx"), "docx", f"pdf:writer_pdf_Export:{options}")
-    except Exception:  # noqa: BLE001
-        return None
-    return out if b"/Encrypt" in out else None
+    report, data = generated
+    cells = parse(_encrypted(data, revision, user=""), name="report.pdf").cells
+    wrong = {k: (cells.get(k), v) for k, v in report.truth.items() if cells.get(k) != v}
+    assert not wrong, f"{len(wrong)} of {len(report.truth)} cells differ: {dict(list(wrong.items())[:8])}"
+    assert cells == generated_cells
 
 
 def test_image_only_pdf_goes_through_ocr_note():

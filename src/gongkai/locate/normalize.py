@@ -19,13 +19,27 @@ _PUNCT = re.compile(r"[\s\u3000\u00a0:：,，、。;；\"'“”‘’「」『�
 _NUMBERING = re.compile(r"^\s*(?:[(（]?[一二三四五六七八九十]+[)）、.．]|[(（]\d+[)）]|\d+\s*[.、．](?!\d))\s*")
 
 
+class _CharTable(dict):
+    """A `str.translate` table filled on first use: each character's NFKC when that is one
+    character, else the character itself. Bounded: past `_CHAR_TABLE_SIZE` entries, rare
+    characters are normalised again on each use instead of kept."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        n = unicodedata.normalize("NFKC", ch)
+        kept = n if len(n) == 1 else ch
+        if len(self) < _CHAR_TABLE_SIZE:
+            self[code] = kept
+        return kept
+
+
+_CHAR_TABLE_SIZE = 1 << 16
+_CHAR_TABLE = _CharTable()
+
+
 def char_normalise(text: str) -> str:
     """NFKC each character, keeping length: 'Ａ（１）' → 'A(1)'; characters that would expand stay."""
-    out = []
-    for ch in text:
-        n = unicodedata.normalize("NFKC", ch)
-        out.append(n if len(n) == 1 else ch)
-    return "".join(out)
+    return text.translate(_CHAR_TABLE)
 
 
 def short_cache(function):
@@ -34,9 +48,10 @@ def short_cache(function):
     cached = lru_cache(maxsize=1 << 16)(function)
 
     def call(*args):
-        if all(len(a) <= 200 for a in args if isinstance(a, str)):
-            return cached(*args)
-        return function(*args)
+        for a in args:
+            if isinstance(a, str) and len(a) > 200:
+                return function(*args)
+        return cached(*args)
 
     call.cache_clear = cached.cache_clear
     call.__doc__, call.__name__ = function.__doc__, function.__name__

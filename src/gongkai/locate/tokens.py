@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from gongkai.document import Document, Grid, Paragraph, Where
-from gongkai.locate.normalize import simplify
+from gongkai.locate.normalize import short_cache, simplify
 
 # a whole cell that is a value: a number with an optional sign word/unit, e.g. '46件', '增加5', '-18', '28.50万元'
 VALUE = re.compile(
@@ -23,11 +23,11 @@ VALUE = re.compile(
 BLANK_MARKS = frozenset({"", "-", "—", "——", "–", "/", "／", "\\", "无", "空", "*", "…", "...", "x", "X", "×"})
 # a run of digits inside text (glued cells); a trailing 'N.' or 'N、' before CJK is the next label's numbering
 _NUMBER_RUN = re.compile(r"[-−]?\d(?:[\d\s,]|-(?=\d))*(?:\.\d+)?(?:\s*(?:万元|元))?")
-_NUMBERING_AFTER = re.compile(r"^\s*[.．、]\s*[\u4e00-\u9fff]")
+_NUMBERING_AFTER = re.compile(r"\s*[.．、]\s*[\u4e00-\u9fff]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen init costs a microsecond per token, and tokens are never changed
 class Token:
     """One cell (or one fragment of a glued cell) with where it came from."""
 
@@ -74,11 +74,16 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
             continue
         out.append(Token("", "grid", "row", row[0].where, index))
         for cell in row:
-            text = cell.text.replace("\r", "")
-            # a label wrapped inside a cell ('商业\n企业') is one label; numbers on separate lines stay apart
-            joined = text if _is_valueish_lines(text) else text.replace("\n", "")
-            out.extend(_cell_tokens(joined, cell.where, index, cell.confidence))
+            out.extend(_cell_tokens(_grid_cell_text(cell.text), cell.where, index, cell.confidence))
     return out
+
+
+@short_cache
+def _grid_cell_text(text: str) -> str:
+    """A grid cell's text as one cell: a label wrapped inside it ('商业\n企业') is one label;
+    numbers on separate lines stay apart."""
+    text = text.replace("\r", "")
+    return text if _is_valueish_lines(text) else text.replace("\n", "")
 
 
 def _is_valueish_lines(text: str) -> bool:
@@ -110,25 +115,33 @@ def _line_tokens(block: Paragraph, index: int) -> list[Token]:
 
 def _cell_tokens(text: str, where: Where, index: int, confidence: float | None) -> list[Token]:
     """One cell → tokens: a value, an empty cell, a label, or glued label/number fragments."""
+    return [Token(raw, norm, kind, where, index, glued, confidence) for raw, norm, kind, glued in _cell_pieces(text)]
+
+
+Piece = tuple[str, str, str, bool]  # a token's text, norm, kind and glued, before it knows where it is
+
+
+@short_cache
+def _cell_pieces(text: str) -> tuple[Piece, ...]:
+    """What one cell's text is made of (cells repeat across reports, so this is remembered)."""
     stripped = text.strip()
     if stripped in BLANK_MARKS:
-        return [Token(text, "", "empty", where, index, confidence=confidence)]
+        return ((text, "", "empty", False),)
     if VALUE.match(stripped):
-        return [Token(text, simplify(stripped), "value", where, index, confidence=confidence)]
+        return ((text, simplify(stripped), "value", False),)
     if not any(ch.isdigit() for ch in stripped) or not _CJK.search(stripped):
-        return [Token(text, simplify(stripped), "text", where, index, confidence=confidence)]
-    return _split_glued(text, where, index, confidence)
+        return ((text, simplify(stripped), "text", False),)
+    return _split_glued(text)
 
 
-def _split_glued(text: str, where: Where, index: int, confidence: float | None) -> list[Token]:
+def _split_glued(text: str) -> tuple[Piece, ...]:
     """'…申请数量801000081二、上年结转…' → text, value (glued), text, …"""
-    out: list[Token] = []
+    out: list[Piece] = []
     pos = 0
     for match in _NUMBER_RUN.finditer(text):
         start, end = match.span()
         run = match.group()
-        after = text[end:]
-        if _NUMBERING_AFTER.match(after) and run.strip():
+        if _NUMBERING_AFTER.match(text, end) and run.strip():
             # the last digit numbers the next label ('…00000002.其他法律…')
             end -= 1
             run = run[:-1]
@@ -136,14 +149,14 @@ def _split_glued(text: str, where: Where, index: int, confidence: float | None) 
             continue
         if start > pos:
             piece = text[pos:start]
-            out.append(Token(piece, simplify(piece.strip()), "text", where, index, confidence=confidence))
-        out.append(Token(run, simplify(run.strip()), "value", where, index, glued=True, confidence=confidence))
+            out.append((piece, simplify(piece.strip()), "text", False))
+        out.append((run, simplify(run.strip()), "value", True))
         pos = end
     if pos < len(text):
         piece = text[pos:]
         if piece.strip():
-            out.append(Token(piece, simplify(piece.strip()), "text", where, index, confidence=confidence))
-    return out
+            out.append((piece, simplify(piece.strip()), "text", False))
+    return tuple(out)
 
 
 def _blank_lines_are_cells(document: Document) -> bool:

@@ -198,12 +198,16 @@ def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, 
     next_index = order[hits[-1].spec.key] + 1 if hits else 0
     found: list[tuple[int, int, RowSpec, float]] = []
     unmatched: list[tuple[int, RowSpec]] = []
-    for spec, position in zip(specs, _keyword_positions(specs, key, label_key(run[-1].norm))):
-        proximity = -abs(order[spec.key] - next_index) - (100 if spec.key in seen else 0)
-        if position >= 0:
-            found.append((position, proximity, spec, 0.0))
-        elif -2 <= order[spec.key] - next_index <= 2:
-            unmatched.append((proximity, spec))  # typos are looked for among the rows expected here
+    positions = _keyword_positions(specs, key, label_key(run[-1].norm))
+    # typos are looked for among the rows expected here
+    expected = range(max(0, next_index - 2), min(len(specs), next_index + 3))
+    for index in sorted({*positions, *expected}):  # `order` numbers `specs` in printed order
+        spec = specs[index]
+        proximity = -abs(index - next_index) - (100 if spec.key in seen else 0)
+        if index in positions:
+            found.append((positions[index], proximity, spec, 0.0))
+        else:
+            unmatched.append((proximity, spec))
     # a mistyped label ('大量重复申请') resembles its official wording more than any keyword row
     likely = [(-1, proximity, spec, ratio) for proximity, spec in unmatched if (ratio := _likeness(spec, key)) >= 0.85]
     if likely:
@@ -212,23 +216,21 @@ def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, 
 
 
 @short_cache
-def _keyword_positions(specs: tuple[RowSpec, ...], key: str, last_key: str) -> tuple[int, ...]:
-    """Per row: where its keyword ends in the label run, or -1."""
-    positions = []
-    for spec in specs:
-        position = -1
+def _keyword_positions(specs: tuple[RowSpec, ...], key: str, last_key: str) -> dict[int, int]:
+    """The rows whose keyword is in the label run (by index in `specs`): where the keyword ends (cached: read only)."""
+    positions = {}
+    for index, spec in enumerate(specs):
         for keyword in spec.keywords:
             if spec.exact:
                 if last_key == keyword or (last_key.endswith(keyword) and len(last_key) > 12):
-                    position = len(key)
+                    positions[index] = len(key)
                     break
                 continue
             at = key.rfind(keyword)
             if at >= 0 and len(key) - (at + len(keyword)) <= 40:
-                position = at + len(keyword)  # beyond 40 characters it is a sentence, not this label
+                positions[index] = at + len(keyword)  # beyond 40 characters it is a sentence, not this label
                 break
-        positions.append(position)
-    return tuple(positions)
+    return positions
 
 
 def _likeness(spec: RowSpec, key: str) -> float:

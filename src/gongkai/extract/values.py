@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import re
 
+from gongkai.locate.normalize import short_cache
+
 _SIGN_WORDS = {"增加": 1, "新增": 1, "增": 1, "减少": -1, "减": -1}
 _NUMBER = re.compile(r"([-+−－]?)\s*(\d+(?:[.．]\d+)?)")
 
 
 def parse_value(text: str, *, amount: bool = False, default_unit: str = "万元") -> float | int | None:
     """'46件' → 46, '增加5' → 5, '减少3' → -3, '251000元' → 25.1 (amount), '' → None."""
+    return _parse_value(text, amount, default_unit)
+
+
+@short_cache
+def _parse_value(text: str, amount: bool, default_unit: str) -> float | int | None:
     raw = text.strip().replace(",", "").replace("，", "").replace(" ", "")
     if not raw:
         return None

@@ -207,6 +207,44 @@ def test_end_to_end_cells_from_hongze_pdf():
     assert not wrong, f"{len(wrong)} of {len(truth)} cells differ: {dict(list(wrong.items())[:8])}"
 
 
+def _blocks(document) -> list:
+    return [
+        (b.text, b.where) if isinstance(b, Paragraph) else (b.where, [(c.row, c.col, c.rowspan, c.colspan, c.text, c.where) for c in b.cells])
+        for b in document.blocks
+    ]
+
+
+@pytest.mark.parametrize("source", ["generated", "turned", "hongze"])
+def test_runs_read_the_same_as_their_characters(generated, monkeypatch, source):
+    """A word drawn by one text object is one piece; the Document is the one read character by character."""
+    if source == "hongze":
+        data = shared_path("corpus", "09_hongze_2023.pdf").read_bytes()
+    else:
+        data = generated[1] if source == "generated" else _turned(generated[1], 90, 0)
+    by_runs = pdf.read(data)
+    monkeypatch.setattr(pdf._TextLayer, "_run", lambda *args: None)
+    assert _blocks(by_runs) == _blocks(pdf.read(data))
+
+
+def test_a_run_over_a_rule_is_split_into_its_cells():
+    """Text that overflows its cell into the next one (one text object, no gap) lands in both cells, by character."""
+    from hostile import pdf as pdf_bytes
+
+    rules = b"0.5 w 100 700 60 60 re S 129.5 700 m 129.5 760 l S 100 730 m 160 730 l S "
+    # Helvetica digits are 6.672 pt wide at 12 pt: 1234 end at 128.7, left of the rule at 129.5; 5678 run past it
+    text = b"BT /F1 12 Tf 102 740 Td (12345678) Tj ET BT /F1 12 Tf 102 710 Td (9) Tj ET BT /F1 12 Tf 132 710 Td (10) Tj ET"
+    ops = rules + text
+    data = pdf_bytes([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(ops), ops),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ])  # fmt: skip
+    (grid,) = pdf.read(data).grids
+    assert [[c.text for c in grid.cells if c.row == row] for row in (0, 1)] == [["1234", "5678"], ["9", "10"]]
+
+
 def test_bulk_character_calls_match_pdfium_one_by_one(generated):
     """The reader's fast paths (one GetText per page, calls without argument conversion) give pdfium's own answers."""
     import ctypes

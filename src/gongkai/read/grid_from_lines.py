@@ -46,7 +46,7 @@ class Piece:
     box: Box
     confidence: float | None = None
     size: float = 0.0  # font size (height of the piece's line box)
-    order: int = -1  # position in the source's text stream, if any
+    order: int = -1  # position of its first character in the source's text stream, if any
     gap_before: bool = False  # the source marks a word gap right before this piece
 
     @property
@@ -301,7 +301,7 @@ def join_line(line: list[Piece], *, cjk_spaces: bool = True) -> str:
         if prev is not None and last and text:
             size = prev.size if prev.size > piece.size else piece.size
             gap = piece.box[0] - prev.box[2]
-            marked = piece.gap_before and piece.order == prev.order + 1 >= 0
+            marked = piece.gap_before and prev.order >= 0 and piece.order == prev.order + len(prev.text)  # next in the text
             if (gap > 0.25 * (size if size > 1e-6 else 1e-6) or marked) and last != " ":
                 if cjk_spaces or not (_is_cjk(last) and _is_cjk(text[0])):
                     parts.append(" ")

@@ -1,7 +1,8 @@
 """PDF → Document: text lines as Paragraphs, ruled tables as Grids, with page + bbox.
 
-One pass with pypdfium2 per page (characters with boxes, and the page's path objects for the
-ruling lines); tables are rebuilt from the rules by `grid_from_lines`, which is ~10× faster
+One pass with pypdfium2 per page (its words with boxes — a word drawn by one text object is one
+piece, any other is read character by character — and the page's path objects for the ruling
+lines); tables are rebuilt from the rules by `grid_from_lines`, which is ~10× faster
 than a pdfminer/pdfplumber pass and sees the same drawing objects. Pages without a text
 layer go to OCR. Boxes are in PDF points, y downwards, in the page's displayed orientation.
 """
@@ -55,6 +56,8 @@ def _unchecked(fn, restype=ctypes.c_int):
 
 _GET_CHAR_BOX = _unchecked(raw.FPDFText_GetCharBox)
 _GET_LOOSE_CHAR_BOX = _unchecked(raw.FPDFText_GetLooseCharBox)
+_COUNT_RECTS = _unchecked(raw.FPDFText_CountRects)
+_GET_RECT = _unchecked(raw.FPDFText_GetRect)
 _GET_CHAR_ANGLE = _unchecked(raw.FPDFText_GetCharAngle, ctypes.c_float)
 _GET_PAGE_OBJECT = _unchecked(raw.FPDFPage_GetObject, raw.FPDFPage_GetObject.restype)
 _GET_OBJECT_TYPE = _unchecked(raw.FPDFPageObj_GetType)
@@ -178,13 +181,17 @@ def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
     """Lines and table parts of a page in reading order; None when the page has no text layer."""
     textpage = page.get_textpage()
     try:
-        pieces, frame = _pieces(textpage, page)
+        layer = _TextLayer(textpage.raw, page)
+        pieces = layer.pieces()
+        if not pieces:
+            return None
+        frame = layer.frame
+        rules = _rules(page, frame)
+        tables = find_tables(rules, SETTINGS) if _could_be_table(rules) else []
+        if tables:
+            pieces = layer.split_straddling(pieces, tables)
     finally:
         textpage.close()
-    if not pieces:
-        return None
-    rules = _rules(page, frame)
-    tables = find_tables(rules, SETTINGS) if _could_be_table(rules) else []
     free = _place(pieces, tables) if tables else pieces
     items: list[_Line | _Part] = [_Line(join_line(line), _union(line)) for line in group_lines(free)]
     for table in tables:
@@ -193,58 +200,149 @@ def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
     return _Page(number, frame.height, items)
 
 
-_BLANKS = frozenset("\xa0\u3000\ufffe\uffff")  # besides control characters and the space
+_VISIBLE = re.compile(r"[^\x00-\x20\xa0\u3000\ufffe\uffff]+")  # runs of characters that leave ink
 _GAPS = frozenset(" \xa0\u3000")  # pdfium marks word gaps with (generated) spaces
 _VOTES = 400  # characters whose direction decides how the page is read
+_EDGE_SLACK = 1.0  # points a run may poke past its cell's edge and still be inside it
 
 
-def _pieces(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> tuple[list[Piece], _Frame]:
-    """Each visible character as a piece on the upright page, numbered in text order; the page's frame.
+class _TextLayer:
+    """A page's text as pieces on the upright page, numbered by their first character's rank in the text.
 
-    The hot loop of the reader: two box calls per character and nothing else pdfium-side
-    (the characters themselves come from one `FPDFText_GetText` call). A piece's box is the
-    character's loose (em) box when pdfium gets that one right, else its tight box.
+    pdfium separates words and lines in its text with generated spaces and line breaks, so a
+    run of visible characters between two separators is one word on one line. A run drawn by
+    one text object (pdfium's rectangle count for it is 1) whose ink starts at its first
+    character and ends at its last is one piece, its box built from the boxes of those two
+    characters. Every other run (several text objects, glyphs out of order, turned pages) is
+    read character by character, and so is a run that crosses a table rule
+    (`split_straddling`). Box calls are the reader's hot loop: a run costs six, a character two.
     """
-    handle = textpage.raw
-    text = _page_text(handle)
-    visible: list[int] = []
-    gaps: list[bool] = []
-    gap = False
-    for i, ch in enumerate(text):
-        if ch <= " " or ch in _BLANKS:
-            gap = gap or ch in _GAPS
-            continue
-        visible.append(i)
-        gaps.append(gap)
-        gap = False
-    # /Rotate says how the page is shown; the text's own direction says how it is read
-    frame = _Frame(page, _text_rotation(handle, visible[:_VOTES]))
-    get_box, get_loose = _GET_CHAR_BOX, _GET_LOOSE_CHAR_BOX
-    tight, loose = (ctypes.c_double * 4)(), (ctypes.c_float * 4)()  # left, right, bottom, top; left, top, right, bottom
-    p_left, p_right, p_bottom, p_top = (ctypes.byref(tight, 8 * k) for k in range(4))
-    p_loose = ctypes.byref(loose)
-    upright, x0, y0, box_of = frame.rotation == 0, frame.left, frame.top, frame.box
-    out: list[Piece] = []
-    append = out.append
-    order = 0
-    with memoryview(tight).cast("B").cast("d") as tight_values, memoryview(loose).cast("B").cast("f") as loose_values:
-        for i, gap in zip(visible, gaps):
+
+    def __init__(self, handle, page: pdfium.PdfPage):
+        self.handle = handle
+        self.text = _page_text(handle)
+        self.runs = [m.span() for m in _VISIBLE.finditer(self.text)]
+        visible = list(itertools.islice((i for start, end in self.runs for i in range(start, end)), _VOTES))
+        # /Rotate says how the page is shown; the text's own direction says how it is read
+        self.frame = _Frame(page, _text_rotation(handle, visible))
+        self._starts: dict[int, int] = {}  # id(piece) → the text index of its first character, for runs
+        # out-parameters of the box calls, read back through memoryviews (indexing a ctypes array is slow)
+        tight, loose, rect = (ctypes.c_double * 4)(), (ctypes.c_float * 4)(), (ctypes.c_double * 4)()
+        self._p_tight = tuple(ctypes.byref(tight, 8 * k) for k in range(4))
+        self._p_loose = ctypes.byref(loose)
+        self._p_rect = tuple(ctypes.byref(rect, 8 * k) for k in range(4))
+        self._tight = memoryview(tight).cast("B").cast("d")  # left, right, bottom, top
+        self._loose = memoryview(loose).cast("B").cast("f")  # left, top, right, bottom
+        self._rect = memoryview(rect).cast("B").cast("d")  # left, top, right, bottom
+
+    def pieces(self) -> list[Piece]:
+        text, out = self.text, []
+        upright = self.frame.rotation == 0
+        order, last_end = 0, 0
+        for start, end in self.runs:
+            gap = any(ch in _GAPS for ch in text[last_end:start])
+            last_end = end
+            run = self._run(start, end, order, gap) if upright and end - start > 1 else None
+            if run is not None:
+                out.append(run)
+            else:
+                self._characters(start, end, order, gap, out)
+            order += end - start
+        return out
+
+    def split_straddling(self, pieces: list[Piece], tables: list[RuledTable]) -> list[Piece]:
+        """Runs that cross a table's rule replaced by their characters, so each lands in its own cell."""
+        out: list[Piece] = []
+        for piece in pieces:
+            start = self._starts.get(id(piece))
+            if start is not None and _straddles(piece.box, tables):
+                self._characters(start, start + len(piece.text), piece.order, piece.gap_before, out)
+            else:
+                out.append(piece)
+        return out
+
+    def _boxes(self, i: int) -> tuple[float, float, float, float, tuple[float, float, float, float] | None] | None:
+        """Character i's tight box (left, right, bottom, top) and its loose box when pdfium gets that one right."""
+        if not _GET_CHAR_BOX(self.handle, i, *self._p_tight):
+            return None
+        l, r, b, t = self._tight
+        loose = None
+        if _GET_LOOSE_CHAR_BOX(self.handle, i, self._p_loose):
+            ll, lt, lr, lb = self._loose
+            if _loose_fits(l, r, b, t, ll, lr, lb, lt):
+                loose = (ll, lr, lb, lt)
+        return l, r, b, t, loose
+
+    def _piece(self, text: str, l: float, r: float, b: float, t: float, order: int, gap: bool) -> Piece:
+        frame = self.frame
+        if frame.rotation == 0 and l <= r and b <= t:
+            top, bottom = frame.top - t, frame.top - b
+            return Piece(text, (l - frame.left, top, r - frame.left, bottom), None, bottom - top, order, gap)
+        box = frame.box(l, b, r, t)
+        return Piece(text, box, None, box[3] - box[1], order, gap)
+
+    def _characters(self, start: int, end: int, order: int, gap: bool, out: list[Piece]) -> None:
+        """Each character of text[start:end] as a piece: its loose box when pdfium gets it right, else its tight box.
+
+        The reader's hot loop for pages drawn a character at a time.
+        """
+        handle, text, frame = self.handle, self.text, self.frame
+        get_box, get_loose = _GET_CHAR_BOX, _GET_LOOSE_CHAR_BOX
+        p_left, p_right, p_bottom, p_top = self._p_tight
+        p_loose, tight, loose = self._p_loose, self._tight, self._loose
+        upright, x0, y0 = frame.rotation == 0, frame.left, frame.top
+        append = out.append
+        for i in range(start, end):
             if not get_box(handle, i, p_left, p_right, p_bottom, p_top):
                 continue
-            l, r, b, t = tight_values
+            l, r, b, t = tight
             if get_loose(handle, i, p_loose):
-                # the loose (em) box sits around the glyph's ink; pdfium gets it wrong for some fonts (e.g. vertical labels)
-                ll, lt, lr, lb = loose_values
-                if abs((ll + lr) - (l + r)) / 2 <= 0.45 * (lr - ll) and abs((lb + lt) - (b + t)) / 2 <= 0.45 * (lt - lb):
+                ll, lt, lr, lb = loose
+                if _loose_fits(l, r, b, t, ll, lr, lb, lt):
                     l, b, r, t = ll, lb, lr, lt
             if upright and l <= r and b <= t:
                 top, bottom = y0 - t, y0 - b
-                append(Piece(text[i], (l - x0, top, r - x0, bottom), None, bottom - top, order, gap))
+                append(Piece(text[i], (l - x0, top, r - x0, bottom), None, bottom - top, order + i - start, gap and i == start))
             else:
-                box = box_of(l, b, r, t)
-                append(Piece(text[i], box, None, box[3] - box[1], order, gap))
-            order += 1
-    return out, frame
+                box = frame.box(l, b, r, t)
+                append(Piece(text[i], box, None, box[3] - box[1], order + i - start, gap and i == start))
+
+    def _run(self, start: int, end: int, order: int, gap: bool) -> Piece | None:
+        """text[start:end] as one piece, or None when it must be read character by character."""
+        if _COUNT_RECTS(self.handle, start, end - start) != 1 or not _GET_RECT(self.handle, 0, *self._p_rect):
+            return None
+        left, top, right, bottom = self._rect
+        first, last = self._boxes(start), self._boxes(end - 1)
+        if first is None or last is None or abs(left - first[0]) > 0.01 or abs(right - last[1]) > 0.01:
+            return None  # the ink does not run from the first character to the last: glyphs out of order
+        if first[4] is not None and last[4] is not None:
+            (l, _, b0, t0), (_, r, b1, t1) = first[4], last[4]
+            piece = self._piece(self.text[start:end], l, r, min(b0, b1, bottom), max(t0, t1, top), order, gap)
+        else:
+            piece = self._piece(self.text[start:end], left, right, bottom, top, order, gap)
+        self._starts[id(piece)] = start
+        return piece
+
+
+def _loose_fits(l: float, r: float, b: float, t: float, ll: float, lr: float, lb: float, lt: float) -> bool:
+    """Does the loose (em) box sit around the glyph's ink? pdfium gets it wrong for some fonts (e.g. vertical labels)."""
+    return abs((ll + lr) - (l + r)) / 2 <= 0.45 * (lr - ll) and abs((lb + lt) - (b + t)) / 2 <= 0.45 * (lt - lb)
+
+
+def _straddles(box: tuple[float, float, float, float], tables: list[RuledTable]) -> bool:
+    """Does the box reach over a rule of a table (out of the cell under its centre, or over the table's edge)?"""
+    x0, y0, x1, y1 = box
+    for table in tables:
+        tx0, ty0, tx1, ty1 = table.box
+        if x1 <= tx0 or x0 >= tx1 or y1 <= ty0 or y0 >= ty1:
+            continue
+        cell = table.locate((x0 + x1) / 2, (y0 + y1) / 2)
+        if cell is None:
+            return True
+        cx0, cy0, cx1, cy1 = cell.box
+        slack = _EDGE_SLACK
+        return x0 < cx0 - slack or x1 > cx1 + slack or y0 < cy0 - slack or y1 > cy1 + slack
+    return False
 
 
 def _text_rotation(handle, indices: list[int]) -> int:

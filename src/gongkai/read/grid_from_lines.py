@@ -337,4 +337,6 @@ def cell_text(pieces: list[Piece]) -> str:
     """The text of one table cell from the pieces inside it."""
     if not pieces:
         return ""
+    if len(pieces) == 1:  # most cells: one number or word
+        return " ".join(pieces[0].text.split())
     return join_cell_lines([join_line(line, cjk_spaces=False) for line in group_lines(pieces)])

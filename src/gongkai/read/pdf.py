@@ -222,9 +222,8 @@ class _TextLayer:
         self.handle = handle
         self.text = _page_text(handle)
         self.runs = [m.span() for m in _VISIBLE.finditer(self.text)]
-        visible = list(itertools.islice((i for start, end in self.runs for i in range(start, end)), _VOTES))
         # /Rotate says how the page is shown; the text's own direction says how it is read
-        self.frame = _Frame(page, _text_rotation(handle, visible))
+        self.frame = _Frame(page, _text_rotation(handle, self.runs))
         self._starts: dict[int, int] = {}  # id(piece) → the text index of its first character, for runs
         # out-parameters of the box calls, read back through memoryviews (indexing a ctypes array is slow)
         tight, loose, rect = (ctypes.c_double * 4)(), (ctypes.c_float * 4)(), (ctypes.c_double * 4)()
@@ -345,15 +344,27 @@ def _straddles(box: tuple[float, float, float, float], tables: list[RuledTable])
     return False
 
 
-def _text_rotation(handle, indices: list[int]) -> int:
-    """The page's text direction (0, 90, 180, 270 clockwise) by a vote of the given characters."""
+def _text_rotation(handle, runs: list[tuple[int, int]]) -> int:
+    """The page's text direction (0, 90, 180, 270 clockwise): a vote of its first characters, a word at a time.
+
+    A word (a run between pdfium's separators) is read in one direction: its first character
+    casts the votes of all its characters.
+    """
     votes = [0, 0, 0, 0]
     get_angle = _GET_CHAR_ANGLE
-    majority = len(indices) // 2 + 1
-    for i in indices:
-        direction = round(-math.degrees(get_angle(handle, i)) / 90) % 4  # pdfium: clockwise
-        votes[direction] += 1
-        if votes[direction] == majority:  # the votes still to come cannot change the winner
+    total = 0
+    for start, end in runs:
+        total += end - start
+        if total >= _VOTES:
+            break
+    majority = min(total, _VOTES) // 2 + 1
+    cast = 0
+    for start, end in runs:
+        weight = min(end - start, _VOTES - cast)
+        direction = round(-math.degrees(get_angle(handle, start)) / 90) % 4  # pdfium: clockwise
+        votes[direction] += weight
+        cast += weight
+        if votes[direction] >= majority or cast >= _VOTES:  # the votes still to come cannot change the winner
             break
     return 90 * votes.index(max(votes))
 

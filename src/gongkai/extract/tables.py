@@ -195,29 +195,30 @@ def _row_matches(run: list[Token], specs: tuple[RowSpec, ...], order: dict[str, 
     if not key:
         return []
     seen = {h.spec.key for h in hits if h.values}
-    next_index = order[hits[-1].spec.key] + 1 if hits else 0
-    found: list[tuple[int, int, RowSpec, float]] = []
-    unmatched: list[tuple[int, RowSpec]] = []
-    positions = _keyword_positions(specs, key, label_key(run[-1].norm))
-    # typos are looked for among the rows expected here
-    expected = range(max(0, next_index - 2), min(len(specs), next_index + 3))
-    for index in sorted({*positions, *expected}):  # `order` numbers `specs` in printed order
-        spec = specs[index]
-        proximity = -abs(index - next_index) - (100 if spec.key in seen else 0)
-        if index in positions:
-            found.append((positions[index], proximity, spec, 0.0))
-        else:
-            unmatched.append((proximity, spec))
-    # a mistyped label ('大量重复申请') resembles its official wording more than any keyword row
-    likely = [(-1, proximity, spec, ratio) for proximity, spec in unmatched if (ratio := _likeness(spec, key)) >= 0.85]
-    if likely:
-        found = [(p, x, spec, _likeness(spec, key)) for p, x, spec, _ in found]
-    return found + likely
+    next_index = order[hits[-1].spec.key] + 1 if hits else 0  # `order` numbers `specs` in printed order
+    return [
+        (position, -abs(index - next_index) - (100 if specs[index].key in seen else 0), specs[index], likeness)
+        for index, position, likeness in _candidate_rows(specs, key, label_key(run[-1].norm), next_index)
+    ]
 
 
 @short_cache
+def _candidate_rows(specs: tuple[RowSpec, ...], key: str, last_key: str, next_index: int) -> tuple[tuple[int, int, float], ...]:
+    """(row index, keyword position or -1, likeness) of the rows a label key may be, in row order:
+    rows whose keyword it holds, then rows expected here whose label it resembles."""
+    positions = _keyword_positions(specs, key, last_key)
+    found = [(index, position, 0.0) for index, position in positions.items()]
+    # typos are looked for among the rows expected here
+    expected = range(max(0, next_index - 2), min(len(specs), next_index + 3))
+    likely = [(index, -1, ratio) for index in expected if index not in positions and (ratio := _likeness(specs[index], key)) >= 0.85]
+    if likely:
+        # a mistyped label ('大量重复申请') resembles its official wording more than any keyword row
+        found = [(index, position, _likeness(specs[index], key)) for index, position, _ in found]
+    return tuple(found + likely)
+
+
 def _keyword_positions(specs: tuple[RowSpec, ...], key: str, last_key: str) -> dict[int, int]:
-    """The rows whose keyword is in the label run (by index in `specs`): where the keyword ends (cached: read only)."""
+    """The rows whose keyword is in the label run (by index in `specs`, in row order): where the keyword ends."""
     positions = {}
     for index, spec in enumerate(specs):
         for keyword in spec.keywords:

@@ -60,7 +60,7 @@ def detect_template(layout: Layout, year: int | None) -> str | None:
                 continue
             key = label_key(token.norm)
             votes["2021"] += sum(marker in key for marker in _T2021)
-            votes["2019"] += sum(label_key(m) in key for m in _T2019)
+            votes["2019"] += sum(marker in key for marker in _t2019_keys())
             if table == "requests" and any(m in key for m in _T2021_REQUESTS):
                 votes["2021"] += 1
     if votes["2021"] != votes["2019"]:
@@ -68,6 +68,11 @@ def detect_template(layout: Layout, year: int | None) -> str | None:
     if not layout.tables:
         return None
     return "2021" if (year or 2021) >= 2021 else "2019"
+
+
+@cache
+def _t2019_keys() -> tuple[str, ...]:
+    return tuple(label_key(marker) for marker in _T2019)
 
 
 def extract_tables(layout: Layout, template: str) -> TableResult:

@@ -26,6 +26,20 @@ _TITLE_PATTERNS = {
     5: r"(?:存在的?(?:主要)?问题|主要问题|问题及改进|问题和改进)",
     6: r"其他需要报告",
 }
+# a title at the start of a heading's text; for 四 and 五 also after a few words on 政府信息公开
+_TITLE_START = {n: re.compile(r"\s*(?:政府信息公开(?:工作)?)?(?:年度)?" + p) for n, p in _TITLE_PATTERNS.items()}
+_TITLE_AFTER_WORDS = {n: re.compile(r"\s*(?:因)?政府信息公开.{0,12}" + _TITLE_PATTERNS[n]) for n in (4, 5)}
+# a line that is a title and nothing else
+_BARE_TITLE = {n: re.compile(r"(?:政府信息公开(?:工作)?)?(?:年度)?" + p + r"[^。，,]{0,14}") for n, p in _TITLE_PATTERNS.items()}
+# where a heading's title stops inside glued text
+_TITLE_END = {
+    1: re.compile(r"(?:总体情况|工作情况概述|概述|基本情况|总体概况)"),
+    2: re.compile(r"主动公开(?:政府信息)?(?:的)?情况"),
+    3: re.compile(r"(?:收到和处理|收到及处理|依申请公开)[^。]{0,12}?(?:申请)?情况"),
+    4: re.compile(r"(?:行政诉讼|行政复议)(?:的)?情况"),
+    5: re.compile(r"(?:存在的?)?(?:主要)?问题(?:及|和|与)?(?:其)?(?:改进|整改)?(?:情况|措施|举措|计划|方向)?"),
+    6: re.compile(r"其他需要报告的?事项"),
+}
 _HEADING = re.compile(
     r"(?:^|(?<=[。；;！!\s>:：]))\s*(?:第?([一二三四五六七八九])[、.．]|[(（]([一二三四五六七八九])[)）])\s*"
     r"(?P<title>[^。；;\n]{0,40})"
@@ -77,10 +91,7 @@ def find_sections(tokens: list[Token]) -> list[SectionMark]:
 def _section_of(numeral: str, title: str, last: int) -> int | None:
     """The section a heading opens: by its title words, which must come after the last one found."""
     for number in range(last + 1, 7):
-        pattern = _TITLE_PATTERNS[number]
-        if re.match(r"\s*(?:政府信息公开(?:工作)?)?(?:年度)?" + pattern, title) or (
-            number in (4, 5) and re.match(r"\s*(?:因)?政府信息公开.{0,12}" + pattern, title)
-        ):
+        if _TITLE_START[number].match(title) or (number in (4, 5) and _TITLE_AFTER_WORDS[number].match(title)):
             # the template's own row labels 一、本年新收… 四、结转下年度… are not headings
             if number == 1 and numeral != "一":
                 return None
@@ -90,15 +101,7 @@ def _section_of(numeral: str, title: str, last: int) -> int | None:
 
 def _title_end(number: int, title: str) -> int:
     """Where a heading's title stops inside glued text (headings are followed by content directly)."""
-    ends = {
-        1: r"(?:总体情况|工作情况概述|概述|基本情况|总体概况)",
-        2: r"主动公开(?:政府信息)?(?:的)?情况",
-        3: r"(?:收到和处理|收到及处理|依申请公开)[^。]{0,12}?(?:申请)?情况",
-        4: r"(?:行政诉讼|行政复议)(?:的)?情况",
-        5: r"(?:存在的?)?(?:主要)?问题(?:及|和|与)?(?:其)?(?:改进|整改)?(?:情况|措施|举措|计划|方向)?",
-        6: r"其他需要报告的?事项",
-    }[number]
-    match = re.search(ends, title)
+    match = _TITLE_END[number].search(title)
     return match.end() if match else min(len(title), 12)
 
 
@@ -109,6 +112,6 @@ def _bare_heading(text: str, last: int) -> int | None:
     if not stripped or len(stripped) > 30 or stripped[0] in _NUMERALS or stripped[0] in "(（":
         return None
     for number in range(last + 1, 7):
-        if re.fullmatch(r"(?:政府信息公开(?:工作)?)?(?:年度)?" + _TITLE_PATTERNS[number] + r"[^。，,]{0,14}", stripped):
+        if _BARE_TITLE[number].fullmatch(stripped):
             return number
     return None

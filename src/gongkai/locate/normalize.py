@@ -39,7 +39,19 @@ _CHAR_TABLE = _CharTable()
 
 def char_normalise(text: str) -> str:
     """NFKC each character, keeping length: 'Ａ（１）' → 'A(1)'; characters that would expand stay."""
-    return text.translate(_CHAR_TABLE)
+    if "\n" not in text:
+        return text.translate(_CHAR_TABLE)
+    # whole texts go line by line: a report's lines come again in its sections, narrative and title
+    return "\n".join(_normalised_line(line) for line in text.split("\n"))
+
+
+@lru_cache(maxsize=1024)  # lines of the last few reports; with the length limit, at most a few MB
+def _cached_line(line: str) -> str:
+    return line.translate(_CHAR_TABLE)
+
+
+def _normalised_line(line: str) -> str:
+    return _cached_line(line) if len(line) <= 2000 else line.translate(_CHAR_TABLE)
 
 
 def short_cache(function):

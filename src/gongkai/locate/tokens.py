@@ -74,16 +74,16 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
             continue
         out.append(Token("", "grid", "row", row[0].where, index))
         for cell in row:
-            out.extend(_cell_tokens(_grid_cell_text(cell.text), cell.where, index, cell.confidence))
+            out.extend(_tokens(_grid_cell_pieces(cell.text), cell.where, index, cell.confidence))
     return out
 
 
 @short_cache
-def _grid_cell_text(text: str) -> str:
-    """A grid cell's text as one cell: a label wrapped inside it ('商业\n企业') is one label;
-    numbers on separate lines stay apart."""
+def _grid_cell_pieces(text: str) -> tuple[Piece, ...]:
+    """A grid cell's pieces: a label wrapped inside it ('商业\n企业') is one label; numbers on
+    separate lines stay apart."""
     text = text.replace("\r", "")
-    return text if _is_valueish_lines(text) else text.replace("\n", "")
+    return _cell_pieces(text if _is_valueish_lines(text) else text.replace("\n", ""))
 
 
 def _is_valueish_lines(text: str) -> bool:
@@ -115,7 +115,11 @@ def _line_tokens(block: Paragraph, index: int) -> list[Token]:
 
 def _cell_tokens(text: str, where: Where, index: int, confidence: float | None) -> list[Token]:
     """One cell → tokens: a value, an empty cell, a label, or glued label/number fragments."""
-    return [Token(raw, norm, kind, where, index, glued, confidence) for raw, norm, kind, glued in _cell_pieces(text)]
+    return _tokens(_cell_pieces(text), where, index, confidence)
+
+
+def _tokens(pieces: tuple[Piece, ...], where: Where, index: int, confidence: float | None) -> list[Token]:
+    return [Token(raw, norm, kind, where, index, glued, confidence) for raw, norm, kind, glued in pieces]
 
 
 Piece = tuple[str, str, str, bool]  # a token's text, norm, kind and glued, before it knows where it is

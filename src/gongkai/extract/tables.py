@@ -555,7 +555,12 @@ _APPEALS_HEADER = ("行政复议", "行政诉讼", "维持", "纠正", "其他",
 
 def _is_appeals_header(token: Token) -> bool:
     """A header cell (or the header run of glued text), not a sentence that mentions appeals."""
-    parts = re.split(r"([。，,；;：:])", token.norm)
+    return _is_appeals_header_text(token.norm)
+
+
+@short_cache
+def _is_appeals_header_text(norm: str) -> bool:
+    parts = re.split(r"([。，,；;：:])", norm)
     tail = parts[-1]
     if len(parts) > 1 and parts[-2] in "，,；;":
         return False  # the tail of a clause ('…0件，行政诉讼'): a sentence, not a header

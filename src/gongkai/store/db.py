@@ -87,11 +87,13 @@ class Store:
             " first_year INTEGER, last_year INTEGER, reports INTEGER)"
         )
         con.execute("CREATE TABLE IF NOT EXISTS agency_keys (agency VARCHAR, region VARCHAR, body_key VARCHAR)")
-        # a store made before cells.tsv grew a cell gets the new column (null for old rows)
-        have = {row[0] for row in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'reports'").fetchall()}
-        for field in report_schema():
-            if field.name not in have:
-                con.execute(f"ALTER TABLE reports ADD COLUMN {quote(field.name)} {duck_type(field.type)}")
+        # a store made before cells.tsv grew a cell, or before rows were stamped with their parser,
+        # gets the new columns (null for old rows: an unknown parser, so --redo-stale redoes them)
+        for table, schema in (("reports", report_schema()), ("findings", FINDING_SCHEMA), ("failures", FAILURE_SCHEMA)):
+            have = {row[0] for row in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+            for field in schema:
+                if field.name not in have:
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(field.name)} {duck_type(field.type)}")
 
     # loading --------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""One parsed `Report` (or one failure) as rows of the corpus tables: pure functions, no I/O."""
+"""One parsed `Report` (or one failure) as rows of the corpus tables, each stamped with the parser that made it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from gongkai.report import Report
+from gongkai.store.parsed_by import current_parser
 from gongkai.store.schema import SECTION_NUMBERS, cell_columns
 
 
@@ -25,6 +26,11 @@ def _date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _parsed_by() -> dict:
+    parser = current_parser()
+    return {"gongkai_version": parser.version, "parser_fingerprint": parser.fingerprint}
 
 
 def report_rows(report: Report, path: str) -> Rows:
@@ -58,6 +64,7 @@ def report_rows(report: Report, path: str) -> Rows:
             texts[section.number].append(section.text)
     for n, parts in texts.items():
         row[f"section_{n}"] = "\n".join(parts) if parts else None
+    row.update(_parsed_by())
     findings = [
         {
             "sha256": sha,
@@ -77,4 +84,4 @@ def report_rows(report: Report, path: str) -> Rows:
 
 def failure_rows(sha256: str, path: str, kind: str, reason: str) -> Rows:
     """The `failures` row of a file that could not be parsed."""
-    return Rows(sha256, path, failure={"sha256": sha256, "path": path, "kind": kind, "reason": reason})
+    return Rows(sha256, path, failure={"sha256": sha256, "path": path, "kind": kind, "reason": reason, **_parsed_by()})

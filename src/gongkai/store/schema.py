@@ -34,6 +34,12 @@ EXTRA = (
     ("body_key", pa.string(), "机关归一名"),
 )
 SECTIONS = tuple((f"section_{n}", pa.string(), f"第{'一二三四五六'[n - 1]}部分正文") for n in SECTION_NUMBERS)
+# which parser made the row (parsed_by.py): the store's bookkeeping, last in `reports` and `failures`,
+# not exported, so that exporting a store made before these columns needs no migration
+PARSED_BY = (
+    ("gongkai_version", pa.string(), "gongkai 版本"),
+    ("parser_fingerprint", pa.string(), "解析器指纹"),
+)
 
 
 def _cell_type(spec) -> pa.DataType:
@@ -42,14 +48,14 @@ def _cell_type(spec) -> pa.DataType:
 
 @cache
 def report_fields() -> tuple[tuple[str, pa.DataType, str], ...]:
-    """(name, arrow type, Chinese header) of every column of `reports`, in table order."""
+    """(name, arrow type, Chinese header) of every column of `reports` a reader sees (exports), in table order."""
     cells = tuple((c.id, _cell_type(c), label(c.id)) for c in all_cells())
     return HEAD + cells + COUNTS + EXTRA + SECTIONS
 
 
 @cache
 def report_schema() -> pa.Schema:
-    return pa.schema([(name, kind) for name, kind, _ in report_fields()])
+    return pa.schema([(name, kind) for name, kind, _ in report_fields() + PARSED_BY])
 
 
 FINDING_SCHEMA = pa.schema(
@@ -72,6 +78,7 @@ FAILURE_SCHEMA = pa.schema(
         ("path", pa.string()),
         ("kind", pa.string()),  # unreadable | limit | crash
         ("reason", pa.string()),
+        *((name, kind) for name, kind, _ in PARSED_BY),
     ]
 )
 

@@ -107,15 +107,20 @@ def batch(
     memory_mb: Annotated[int, typer.Option("--memory-mb", help="每份报告的内存上限（MB）")] = 2048,
     aliases: Annotated[Path | None, typer.Option(help="机关名别名文件（每行：别名<TAB>标准名）")] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="重新解析上次失败的文件")] = False,
+    redo: Annotated[bool, typer.Option("--redo", help="全部重新解析（即使已入库），新结果替换旧行")] = False,
+    redo_stale: Annotated[bool, typer.Option("--redo-stale", help="只重新解析非当前解析器生成的结果")] = False,
 ) -> None:
-    """批量解析目录下的报告入库（可续跑：已入库的跳过，内容变了的重做），并做跨年核验。"""
+    """批量解析目录下的报告入库（可续跑：已入库的跳过，内容变了的重做），并做跨年核验。
+
+    升级 gongkai（或改了解析代码）后，旧结果不会自动重做，以免一次普通的续跑变成整库重跑；摘要列出库中非当前解析器生成的结果条数。--redo-stale 只重新解析这些（中断后再运行即续完），--redo 全部重新解析。
+    """
     from gongkai.limits import Limits
     from gongkai.store import BatchOptions, print_summary, run_batch
     from gongkai.store.bodies import load_aliases
 
     options = BatchOptions(
         workers=workers, engine=engine, scheduler=scheduler, limits=Limits(timeout, memory_mb),
-        retry_failed=retry_failed, aliases=load_aliases(aliases) if aliases else None,
+        retry_failed=retry_failed, redo=redo, redo_stale=redo_stale, aliases=load_aliases(aliases) if aliases else None,
     )
     print_summary(run_batch(folders, db, options), db)
 

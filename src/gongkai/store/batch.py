@@ -1,8 +1,9 @@
 """`gongkai batch`: parse every report under folders into the store, resumably, in parallel.
 
-Plan (hash inputs, load leftover shards, drop stale rows, skip what is done) → run the
-parse tasks on an engine (serial, a process pool, or a Dask scheduler) → stream results
-into shards of `shard_size` rows, each committed and loaded at once → corpus rules.
+Plan (hash inputs, load leftover shards, drop stale rows, skip what is done unless it is to
+be parsed again) → run the parse tasks on an engine (serial, a process pool, or a Dask
+scheduler) → stream results into shards of `shard_size` rows, each committed and loaded at
+once, a report parsed again replacing its old rows → corpus rules.
 A kill at any moment loses at most the rows not yet in a committed shard; a rerun redoes them.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from gongkai.limits import DEFAULT_LIMITS, Limits
 from gongkai.store.db import Store
 from gongkai.store.inputs import discover, hash_files
+from gongkai.store.parsed_by import current_parser
 from gongkai.store.rows import Rows, failure_rows
 from gongkai.store.work import parse_file, parse_files
 
@@ -31,6 +33,8 @@ class BatchOptions:
     shard_size: int = 200  # rows per shard: the most a kill -9 can lose
     shard_seconds: float = 30.0  # …or commit whatever has come in after this long
     retry_failed: bool = False
+    redo: bool = False  # parse every input again, even when it is in the store
+    redo_stale: bool = False  # parse again what another parser (version or code) made
     aliases: dict[str, str] | None = None
     progress: bool = True
 
@@ -40,6 +44,7 @@ class BatchSummary:
     found: int = 0
     unique: int = 0
     skipped: int = 0
+    redone: int = 0  # of the parsed and failed: in the store before, parsed again
     stale: int = 0
     recovered_shards: int = 0
     parsed: int = 0
@@ -50,6 +55,7 @@ class BatchSummary:
     findings: int = 0
     corpus_findings: int = 0
     failures: int = 0
+    outdated: int = 0  # reports and failures in the store made by another parser than this one
     interrupted: bool = False
     failure_reasons: list[tuple[str, str]] = field(default_factory=list)
 
@@ -75,8 +81,14 @@ def plan(store: Store, roots: list[str | os.PathLike], options: BatchOptions, su
     for path in sorted(hashes):
         first_path.setdefault(hashes[path], path)
     summary.unique = len(first_path)
-    done = store.done(retry_failed=options.retry_failed)
-    tasks = sorted((path, sha) for sha, path in first_path.items() if sha not in done)
+    done = store.done()
+    again = set(done) if options.redo else set()
+    if options.retry_failed:
+        again |= store.failed()
+    if options.redo_stale:
+        again |= store.parsed_by_other(current_parser().fingerprint)
+    tasks = sorted((path, sha) for sha, path in first_path.items() if sha not in done or sha in again)
+    summary.redone = sum(sha in done for _, sha in tasks)
     summary.skipped = summary.unique - len(tasks)
     return tasks
 
@@ -127,6 +139,7 @@ def run_batch(
         summary.reports = store.count("reports")
         summary.findings = store.count("findings")
         summary.failures = store.count("failures")
+        summary.outdated = len(store.parsed_by_other(current_parser().fingerprint))
     summary.seconds = time.perf_counter() - started
     if summary.interrupted:
         raise KeyboardInterrupt
@@ -318,6 +331,7 @@ def print_summary(summary: BatchSummary, db: str | os.PathLike, console=None) ->
         ("找到文件", summary.found),
         ("不同文件（按 sha256）", summary.unique),
         ("已在库中，跳过", summary.skipped),
+        ("已在库中，重新解析", summary.redone),
         ("内容已变、旧行删除", summary.stale),
         ("续接上次中断的分片", summary.recovered_shards),
         ("本次解析成功", summary.parsed),
@@ -328,9 +342,12 @@ def print_summary(summary: BatchSummary, db: str | os.PathLike, console=None) ->
         ("库中发现（含跨年）", summary.findings),
         ("跨年核验发现", summary.corpus_findings),
         ("库中失败文件", summary.failures),
+        ("库中非当前解析器的结果", summary.outdated),
     ):
         table.add_row(name, str(value))
     console.print(table)
+    if summary.outdated:
+        console.print(f"提示：库中 {summary.outdated} 条结果非当前解析器生成，加 --redo-stale 重新解析。")
     if summary.failure_reasons:
         failures = Table(title="本次失败的文件", show_lines=False)
         failures.add_column("文件", overflow="fold")

@@ -3,6 +3,7 @@
 Only the process that runs the batch writes; shards are loaded in one transaction each
 (delete the shard's sha256s, insert its rows, note the shard as loaded), so a kill at any
 moment leaves either the old rows or the new ones, never half of a shard and never twice.
+A report parsed again (`--redo`, `--redo-stale`) replaces its old rows in that same transaction.
 """
 
 from __future__ import annotations
@@ -188,10 +189,23 @@ class Store:
             con.unregister("found_files")
         return stale
 
-    def done(self, *, retry_failed: bool = False) -> set[str]:
-        """sha256 of every input already in the store (failures too, unless they are to be retried)."""
-        sql = "SELECT sha256 FROM reports" + ("" if retry_failed else " UNION SELECT sha256 FROM failures")
-        return {row[0] for row in self.con.execute(sql).fetchall()}
+    def done(self) -> set[str]:
+        """sha256 of every input already in the store, parsed or failed."""
+        return self._shas("SELECT sha256 FROM reports UNION SELECT sha256 FROM failures")
+
+    def failed(self) -> set[str]:
+        return self._shas("SELECT sha256 FROM failures")
+
+    def parsed_by_other(self, fingerprint: str) -> set[str]:
+        """sha256 of the reports and failures made by another parser than `fingerprint`, or by an unknown one."""
+        return self._shas(
+            "SELECT sha256 FROM reports WHERE parser_fingerprint IS DISTINCT FROM $fp "
+            "UNION SELECT sha256 FROM failures WHERE parser_fingerprint IS DISTINCT FROM $fp",
+            {"fp": fingerprint},
+        )
+
+    def _shas(self, sql: str, params=None) -> set[str]:
+        return {row[0] for row in self.con.execute(sql, params).fetchall()}
 
     # corpus-wide upkeep ----------------------------------------------------
 

@@ -65,3 +65,35 @@ def test_works_inside_a_process_pool():
     path = str(shared_path("corpus", "09_hongze_2023.pdf"))
     with Pool(2) as pool:
         assert pool.map(_pages, [path, path]) == [5, 5]
+
+
+def test_a_child_stuck_before_its_own_session_is_killed(monkeypatch):
+    """The time limit holds even for a child that never got to setsid() (no session to kill)."""
+
+    def stuck() -> None:
+        time.sleep(60)
+
+    monkeypatch.setattr(os, "setsid", stuck)
+    started = time.monotonic()
+    with pytest.raises(LimitExceededError, match="超时"):
+        parse_guarded(b"x", limits=Limits(seconds=1.5))
+    assert time.monotonic() - started < 10
+
+
+def test_after_ocr_in_this_process_a_guarded_scan_still_parses():
+    """onnxruntime's threads do not fork: once this process has run OCR, the guarded parse starts a fresh interpreter."""
+    pytest.importorskip("rapidocr_onnxruntime")
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from gongkai.read import ocr
+
+    image = Image.new("L", (900, 200), 255)
+    ImageDraw.Draw(image).rectangle((40, 60, 400, 120), outline=0, width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    ocr.read(buffer.getvalue())  # loads the engine here
+    assert ocr.engine_loaded()
+    report = parse_guarded(buffer.getvalue(), limits=Limits(seconds=60))
+    assert report.source.format == "image"

@@ -43,7 +43,7 @@ DEFAULT_LIMITS = Limits()
 def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
     """`gongkai.parse` in a child process; raises `LimitExceededError` / `UnreadableError`."""
     source = os.fspath(source) if not isinstance(source, bytes | bytearray | memoryview) else bytes(source)
-    kind, payload = _run_forked(source, name, limits) if hasattr(os, "fork") else _run_spawned(source, name, limits)
+    kind, payload = _run_forked(source, name, limits) if _fork_is_safe() else _run_spawned(source, name, limits)
     if kind == "ok":
         return Report.model_validate_json(payload)
     if kind == "memory":
@@ -53,6 +53,16 @@ def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None,
     if kind == "unreadable":
         raise UnreadableError(payload)
     raise UnreadableError(f"解析出错（{payload}）")
+
+
+def _fork_is_safe() -> bool:
+    """A forked child has one thread. Once this process has run OCR, onnxruntime's own thread pool
+    is part of its state, and a child that runs OCR again waits forever for threads it does not
+    have: such a process starts a fresh interpreter instead."""
+    if not hasattr(os, "fork"):
+        return False
+    ocr = sys.modules.get("gongkai.read.ocr")
+    return ocr is None or not ocr.engine_loaded()
 
 
 def _outcome(source, name: str | None) -> tuple[str, str]:
@@ -146,6 +156,7 @@ def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
     finally:
         os.close(read_fd)
         _kill_session(pid)
+        _kill(pid)  # a child stuck before setsid() is in no session of its own
         _, status = os.waitpid(pid, 0)
     if timed_out:
         raise LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）")
@@ -169,10 +180,14 @@ def _kill_session(sid: int) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     for pid in _session_members(sid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _kill(pid)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _session_members(sid: int) -> list[int]:
@@ -212,6 +227,8 @@ def _run_spawned(source, name: str | None, limits: Limits) -> tuple[str, str]:
     try:
         out, _ = process.communicate(data, timeout=limits.seconds)
     except subprocess.TimeoutExpired:
+        if hasattr(os, "killpg"):
+            _kill_session(process.pid)  # LibreOffice started by the child too
         process.kill()
         process.communicate()
         raise LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）") from None

@@ -34,6 +34,8 @@ WORK_PIXELS = 12_000_000  # downscale above this (~A3 at 250 dpi); OCR gains not
 MAX_FRAMES = 200
 MAX_SKEW = 5.0  # degrees; larger rotations are not scanner skew
 DPI = 200  # nominal resolution the pixel tolerances are tuned for
+PAGE_RATIO = 1.414  # an A4 page's height over its width
+STRIP_PAGES = 1.3  # a picture taller than this many pages is recognised a page at a time
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -43,6 +45,11 @@ def _forget_engine() -> None:
     """A forked child must not use the parent's engine: onnxruntime's threads did not fork with it."""
     global _engine, _engine_lock
     _engine, _engine_lock = None, threading.Lock()
+
+
+def engine_loaded() -> bool:
+    """Has this process loaded the OCR engine (and with it onnxruntime's threads)?"""
+    return _engine is not None
 
 
 if hasattr(os, "register_at_fork"):
@@ -129,7 +136,7 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
         gray = gray.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
         ink = _binarise(np.asarray(gray))
     pixels = np.asarray(gray)
-    scale = max(gray.size) / (11.69 * DPI)  # 1.0 for an A4 page at 200 dpi
+    scale = min(gray.size) / (8.27 * DPI)  # 1.0 for an A4 page at 200 dpi, upright or turned, and for a long picture as wide
     settings = _settings(scale)
     tables = find_tables(find_rules(ink, scale), settings)
     pieces = recognise(pixels)
@@ -258,17 +265,40 @@ def _ocr():
 
 
 def recognise(pixels: np.ndarray) -> list[Piece]:
-    """Text boxes of a page image as pieces (axis-aligned boxes, confidence in 0–1)."""
-    result, _ = _ocr()(pixels, use_cls=False)
+    """Text boxes of a page image as pieces (axis-aligned boxes, confidence in 0–1).
+
+    rapidocr shrinks an image until its long side is 2,000 px, so a long picture (a whole
+    report posted as one image) is recognised in page-sized strips cut between text lines.
+    """
     pieces: list[Piece] = []
-    for points, text, score in result or []:
-        text = str(text).strip()
-        if not text:
-            continue
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        box = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
-        pieces.append(Piece(text, box, confidence=float(score), size=box[3] - box[1]))
+    for top, bottom in _strips(pixels):
+        result, _ = _ocr()(pixels[top:bottom], use_cls=False)
+        for points, text, score in result or []:
+            text = str(text).strip()
+            if not text:
+                continue
+            xs, ys = [p[0] for p in points], [p[1] + top for p in points]
+            box = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+            pieces.append(Piece(text, box, confidence=float(score), size=box[3] - box[1]))
     return pieces
+
+
+def _strips(pixels: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges no taller than ~an A4 page of the image's width, each cut at the least inked row near its end."""
+    height, width = pixels.shape[:2]
+    page = int(PAGE_RATIO * width)
+    if height <= STRIP_PAGES * page:
+        return [(0, height)]
+    ink_per_row = (pixels < 128).sum(axis=1)
+    out: list[tuple[int, int]] = []
+    top = 0
+    while height - top > STRIP_PAGES * page:
+        lo, hi = top + int(0.8 * page), top + int(1.1 * page)
+        cut = lo + int(np.argmin(ink_per_row[lo:hi]))
+        out.append((top, cut))
+        top = cut
+    out.append((top, height))
+    return out
 
 
 def _read_empty_cells(table: RuledTable, pixels: np.ndarray, ink: np.ndarray) -> None:

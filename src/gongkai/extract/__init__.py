@@ -24,6 +24,8 @@ class Extracted:
     tables: TableResult | None = None
     text: str = ""  # the whole text, for narrative checks
     notes: list[str] = field(default_factory=list)
+    ocr: bool = False  # some of the text was read by OCR: a table not found may still be there
+    grid_sections: set[int] = field(default_factory=set)  # sections holding a ruled table of some kind
 
 
 def extract(layout: Layout) -> Extracted:
@@ -41,8 +43,9 @@ def extract(layout: Layout) -> Extracted:
         region=meta_reader.region(agency),
     )
     sections = build_sections(layout)
+    seen = {"ocr": _was_ocred(document), "grid_sections": _grid_sections(layout)}
     if template is None:
-        return Extracted(meta, sections, text=text, notes=list(document.notes))
+        return Extracted(meta, sections, text=text, notes=list(document.notes), **seen)
     tables = extract_tables(layout, template)
     return Extracted(
         meta,
@@ -53,7 +56,32 @@ def extract(layout: Layout) -> Extracted:
         tables=tables,
         text=text,
         notes=list(document.notes),
+        **seen,
     )
+
+
+def _was_ocred(document) -> bool:
+    """Any text read by OCR carries a confidence."""
+    for block in document.blocks:
+        if isinstance(block, Paragraph):
+            if block.confidence is not None:
+                return True
+        elif any(cell.confidence is not None for cell in block.cells):
+            return True
+    return False
+
+
+def _grid_sections(layout: Layout) -> set[int]:
+    """The sections (by number) in which a grid starts."""
+    out: set[int] = set()
+    marks = layout.sections
+    k = -1
+    for index, token in enumerate(layout.tokens):
+        while k + 1 < len(marks) and marks[k + 1].token <= index:
+            k += 1
+        if token.kind == "row" and token.norm == "grid" and k >= 0:
+            out.add(marks[k].number)
+    return out
 
 
 def build_sections(layout: Layout) -> list[Section]:

@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from functools import cache, lru_cache
 from itertools import product
 
-from gongkai.cells import by_id, cell_ids
+from gongkai.cells import by_id, cell_ids, label
 from gongkai.extract.glued import block_sums, row_sum, splits
 from gongkai.extract.rows import APPEALS_CELLS, RowSpec, identities, table_rows
 from gongkai.extract.values import parse_value, unit_in_header
@@ -352,14 +352,23 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             if token is not None or not truncated:
                 result.blank.append(cid)
             continue
-        cell = by_id()[cid]
-        value = parse_value(text, amount=cell.is_amount, default_unit=unit or "万元")
-        result.cells[cid] = value
-        result.provenance[cid] = Provenance(raw=text, **token.where.as_dict())
-        if token.confidence is not None and token.confidence < 0.8:
-            result.unplaced.append(cid)
-            message = f"“{spec.label}”的“{text.strip()}”识别把握不足（置信度 {token.confidence:.2f}），请核对原件"
-            result.findings.append(_doubt("extraction.low_confidence", message, [cid], severity="warning"))
+        _fill(result, cid, spec.label, text, token, amount=by_id()[cid].is_amount, unit=unit or "万元")
+
+
+def _fill(result: TableResult, cid: str, label: str, text: str, token: Token, *, amount: bool = False, unit: str = "万元") -> None:
+    """A placed value into its cell with its provenance; an OCR reading the parser doubts is named, never trusted."""
+    result.provenance[cid] = Provenance(raw=text, **token.where.as_dict())
+    if token.garbled:
+        result.cells[cid] = None
+        result.unplaced.append(cid)
+        message = f"“{label}”识别出的“{text.strip()}”不是可读的数值（可能是污点或残缺的字），该单元格留空，请核对原件"
+        result.findings.append(_doubt("extraction.low_confidence", message, [cid], severity="warning"))
+        return
+    result.cells[cid] = parse_value(text, amount=amount, default_unit=unit)
+    if token.confidence is not None and token.confidence < 0.8:
+        result.unplaced.append(cid)
+        message = f"“{label}”的“{text.strip()}”识别把握不足（置信度 {token.confidence:.2f}），请核对原件"
+        result.findings.append(_doubt("extraction.low_confidence", message, [cid], severity="warning"))
 
 
 def _doubt(rule: str, message: str, cells, severity: str = "error") -> Finding:
@@ -523,8 +532,7 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
             if token is not None:
                 result.blank.append(cid)
             continue
-        result.cells[cid] = parse_value(text)
-        result.provenance[cid] = Provenance(raw=text, **token.where.as_dict())
+        _fill(result, cid, label(cid), text, token)
 
 
 def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[tuple[str | None, Token | None]] | None:

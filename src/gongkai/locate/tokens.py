@@ -25,6 +25,8 @@ BLANK_MARKS = frozenset({"", "-", "—", "——", "–", "/", "／", "\\", "无
 _NUMBER_RUN = re.compile(r"[-−]?\d(?:[\d\s,]|-(?=\d))*(?:\.\d+)?(?:\s*(?:万元|元))?")
 _NUMBERING_AFTER = re.compile(r"\s*[.．、]\s*[\u4e00-\u9fff]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# what OCR makes of a lone number with a speck beside it: digits and stray marks, nothing else
+_GARBLED = re.compile(r"^[\s.,，。、·'‘’`:;：；|!_~]*\d[\d\s.,，。、·'‘’`:;：；|!_~]*$")
 
 
 @dataclass(slots=True)  # not frozen: a frozen init costs a microsecond per token, and tokens are never changed
@@ -38,6 +40,7 @@ class Token:
     block: int  # index of the Document block it came from
     glued: bool = False  # a value run cut out of text with no separator around it
     confidence: float | None = None
+    garbled: bool = False  # an OCR'd cell that holds a number spoilt by specks ('1.', '0,'): its place is known, its value is not
 
 
 def tokenize(document: Document) -> list[Token]:
@@ -74,7 +77,11 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
             continue
         out.append(Token("", "grid", "row", row[0].where, index))
         for cell in row:
-            out.extend(_tokens(_grid_cell_pieces(cell.text), cell.where, index, cell.confidence))
+            pieces = _grid_cell_pieces(cell.text)
+            if cell.confidence is not None and len(pieces) == 1 and pieces[0][2] == "text" and _GARBLED.match(cell.text):
+                out.append(Token(cell.text, pieces[0][1], "value", cell.where, index, False, cell.confidence, garbled=True))
+                continue
+            out.extend(_tokens(pieces, cell.where, index, cell.confidence))
     return out
 
 

@@ -27,7 +27,19 @@ def check(extracted) -> list[Finding]:
     findings += document.check_narrative(extracted)
     findings += document.check_dates(extracted)
     findings += document.check_fees(extracted)
+    if extracted.ocr:
+        findings = [_doubted_by_ocr(f) for f in findings]
     return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
+
+
+_OCR_DOUBT = "（文字经 OCR 识别，也可能是识别有误，请核对原件）"
+
+
+def _doubted_by_ocr(finding: Finding) -> Finding:
+    """On a scan, numbers that break an identity or a label that differs may be misread: the parser is the one unsure."""
+    if finding.origin != "source" or not (finding.cells or finding.rule == "template.label_altered"):
+        return finding
+    return finding.model_copy(update={"origin": "extraction", "message": finding.message + _OCR_DOUBT})
 
 
 __all__ = ["CATALOG", "check"]

@@ -32,17 +32,26 @@ def check_structure(extracted) -> list[Finding]:
     present = {s.number for s in extracted.sections}
     tables = extracted.tables
     found = tables.found_tables if tables else set()
+    # text read by OCR may have lost a heading or a table the page shows: the parser, not the report, is in doubt
+    origin = "extraction" if extracted.ocr else None
     for number in range(1, 7):
         if number not in present and not (TABLE_SECTION.get("active") == number and "active" in found) and not any(
             TABLE_SECTION[t] == number and t in found for t in found
         ):
-            out.append(finding("structure.section_missing", f"未找到第{SECTION_NAMES[number][0]}部分“{SECTION_NAMES[number][2:]}”"))
+            message = f"未找到第{SECTION_NAMES[number][0]}部分“{SECTION_NAMES[number][2:]}”" + ("（文字经 OCR 识别，标题可能未能识别）" if origin else "")
+            out.append(finding("structure.section_missing", message, origin=origin))
     for table, section in TABLE_SECTION.items():
         if table in found:
             continue
+        cells = [c for c in extracted.cells if c.startswith(table + ".")]
         text = next((s.text for s in extracted.sections if s.number == section), "")
         if section in present and _PROMISES_TABLE.search(simplify(text)):
-            out.append(finding("structure.table_unreadable", f"有“{SECTION_NAMES[section]}”部分，但其中的{TABLE_NAMES[table]}无法机读（可能是图片或格式损坏）"))
+            out.append(finding("structure.table_unreadable", f"有“{SECTION_NAMES[section]}”部分，但其中的{TABLE_NAMES[table]}无法机读（可能是图片或格式损坏）", cells))
+        elif section in present and section in extracted.grid_sections:
+            why = "文字经 OCR 识别，表格未能读出" if extracted.ocr else "其中的表格与标准表对不上"
+            out.append(finding("structure.table_unreadable", f"有“{SECTION_NAMES[section]}”部分，但未能读出{TABLE_NAMES[table]}（{why}），这些单元格留空", cells))
+        elif extracted.ocr:
+            out.append(finding("structure.table_missing", f"未能识别出{TABLE_NAMES[table]}（文字经 OCR 识别，表格可能在页面上却未能读出）", cells, origin=origin))
         else:
             out.append(finding("structure.table_missing", f"报告中没有{TABLE_NAMES[table]}"))
     return out

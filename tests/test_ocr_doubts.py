@@ -1,0 +1,89 @@
+"""What OCR reads is judged with doubt: a spoilt number, a table not found, a broken identity on a scan.
+
+The documents are built by hand as the OCR reader builds them (every block with a confidence),
+so each test shows one decision of extract/ and rules/ without running OCR.
+"""
+
+from __future__ import annotations
+
+from gongkai.document import Document, Grid, GridCell, Paragraph, Where
+from gongkai.extract import extract
+from gongkai.locate import locate
+from gongkai.rules import check
+
+APPEALS_HEADER = [
+    [(0, "行政复议", 5, 1), (5, "行政诉讼", 10, 1)],
+    [(0, "结果维持", 1, 2), (1, "结果纠正", 1, 2), (2, "其他结果", 1, 2), (3, "尚未审结", 1, 2), (4, "总计", 1, 2),
+     (5, "未经复议直接起诉", 5, 1), (10, "复议后起诉", 5, 1)],
+    [(5 + k, t, 1, 1) for k, t in enumerate(["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 2)],
+]  # fmt: skip
+VALUES = ["1", "0", "0", "0", "1", "2", "0", "1", "1", "4", "0", "0", "0", "0", "0"]
+
+
+def _document(values: list[str], *, confidence: float | None = 0.97, grid: bool = True, rows: list | None = None) -> Document:
+    lines = [
+        "丰城市教育局2024年政府信息公开工作年度报告",
+        "一、总体情况",
+        "本年度我局认真落实政府信息公开工作。",
+        "四、政府信息公开行政复议、行政诉讼情况",
+    ]
+    blocks: list = [Paragraph(text, Where(line=n, page=1), confidence) for n, text in enumerate(lines, start=1)]
+    if grid:
+        rows = rows or [*APPEALS_HEADER, [(k, v, 1, 1) for k, v in enumerate(values)]]
+        cells = [
+            GridCell(r, c, text, colspan=cs, rowspan=rs, where=Where(table=0, row=r, col=c, page=1), confidence=confidence)
+            for r, row in enumerate(rows)
+            for c, text, cs, rs in row
+        ]
+        blocks.append(Grid(cells, Where(table=0, page=1)))
+    blocks.append(Paragraph("五、存在的主要问题及改进情况", Where(line=9, page=1), confidence))
+    return Document(blocks=blocks, format="image", pages=1)
+
+
+def _read(document: Document):
+    extracted = extract(locate(document))
+    return extracted, check(extracted)
+
+
+def test_a_number_spoilt_by_a_speck_is_named_not_guessed():
+    values = VALUES.copy()
+    values[8] = "1."  # 'appeals.suit_direct.pending': the '1' with a speck after it
+    extracted, findings = _read(_document(values))
+    cells = {k: v for k, v in extracted.cells.items() if k.startswith("appeals.")}
+    assert cells["appeals.suit_direct.pending"] is None
+    named = [f for f in findings if "appeals.suit_direct.pending" in f.cells and f.origin == "extraction"]
+    assert named and "1." in named[0].message
+    assert [cells[k] for k in cells if k != "appeals.suit_direct.pending"] == [int(v) for i, v in enumerate(VALUES) if i != 8]
+
+
+def test_the_same_cell_in_a_text_document_is_not_taken_for_a_number():
+    values = VALUES.copy()
+    values[8] = "1."  # in a Word table '1.' is a label's numbering, not a spoilt number
+    extracted, _ = _read(_document(values, confidence=None))
+    assert extracted.cells.get("appeals.suit_direct.pending") is None
+
+
+def test_a_table_not_read_in_a_section_that_holds_one_is_unreadable_not_missing():
+    misread = [[(0, "序号", 1, 1), (1, "事项", 1, 1), (2, "件数", 1, 1)], [(0, "1", 1, 1), (1, "复核", 1, 1), (2, "3", 1, 1)]]
+    _, findings = _read(_document(VALUES, rows=misread))  # a table is there, but nothing in it reads as the standard one
+    (appeals,) = [f for f in findings if f.rule.startswith("structure.table_") and "行政复议" in f.message]
+    assert appeals.rule == "structure.table_unreadable"
+    assert appeals.origin == "extraction" and "appeals.review.total" in appeals.cells
+
+
+def test_on_a_scan_a_table_not_found_at_all_is_the_parsers_doubt():
+    _, findings = _read(_document(VALUES, grid=False))
+    missing = [f for f in findings if f.rule == "structure.table_missing"]
+    assert missing and all(f.origin == "extraction" and f.cells for f in missing)
+    _, findings = _read(_document(VALUES, grid=False, confidence=None))
+    assert all(f.origin == "source" for f in findings if f.rule == "structure.table_missing")
+
+
+def test_on_a_scan_a_broken_identity_may_be_a_misread():
+    values = VALUES.copy()
+    values[4] = "7"  # 行政复议 total: 1 + 0 + 0 + 0 ≠ 7
+    _, findings = _read(_document(values))
+    broken = [f for f in findings if f.rule.startswith("appeals.") and f.severity == "error"]
+    assert broken and all(f.origin == "extraction" and "OCR" in f.message for f in broken)
+    _, findings = _read(_document(values, confidence=None))
+    assert any(f.rule.startswith("appeals.") and f.origin == "source" for f in findings)

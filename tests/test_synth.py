@@ -569,7 +569,16 @@ def test_pdf_and_scans():
     pages = scans(syn, pdf)
     assert len(pages) >= 2 and pages[0].mode == "L"
     assert 150 <= pages[0].info["dpi"][0] <= 200
-    assert Image.open(io.BytesIO(syn.render("scan_png"))).format == "PNG"
+    picture = Image.open(io.BytesIO(syn.render("scan_png")))  # the whole report as one long picture
+    assert picture.format == "PNG" and picture.height > (len(pages) - 0.5) * pages[0].height
+
+    import numpy as np
+
+    from gongkai.read.ocr import _strips
+
+    strips = _strips(np.asarray(picture.convert("L")))  # OCR reads it a page at a time
+    assert len(strips) == len(pages) and strips[0][0] == 0 and strips[-1][1] == picture.height
+    assert all(a[1] == b[0] for a, b in zip(strips, strips[1:]))
 
 
 @needs_soffice

@@ -49,27 +49,50 @@ def convert(docx: bytes, target: str) -> bytes:
 
 def scans(syn: Synthetic, pdf: bytes) -> list:
     """Every page of the PDF as a slightly rotated, noisy greyscale image."""
-    import pypdfium2 as pdfium
-    from PIL import Image, ImageChops, ImageFilter
+    rng = syn.rng("scan")
+    dpi = rng.choice((150, 170, 200))
+    return [_degrade(page, rng, dpi) for page in _pages(pdf, dpi)]
+
+
+def long_scan(syn: Synthetic, pdf: bytes):
+    """All pages one under the other in one image, as reports posted as a single long picture are; then degraded once."""
+    from PIL import Image
 
     rng = syn.rng("scan")
     dpi = rng.choice((150, 170, 200))
-    pages = []
+    pages = _pages(pdf, dpi)
+    gap = dpi // 4
+    width = max(page.width for page in pages)
+    image = Image.new("L", (width, sum(page.height for page in pages) + gap * (len(pages) - 1)), 255)
+    top = 0
+    for page in pages:
+        image.paste(page, (0, top))
+        top += page.height + gap
+    return _degrade(image, rng, dpi)
+
+
+def _pages(pdf: bytes, dpi: int) -> list:
+    import pypdfium2 as pdfium
+
     document = pdfium.PdfDocument(pdf)
     try:
-        for page in document:
-            image = page.render(scale=dpi / 72).to_pil().convert("L")
-            angle = rng.uniform(-1.5, 1.5)
-            image = image.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
-            sigma = rng.uniform(15, 25)  # about 0.3% of the pixels become grey specks
-            specks = Image.effect_noise(image.size, sigma).point(lambda v, s=sigma: 150 if v < 128 - 2.7 * s else 255)
-            image = ImageChops.darker(image, specks)
-            image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.6)))
-            image.info["dpi"] = (dpi, dpi)
-            pages.append(image)
+        return [page.render(scale=dpi / 72).to_pil().convert("L") for page in document]
     finally:
         document.close()
-    return pages
+
+
+def _degrade(image, rng, dpi: int):
+    """A clean page image as a scanner gives it: turned a little, grey specks, a little blur."""
+    from PIL import Image, ImageChops, ImageFilter
+
+    angle = rng.uniform(-1.5, 1.5)
+    image = image.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
+    sigma = rng.uniform(15, 25)  # about 0.3% of the pixels become grey specks
+    specks = Image.effect_noise(image.size, sigma).point(lambda v, s=sigma: 150 if v < 128 - 2.7 * s else 255)
+    image = ImageChops.darker(image, specks)
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 0.6)))
+    image.info["dpi"] = (dpi, dpi)
+    return image
 
 
 def render(syn: Synthetic, fmt: str) -> bytes:
@@ -81,13 +104,13 @@ def render(syn: Synthetic, fmt: str) -> bytes:
     pdf = convert(docx, "pdf")
     if fmt == "pdf":
         return pdf
-    pages = scans(syn, pdf)
     buf = io.BytesIO()
-    dpi = pages[0].info["dpi"][0]
     if fmt == "scan_png":
-        pages[0].save(buf, format="PNG", dpi=(dpi, dpi))
+        image = long_scan(syn, pdf)
+        image.save(buf, format="PNG", dpi=image.info["dpi"])
     elif fmt == "scan_pdf":
-        pages[0].save(buf, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi)
+        pages = scans(syn, pdf)
+        pages[0].save(buf, format="PDF", save_all=True, append_images=pages[1:], resolution=pages[0].info["dpi"][0])
     else:
         raise ValueError(fmt)
     return buf.getvalue()

@@ -87,3 +87,28 @@ def test_on_a_scan_a_broken_identity_may_be_a_misread():
     assert broken and all(f.origin == "extraction" and "OCR" in f.message for f in broken)
     _, findings = _read(_document(values, confidence=None))
     assert any(f.rule.startswith("appeals.") and f.origin == "source" for f in findings)
+
+
+def test_a_cell_the_ocr_broke_into_boxes_or_read_as_a_letter_is_not_spread_over_columns():
+    """'2 6 1' in one cell is one number in doubt, 'o' is a 0 in doubt; neither becomes three columns' values."""
+    values = VALUES.copy()
+    values[5], values[6] = "2 6 1", "o"
+    extracted, findings = _read(_document(values))
+    named = {c for f in findings if f.origin == "extraction" for c in f.cells}
+    for cid in ("appeals.suit_direct.upheld", "appeals.suit_direct.corrected"):
+        assert extracted.cells[cid] is None and cid in named
+    assert extracted.cells["appeals.suit_direct.other"] == 1
+
+
+def test_a_title_cut_short_by_ocr_still_names_the_body():
+    from gongkai.extract.meta import read_agency_and_year
+
+    lines = [
+        "金沙市青山区南门街道办事处2022年度政府信息公开工",
+        "本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《中华人",
+        "民共和国政府信息公开工作年度报告格式》要求，由金沙市青山区南门街道办事处编制。",
+    ]
+    assert read_agency_and_year(lines, "\n".join(lines)) == ("金沙市青山区南门街道办事处", 2022)
+    # without the title, the name of the format document ('…人民共和国政府信息公开工作年度报告格式') is no body's name
+    agency, _ = read_agency_and_year(lines[1:], "\n".join(lines[1:]))
+    assert agency is None or "共和国" not in agency

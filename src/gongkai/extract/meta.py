@@ -9,9 +9,13 @@ from gongkai.locate.normalize import char_normalise, simplify
 
 _TITLE = re.compile(
     r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)\s*(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*"
-    r"(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:的)?(?:年度)?报告"
+    r"(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:的)?(?:年度)?报告(?!格式)"
 )
-_TITLE_NO_YEAR = re.compile(r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)\s*(?:政府)?信息公开(?:工作)?年度报告")
+_TITLE_NO_YEAR = re.compile(r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)\s*(?:政府)?信息公开(?:工作)?年度报告(?!格式)")
+# a title whose end was lost (an OCR'd line cut short): '…街道办事处2022年度政府信息公开工'
+_TITLE_CUT = re.compile(
+    r"(?P<agency>[\u4e00-\u9fff（）()]{2,40}?)\s*(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?:的)?\s*政府信息公开(?:工|工作|工作年|工作年度)?"
+)
 _PERIOD_YEAR = re.compile(r"(?:统计期限|统计期|统计时间|统计时限|数据统计|统计区间)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _YEAR_FIRST_TITLE = re.compile(
     r"(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<agency>[\u4e00-\u9fff（）()]{0,40}?)\s*(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:的)?(?:年度)?报告"
@@ -54,7 +58,7 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
     # a title may be broken over two lines ('2024 年上海市科委政府信息公开工作' / '年度报告')
     pairs = [a + b if len(a) < 40 and len(b) < 20 else a for a, b in zip(heads, heads[1:] + [""])]
     for i, line in enumerate(pairs):
-        match = _TITLE.search(line)
+        match = _TITLE.search(line) or (_TITLE_CUT.fullmatch(heads[i]) if i < 3 else None)
         if match and not _AGENCY_JUNK.search(match.group("agency")):
             agency, year = _clean_agency(match.group("agency")), int(match.group("year"))
             break
@@ -101,7 +105,7 @@ def _as_printed(name: str | None, lines: list[str], text: str) -> str | None:
     return name
 
 
-_AGENCY_JUNK = re.compile(r"^(?:人民)?政府$|^(?:年|年度)|中华人民共和国|我局|我镇|我乡|本单位|本局|现公开|做好|编制|关于$|^的|公布")
+_AGENCY_JUNK = re.compile(r"^(?:人民)?政府$|^(?:年|年度)|共和国|我局|我镇|我乡|本单位|本局|现公开|做好|编制|关于$|^的|公布")
 
 
 def _agency_nearby(heads: list[str], i: int) -> str | None:

@@ -394,6 +394,8 @@ def _positions(
         spaced = token.text.split()
         if len(spaced) == n:
             return [(part, token) for part in spaced]
+        if token.confidence is not None:
+            return None  # an OCR'd number is one reading of one cell: its digits are not split into columns
         if token.glued or len(spaced) > 1 or len(token.text.strip()) > 1:
             check = row_sum if n == 7 else None
             digits = re.sub(r"[^\d\-]", "", token.text) if not re.search(r"[.万元]", token.text) else None

@@ -26,6 +26,8 @@ _NUMBER_RUN = re.compile(r"[-−]?\d(?:[\d\s,]|-(?=\d))*(?:\.\d+)?(?:\s*(?:万�
 _NUMBERING_AFTER = re.compile(r"\s*[.．、]\s*[\u4e00-\u9fff]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # what OCR makes of a lone number with a speck beside it: digits and stray marks, nothing else
+_SPLIT_DIGITS = re.compile(r"\d\s+\d")
+_DIGIT_LOOKALIKE = re.compile(r"^\s*[oOlI|]\s*$")  # a lone letter OCR reads for 0 or 1
 _GARBLED = re.compile(r"^[\s.,，。、·'‘’`:;：；|!_~]*\d[\d\s.,，。、·'‘’`:;：；|!_~]*$")
 
 
@@ -40,7 +42,7 @@ class Token:
     block: int  # index of the Document block it came from
     glued: bool = False  # a value run cut out of text with no separator around it
     confidence: float | None = None
-    garbled: bool = False  # an OCR'd cell that holds a number spoilt by specks ('1.', '0,'): its place is known, its value is not
+    garbled: bool = False  # an OCR'd cell whose one number is spoilt ('1.', '2 6 1'): its place is known, its value is not
 
 
 def tokenize(document: Document) -> list[Token]:
@@ -78,11 +80,23 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
         out.append(Token("", "grid", "row", row[0].where, index))
         for cell in row:
             pieces = _grid_cell_pieces(cell.text)
-            if cell.confidence is not None and len(pieces) == 1 and pieces[0][2] == "text" and _GARBLED.match(cell.text):
-                out.append(Token(cell.text, pieces[0][1], "value", cell.where, index, False, cell.confidence, garbled=True))
+            if cell.confidence is not None and _is_garbled(pieces, cell.text):
+                out.append(Token(cell.text, simplify(cell.text.strip()), "value", cell.where, index, False, cell.confidence, garbled=True))
                 continue
             out.extend(_tokens(pieces, cell.where, index, cell.confidence))
     return out
+
+
+def _is_garbled(pieces: tuple[Piece, ...], text: str) -> bool:
+    """An OCR'd cell that should hold one number but holds a number with specks ('1.'), a letter
+    for a digit ('o'), or digits in several boxes ('2 6 1', '12\n3': one number the OCR broke up,
+    or the numbers of two rows whose rule it missed)."""
+    if len(pieces) == 1:
+        kind = pieces[0][2]
+        if kind == "value":
+            return bool(_SPLIT_DIGITS.search(text))  # OCR boxes joined by a space: one number, or two?
+        return kind == "text" and bool(_GARBLED.match(text) or _DIGIT_LOOKALIKE.match(text))
+    return all(kind == "value" for _, _, kind, _ in pieces)
 
 
 @short_cache

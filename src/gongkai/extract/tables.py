@@ -387,6 +387,8 @@ def _positions(
     readings: list | None = None,
 ) -> list[tuple[str | None, Token | None]] | None:
     """Assign printed values to the row's n columns, or None when their columns are uncertain."""
+    if any(t.garbled and len(t.text.split()) > 1 for t in values):
+        return None  # an OCR'd cell with several numbers may cover several columns: no column is certain
     # a single run holding several numbers: spaced ('0 0 0') or glued ('801000081')
     filled = [t for t in values if t.kind == "value"]
     if len(filled) == 1 and n > 1 and len([t for t in values if t.kind == "value"]) < n:
@@ -540,8 +542,8 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
 def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[tuple[str | None, Token | None]] | None:
     """Glued or spaced runs of 表三 values, split by the blocks' own sums."""
     filled = [t for t in values if t.kind == "value"]
-    if not filled:
-        return None
+    if not filled or any(t.garbled for t in filled):
+        return None  # OCR'd cells in doubt are not split into runs
     pieces: list[tuple[str, Token]] = []
     for token in filled:
         for part in token.text.split():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from multiprocessing import Pool
 
@@ -97,3 +98,33 @@ def test_after_ocr_in_this_process_a_guarded_scan_still_parses():
     assert ocr.engine_loaded()
     report = parse_guarded(buffer.getvalue(), limits=Limits(seconds=60))
     assert report.source.format == "image"
+
+
+def test_a_pool_worker_ends_when_its_parent_is_killed(tmp_path):
+    """A batch or web server killed with -9 leaves no pool workers waiting for ever."""
+    script = tmp_path / "owner.py"
+    script.write_text(
+        "import multiprocessing as mp, os, sys, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from gongkai.limits import die_with_parent\n"
+        "if __name__ == '__main__':\n"
+        "    pool = ProcessPoolExecutor(1, mp_context=mp.get_context('spawn'), initializer=die_with_parent)\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = int(owner.stdout.readline())
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(worker):
+        time.sleep(0.2)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -55,6 +55,22 @@ def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None,
     raise UnreadableError(f"解析出错（{payload}）")
 
 
+def die_with_parent() -> None:
+    """For a pool worker's initializer: end this process when the one that started it is gone.
+
+    A pool whose owner is killed (kill -9 of a batch, a web server stopped hard) would leave its
+    workers waiting for tasks for ever; a daemon thread watches for the parent to change.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="gongkai-die-with-parent", daemon=True).start()
+
+
 def _fork_is_safe() -> bool:
     """A forked child has one thread. Once this process has run OCR, onnxruntime's own thread pool
     is part of its state, and a child that runs OCR again waits forever for threads it does not

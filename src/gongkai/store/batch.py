@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gongkai.limits import DEFAULT_LIMITS, Limits
+from gongkai.limits import DEFAULT_LIMITS, Limits, die_with_parent
 from gongkai.store.db import Store
 from gongkai.store.inputs import discover, hash_files
 from gongkai.store.parsed_by import current_parser
@@ -176,7 +176,7 @@ def run_processes(tasks: list[Task], limits: Limits, workers: int) -> Iterator[R
     context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
     pending = iter(tasks)
     window = workers * 4
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent)
     try:
         running = set()
         for path, sha in pending:

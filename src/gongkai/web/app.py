@@ -30,7 +30,7 @@ from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel
 
 from gongkai.errors import GongkaiError, UnreadableError
-from gongkai.limits import Limits, parse_guarded
+from gongkai.limits import Limits, die_with_parent, parse_guarded
 from gongkai.read import READERS
 from gongkai.read.sniff import sniff
 from gongkai.report import Report
@@ -162,7 +162,7 @@ class GuardedParser:
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"))
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent)
 
     def __call__(self, content: bytes, *, name: str, limits: Limits) -> Report:
         with self.lock:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 from gongkai.cells import APPLICANT_COLUMNS, cell_ids
 from gongkai.report import Finding, Meta, Report, Section, Source
+from gongkai.store import BatchOptions, run_batch
 
 TABLES = ("reports", "findings", "failures", "bodies", "agency_keys")
 
@@ -31,6 +33,18 @@ def make_corpus(folder: Path, count: int, seed: int = 0) -> list[Path]:
         path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+def corpus_with_store(tmp_path_factory, name: str, seed: int) -> tuple[Path, Path, float]:
+    """12 generated reports and a bad file, the store of one uninterrupted serial run, and
+    roughly how long a run takes (for tests that kill one part-way)."""
+    folder = tmp_path_factory.mktemp(name)
+    make_corpus(folder, 12, seed=seed)
+    (folder / "broken.pdf").write_bytes(bytes(range(32)) * 40)  # control bytes: not a document
+    db = tmp_path_factory.mktemp(f"{name}_db") / "corpus.duckdb"
+    started = time.perf_counter()
+    run_batch([folder], db, BatchOptions(progress=False))
+    return folder, db, time.perf_counter() - started + 0.6  # + a fresh interpreter's start-up
 
 
 def _plain_report(rng: random.Random, i: int) -> str:

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from corpus_helpers import dump, make_corpus
+from corpus_helpers import corpus_with_store, dump, make_corpus
 from typer.testing import CliRunner
 
 from gongkai.store import BatchOptions, Store, run_batch
@@ -31,14 +31,7 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory):
-    """12 generated reports and a bad file, with the store of an uninterrupted serial run."""
-    folder = tmp_path_factory.mktemp("small")
-    make_corpus(folder, 12, seed=7)
-    (folder / "broken.pdf").write_bytes(bytes(range(32)) * 40)
-    db = tmp_path_factory.mktemp("small_db") / "corpus.duckdb"
-    started = time.perf_counter()
-    run_batch([folder], db, BatchOptions(progress=False))
-    return folder, db, time.perf_counter() - started + 0.6  # + a fresh interpreter's start-up
+    return corpus_with_store(tmp_path_factory, "small", seed=7)
 
 
 @pytest.fixture(scope="module")

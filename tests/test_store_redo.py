@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from corpus_helpers import dump, make_corpus
+from corpus_helpers import corpus_with_store, dump
 from typer.testing import CliRunner
 
 from gongkai.store import BatchOptions, Store, run_batch
@@ -23,14 +23,7 @@ OLD = "0123456789abcdef"  # the fingerprint of some other parser
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """12 generated reports and a bad file, with the store of one uninterrupted run."""
-    folder = tmp_path_factory.mktemp("redo")
-    make_corpus(folder, 12, seed=11)
-    (folder / "broken.pdf").write_bytes(bytes(range(32)) * 40)
-    fresh = tmp_path_factory.mktemp("redo_db") / "fresh.duckdb"
-    started = time.perf_counter()
-    run_batch([folder], fresh, BatchOptions(progress=False))
-    return folder, fresh, time.perf_counter() - started + 0.6  # + a fresh interpreter's start-up
+    return corpus_with_store(tmp_path_factory, "redo", seed=11)
 
 
 def copy_of(fresh, tmp_path):

@@ -164,17 +164,29 @@ def test_the_command_says_how_many_were_parsed_again(corpus, tmp_path):
 
 
 KILLABLE = """
-import sys
+import sys, time
+import gongkai.pipeline
+parse = gongkai.pipeline.parse
+def slow_parse(*args, **kwargs):
+    time.sleep(0.25)  # every report takes a while: a kill lands mid-run however fast the machine
+    return parse(*args, **kwargs)
+gongkai.pipeline.parse = slow_parse
 from gongkai.store import BatchOptions, run_batch
 run_batch([sys.argv[1]], sys.argv[2], BatchOptions(progress=False, shard_size=2, redo_stale=True))
 """
 
 
 def test_kill_9_while_parsing_again_then_a_rerun_equals_an_uninterrupted_run(corpus, tmp_path):
-    folder, fresh, full = corpus
+    folder, fresh, _ = corpus
+    env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "src")}
+    (tmp_path / "timed").mkdir()
+    timed = copy_of(fresh, tmp_path / "timed")
+    mark_parsed_by_another(timed, reports=12)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", KILLABLE, str(folder), str(timed)], env=env, check=True)
+    full = time.perf_counter() - started  # an uninterrupted run of the same slowed-down batch
     db = copy_of(fresh, tmp_path)
     mark_parsed_by_another(db, reports=12)
-    env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "src")}
     kills = 0
     for fraction in (0.4, 0.75):
         process = subprocess.Popen([sys.executable, "-c", KILLABLE, str(folder), str(db)], env=env, start_new_session=True)

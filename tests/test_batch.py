@@ -99,7 +99,13 @@ def test_two_workers_give_the_same_rows_as_one(corpus, serial_db, tmp_path):
 
 
 KILLABLE = """
-import sys
+import sys, time
+import gongkai.pipeline
+parse = gongkai.pipeline.parse
+def slow_parse(*args, **kwargs):
+    time.sleep(0.25)  # every report takes a while (in this process's guarded children): a kill lands mid-run
+    return parse(*args, **kwargs)
+gongkai.pipeline.parse = slow_parse
 from gongkai.store import BatchOptions, run_batch
 run_batch([sys.argv[1]], sys.argv[2], BatchOptions(progress=False, shard_size=2, workers=int(sys.argv[3])))
 """
@@ -107,9 +113,12 @@ run_batch([sys.argv[1]], sys.argv[2], BatchOptions(progress=False, shard_size=2,
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_kill_9_at_any_moment_then_a_rerun_equals_an_uninterrupted_run(small_corpus, tmp_path, workers):
-    corpus, uninterrupted, full = small_corpus
-    db = tmp_path / "killed.duckdb"
+    corpus, uninterrupted, _ = small_corpus
     env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "src")}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", KILLABLE, str(corpus), str(tmp_path / "timed.duckdb"), str(workers)], env=env, check=True)
+    full = time.perf_counter() - started  # an uninterrupted run of this very command
+    db = tmp_path / "killed.duckdb"
     kills = 0
     for fraction in (0.4, 0.75):
         process = subprocess.Popen([sys.executable, "-c", KILLABLE, str(corpus), str(db), str(workers)], env=env, start_new_session=True)

@@ -283,7 +283,9 @@ class _TextLayer:
     def _characters(self, start: int, end: int, order: int, gap: bool, out: list[Piece]) -> None:
         """Each character of text[start:end] as a piece: its loose box when pdfium gets it right, else its tight box.
 
-        The reader's hot loop for pages drawn a character at a time.
+        The reader's hot loop for pages drawn a character at a time: the work of `_boxes` and
+        `_piece` written out in the loop, which halves its cost (measured on Hongze, one text
+        object per character); a change to either belongs here too.
         """
         handle, text, frame = self.handle, self.text, self.frame
         get_box, get_loose = _GET_CHAR_BOX, _GET_LOOSE_CHAR_BOX
@@ -352,12 +354,7 @@ def _text_rotation(handle, runs: list[tuple[int, int]]) -> int:
     """
     votes = [0, 0, 0, 0]
     get_angle = _GET_CHAR_ANGLE
-    total = 0
-    for start, end in runs:
-        total += end - start
-        if total >= _VOTES:
-            break
-    majority = min(total, _VOTES) // 2 + 1
+    majority = min(sum(end - start for start, end in runs), _VOTES) // 2 + 1
     cast = 0
     for start, end in runs:
         weight = min(end - start, _VOTES - cast)

@@ -1,0 +1,5 @@
+"""python -m gongkai.cli"""
+
+from gongkai.cli import main
+
+main()

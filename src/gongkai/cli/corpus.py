@@ -1,0 +1,92 @@
+"""Commands on a corpus store: batch, export, stats, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gongkai.cli.common import app, fail
+
+
+@app.command()
+def batch(
+    folders: Annotated[list[Path], typer.Argument(help="报告所在目录（或文件）；跳过 truth/ 与 json")],
+    db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path("corpus.duckdb"),
+    workers: Annotated[int, typer.Option(help="并行进程数（dask：每批提交的参考值）")] = 1,
+    engine: Annotated[str, typer.Option(help="local 或 dask")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask 调度器地址 tcp://主机:端口")] = None,
+    timeout: Annotated[float, typer.Option(help="每份报告的解析时限（秒）")] = 120.0,
+    memory_mb: Annotated[int, typer.Option("--memory-mb", help="每份报告的内存上限（MB）")] = 2048,
+    aliases: Annotated[Path | None, typer.Option(help="机关名别名文件（每行：别名<TAB>标准名）")] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="重新解析上次失败的文件")] = False,
+    redo: Annotated[bool, typer.Option("--redo", help="全部重新解析（即使已入库），新结果替换旧行")] = False,
+    redo_stale: Annotated[bool, typer.Option("--redo-stale", help="只重新解析非当前解析器生成的结果")] = False,
+) -> None:
+    """批量解析目录下的报告入库（可续跑：已入库的跳过，内容变了的重做），并做跨年核验。
+
+    升级 gongkai（或改了解析代码）后，旧结果不会自动重做，以免一次普通的续跑变成整库重跑；摘要列出库中非当前解析器生成的结果条数。--redo-stale 只重新解析这些（中断后再运行即续完），--redo 全部重新解析。
+    """
+    from gongkai.limits import Limits
+    from gongkai.store import BatchOptions, print_summary, run_batch
+    from gongkai.store.bodies import load_aliases
+
+    options = BatchOptions(
+        workers=workers, engine=engine, scheduler=scheduler, limits=Limits(timeout, memory_mb),
+        retry_failed=retry_failed, redo=redo, redo_stale=redo_stale, aliases=load_aliases(aliases) if aliases else None,
+    )
+    print_summary(run_batch(folders, db, options), db)
+
+
+@app.command()
+def export(
+    db: Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")],
+    to: Annotated[Path, typer.Option("--to", help="out.xlsx / out.csv / out.parquet")],
+    with_text: Annotated[bool, typer.Option("--with-text", help="同时导出各部分正文")] = False,
+) -> None:
+    """导出报告表与发现表：Excel（问题单元格标红并附说明）、CSV 或 Parquet。"""
+    from gongkai.export import export as export_corpus
+
+    for path in export_corpus(db, to, with_text=with_text):
+        typer.echo(path)
+
+
+@app.command()
+def stats(
+    db: Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")],
+    by: Annotated[str | None, typer.Option(help="year / region / body_type")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="另存为 CSV")] = None,
+    charts: Annotated[Path | None, typer.Option(help="PNG 图表输出目录")] = None,
+) -> None:
+    """汇总：申请数、办理结果构成、复议诉讼及纠正比例（可按年度、地区、机关类型分组）。"""
+    from gongkai.store import Store
+    from gongkai.store.stats import (
+        compute_stats,
+        print_stats,
+        write_charts,
+        write_stats_csv,
+    )
+
+    with Store(db, read_only=True) as store:
+        rows = compute_stats(store.con, by)
+    print_stats(rows, by)
+    if csv:
+        typer.echo(write_stats_csv(rows, csv))
+    for path in write_charts(rows, charts) if charts else []:
+        typer.echo(path)
+
+
+@app.command()
+def report(
+    files: Annotated[list[Path] | None, typer.Argument(help="报告文件")] = None,
+    db: Annotated[Path | None, typer.Option(help="改为汇总这个语料库（gongkai batch 生成的 DuckDB）")] = None,
+    html: Annotated[Path, typer.Option("--html", help="输出的 HTML 文件")] = Path("gongkai-report.html"),
+) -> None:
+    """生成一个独立的 HTML 审阅报告（表格、发现、图表都在一个文件里，无需联网）。"""
+    from gongkai.export.html import write_html
+
+    if not files and db is None:
+        fail("请给出报告文件，或用 --db 指定语料库")
+        raise typer.Exit(2)
+    typer.echo(write_html(html, files=files or [], db=db))

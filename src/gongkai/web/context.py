@@ -1,0 +1,103 @@
+"""What every route shares: the settings, the data directory, the parse queue, the templates and
+how a report is found (the server's own parse, else the corpus store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader
+
+from gongkai.limits import Limits
+from gongkai.report import Report
+from gongkai.views import BODY_TYPE_ZH, list_reports, stored_report
+from gongkai.web.jobs import ParseQueue, Parser
+from gongkai.web.models import summary_of
+from gongkai.web.storage import DataDir, is_sha256, open_store
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    db: Path | None = None  # default: data_dir/corpus.duckdb
+    token: str | None = None
+    max_upload_mb: float = 20
+    max_files: int = 50
+    limits: Limits = field(default_factory=lambda: Limits(seconds=60, memory_mb=2048))
+    workers: int = 2
+    max_queue: int = 200  # files waiting or being parsed; past that an upload is refused (503)
+
+    @property
+    def store(self) -> Path:
+        return Path(self.db) if self.db else Path(self.data_dir) / "corpus.duckdb"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+class Web:
+    """The server's state for one data directory and store."""
+
+    def __init__(self, settings: Settings, parser: Parser | None = None):
+        self.settings = settings
+        self.data = DataDir(settings.data_dir)
+        self.queue = ParseQueue(self.data, lambda: settings.store, settings.limits, settings.workers, parser)
+        env = Environment(loader=PackageLoader("gongkai.web", "templates"), autoescape=True)
+        env.globals["body_type_zh"] = BODY_TYPE_ZH
+        self.templates = Jinja2Templates(env=env)
+
+    def page(self, request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+        return self.templates.TemplateResponse(request, name, {"link": report_link, **context}, status_code=status_code)
+
+    def load(self, sha: str) -> Report | None:
+        """A report by sha256: the server's own parse, else the store's rows."""
+        if not is_sha256(sha):
+            return None
+        report = self.data.load_report(sha)
+        if report is None and self.settings.store.exists():
+            with open_store(self.settings.store) as con:
+                report = stored_report(con, sha)
+        return report
+
+    def report_or_404(self, sha: str) -> Report:
+        report = self.load(sha)
+        if report is None:
+            raise HTTPException(404, "没有这份报告")
+        return report
+
+    def all_summaries(self, filters: dict | None = None) -> tuple[list[dict], str]:
+        """Reports of the store, plus uploads whose store write failed; and a store error, if any."""
+        rows, error = [], ""
+        if self.settings.store.exists():
+            try:
+                with open_store(self.settings.store) as con:
+                    rows = list_reports(con, filters)
+            except Exception as exc:  # noqa: BLE001 — a locked or foreign file must not take the page down
+                error = f"语料库暂时无法读取（{type(exc).__name__}）"
+        seen = {r["sha256"] for r in rows}
+        summaries = self.queue.summaries
+        for sha in self.data.report_shas():
+            if sha in seen:
+                continue
+            if sha not in summaries:
+                report = self.data.load_report(sha)
+                if report is None:
+                    continue
+                summaries[sha] = summary_of(report)
+            s = summaries[sha]
+            if all(filters is None or v in (None, "") or str(s.get(k)) == str(v) for k, v in (filters or {}).items()):
+                rows.append(s)
+        return rows, error
+
+
+def report_link(sha: str) -> str:
+    return f"/reports/{sha}"
+
+
+def web(request: Request) -> Web:
+    """The route dependency: this app's `Web`."""
+    return request.app.state.web

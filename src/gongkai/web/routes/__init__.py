@@ -1,0 +1,5 @@
+"""The web app's routes, one router per area."""
+
+from gongkai.web.routes import api, corpus, login, reports
+
+ROUTERS = (login.router, reports.router, corpus.router, api.router)

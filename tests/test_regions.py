@@ -1,0 +1,49 @@
+"""The gazetteer of administrative divisions (regions.py) over the data package it reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from gongkai.regions import gazetteer
+
+
+@pytest.fixture(scope="module")
+def g():
+    return gazetteer()
+
+
+def test_every_level_is_there(g):
+    assert len(list(g.walk("province"))) == 34
+    assert 300 < len(list(g.walk("city"))) < 400
+    assert 2800 < len(list(g.walk("county"))) < 3300
+    assert len(list(g.walk("township"))) > 38000
+
+
+def test_codes_resolve_to_their_chain(g):
+    assert g.by_code("110105").chain_names() == ("北京市", "北京市", "朝阳区")
+    assert g.by_code("110105001").code == "110105"  # a township code resolves to its county
+    assert g.by_code("430000").level == "province"
+    assert g.by_code("999999") is None and g.by_code("11010") is None and g.by_code("abc") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "names", "end"),
+    [
+        ("哈尔滨市南岗区市场监督管理局", "230103", "黑龙江省哈尔滨市南岗区", 7),
+        ("湖南宁远县", "431126", "湖南省永州市宁远县", 5),  # short province name, city skipped
+        ("湖北省仙桃市郑场镇", "429004", "湖北省仙桃市郑场镇", 9),  # a county directly under its province
+        ("东莞市虎门镇人民政府", "441900", "广东省东莞市虎门镇", 6),  # townships directly under a city
+        ("杭州市江干区人民政府", "330102", "浙江省杭州市上城区", 6),  # a former name finds the division it became
+    ],
+)
+def test_a_run_of_names_is_one_division(g, text, code, names, end):
+    (match,) = g.locate(text)
+    assert (match.division.county_code, match.division.full_name, match.end) == (code, names, end)
+
+
+def test_ambiguous_and_absent_names(g):
+    assert {m.division.code for m in g.locate("朝阳区民政局")} == {"110105", "220104"}
+    assert g.locate("平潭综合实验区管委会") == []
+    # a department's name after a city is not a district: 南通市 only, never 南通市…海门区
+    (match,) = g.locate("南通市生态环境局海门区")
+    assert match.division.full_name == "江苏省南通市" and match.end == 3

@@ -47,3 +47,11 @@ def test_ambiguous_and_absent_names(g):
     # a department's name after a city is not a district: 南通市 only, never 南通市…海门区
     (match,) = g.locate("南通市生态环境局海门区")
     assert match.division.full_name == "江苏省南通市" and match.end == 3
+
+
+def test_division_of_an_agency_name():
+    from gongkai.regions import division_of
+
+    assert division_of("湖南省宁远县水市镇人民政府").county_code == "431126"
+    assert division_of("朝阳区民政局") is None  # two 朝阳区: never guessed
+    assert division_of("某某单位") is None and division_of(None) is None

@@ -258,3 +258,11 @@ def gazetteer() -> Gazetteer:
     except (OSError, zipfile.BadZipFile, StopIteration) as exc:
         raise GongkaiError(f"行政区划数据无法读取（{exc}）") from None
     return Gazetteer(provinces, renames)
+
+
+def division_of(name: str | None) -> Division | None:
+    """The one division an agency's name starts with (湖南省宁远县水市镇人民政府 → 水市镇), or None when it names none or several."""
+    if not name:
+        return None
+    matches = gazetteer().locate(name)
+    return matches[0].division if len(matches) == 1 else None

@@ -116,10 +116,13 @@ class Synthetic:
 
 
 def make_report(seed: int, *, template: str = "2021", year: int | None = None, faults=(),
-                body_type: str | None = None) -> Synthetic:  # fmt: skip
+                body_type: str | None = None, agency: Agency | None = None, values: Values | None = None,
+                published: date | None = None) -> Synthetic:  # fmt: skip
     """A random, realistic report with its truth; `faults` names entries of faults.FAULTS.
 
     The outdated_template fault uses the 2019 template whatever `template` says, with a year ≥ 2021.
+    `agency`, `values` (every cell of the template, consistent) and `published` fix what is otherwise
+    drawn at random: a body followed over several years.
     """
     rng = random.Random(seed)
     faults = tuple(dict.fromkeys(faults))
@@ -133,9 +136,14 @@ def make_report(seed: int, *, template: str = "2021", year: int | None = None, f
         raise ValueError("the 2021 template applies from report year 2021")
     check_compatible(faults, template, year)
 
-    agency = make_agency(rng, body_type)
-    published = publication_date(rng, agency.body_type, year, late="published_late" in faults)
-    values = make_values(rng, template, agency.body_type)
+    drawn_agency = make_agency(rng, body_type)  # drawn even when given, so a seed draws the same numbers
+    agency = agency or drawn_agency
+    drawn_date = publication_date(rng, agency.body_type, year, late="published_late" in faults)
+    published = published or drawn_date
+    drawn_values = make_values(rng, template, agency.body_type)
+    if values is not None and set(values) != set(cell_ids(template)):
+        raise ValueError(f"values must give every cell of the {template} template")
+    values = dict(values) if values is not None else drawn_values
     applied = Applied()
     for name in ("unpaid_without_notice", *ARITHMETIC):
         if name in faults:

@@ -45,13 +45,18 @@ def _volume(rng: random.Random, body_type: str) -> int:
     return rng.randint(150, 2500)
 
 
-def make_requests(rng: random.Random, template: str, body_type: str) -> Values:
-    """Section 三: balanced rows, every row summing to 总计, outcomes summing to （七）总计."""
+def make_requests(rng: random.Random, template: str, body_type: str, *, volume: int | None = None,
+                  outcome_weights: dict[str, float] | None = None) -> Values:  # fmt: skip
+    """Section 三: balanced rows, every row summing to 总计, outcomes summing to （七）总计.
+
+    `volume` fixes the new requests of the year; `outcome_weights` overrides some outcomes' weights.
+    """
     rows = request_rows(template)
     outcomes = outcome_rows(template)
-    weights = [_OUTCOME_WEIGHT[r] for r in outcomes]
+    weight_of = {**_OUTCOME_WEIGHT, **(outcome_weights or {})}
+    weights = [weight_of[r] for r in outcomes]
     v: dict[str, int] = {request_cell(r, c): 0 for r in rows for c in APPLICANT_COLUMNS}
-    n = _volume(rng, body_type)
+    n = _volume(rng, body_type) if volume is None else volume
     shares = {c: s * rng.uniform(0.3, 1.7) for c, s in _APPLICANT_SHARE.items()}
     for column, count in Counter(rng.choices(APPLICANTS, weights=list(shares.values()), k=n)).items():
         v[request_cell("new_received", column)] = count
@@ -137,8 +142,9 @@ def make_active(rng: random.Random, template: str, body_type: str) -> Values:
     return v
 
 
-def make_values(rng: random.Random, template: str, body_type: str) -> Values:
-    requests = make_requests(rng, template, body_type)
+def make_values(rng: random.Random, template: str, body_type: str, **requests_options) -> Values:
+    """Every cell of `template`, consistent; `requests_options` go to make_requests."""
+    requests = make_requests(rng, template, body_type, **requests_options)
     busy = requests["requests.new_received.total"] > 20
     values = {
         **make_active(rng, template, body_type),

@@ -52,5 +52,11 @@ CATALOG: dict[str, Rule] = {
         Rule("corpus.in_force_continuity", "warning", "source", "现行有效件数与上一年不衔接", "现行有效件数与上一年度不衔接"),
         Rule("corpus.copied_text", "warning", "source", "正文与上一年雷同", "正文与上一年度雷同"),
         Rule("corpus.identical_tables", "warning", "source", "表格与上一年完全相同", "统计表与上一年度完全相同"),
+        Rule("anomaly.yoy_jump", "warning", "source", "主要总数与上年相比变化在五倍以上", "与上年相比陡增或骤降"),
+        Rule("anomaly.peer_outlier", "warning", "source", "办理结果或纠错占比远离同类机关", "占比远离同地区同类机关"),
+        Rule("anomaly.zero_run", "warning", "source", "依申请公开连续多年全部为 0，而同类机关都有申请", "连续多年申请为 0"),
+        Rule("anomaly.fee_without_requests", "warning", "source", "收取了信息处理费却没有可收费的申请", "无申请却收取信息处理费"),
+        Rule("anomaly.review_missing_for_suit", "warning", "source", "有复议后起诉，却没有行政复议", "复议后起诉而无复议"),
+        Rule("anomaly.in_force_vanished", "warning", "source", "现行有效文件降为 0 而没有废止", "现行有效降为 0 而无废止"),
     )
 }

@@ -221,14 +221,16 @@ class Store:
     @_writes
     def refresh(self) -> int:
         """Link bodies across years, recompute the corpus findings and the counts; returns corpus findings."""
+        from gongkai.store.anomalies import load_settings, run_anomaly_rules
         from gongkai.store.bodies import link_bodies
         from gongkai.store.corpus_rules import run_corpus_rules
 
         con = self.con
+        settings = load_settings()  # a bad thresholds file stops here, before anything changes
         con.execute("BEGIN TRANSACTION")
         try:
             link_bodies(con)
-            count = run_corpus_rules(con)
+            count = run_corpus_rules(con) + run_anomaly_rules(con, settings)
             con.execute(
                 "UPDATE reports SET "
                 "errors = (SELECT count(*) FROM findings f WHERE f.sha256 = reports.sha256 AND f.severity = 'error'), "

@@ -366,6 +366,7 @@ class CorpusView:
     worst_bodies: list[dict]
     cross_year: list[dict]
     reports: list[dict]
+    anomalies: list[dict] = field(default_factory=list)  # anomaly.* findings, apart from the errors
 
 
 def _q(name: str) -> str:
@@ -451,17 +452,23 @@ def corpus_view(con, filters: dict | None = None, *, limit: int = 500) -> Corpus
         f"SELECT coalesce(r.agency, '（未知机关）'), count(*), coalesce(sum(r.errors), 0), coalesce(sum(r.warnings), 0) "
         f"FROM reports r{where} GROUP BY 1 HAVING sum(r.errors) + sum(r.warnings) > 0 ORDER BY 3 DESC, 4 DESC LIMIT 15", params).fetchall()]
 
-    cross_year: list[dict] = []
-    if store_columns(con, "findings"):
-        for sha, agency, year, rule, severity, message in con.execute(
-                f"SELECT f.sha256, r.agency, r.year, f.rule, f.severity, f.message FROM findings f JOIN reports r USING (sha256)"
-                f"{where} {'AND' if where else 'WHERE'} f.rule LIKE 'corpus.%' "
-                f"ORDER BY r.agency, r.year LIMIT 200", params).fetchall():
-            cross_year.append({"sha256": sha, "agency": agency, "year": year, "rule": rule, "rule_zh": rule_zh(rule),
-                               "severity": severity, "severity_zh": SEVERITY_ZH.get(severity, severity), "message": message})
-
+    cross_year = _corpus_findings(con, "corpus.%", where, params)
+    anomalies = _corpus_findings(con, "anomaly.%", where, params)
     reports = list_reports(con, filters, limit=limit)
-    return CorpusView(filters, options, n, int(errors), int(warnings), by_year, charts, worst, cross_year, reports)
+    return CorpusView(filters, options, n, int(errors), int(warnings), by_year, charts, worst, cross_year, reports, anomalies)
+
+
+def _corpus_findings(con, pattern: str, where: str, params: list, limit: int = 200) -> list[dict]:
+    """Findings of the rules matching `pattern` (corpus.%, anomaly.%), by body and year."""
+    if not store_columns(con, "findings"):
+        return []
+    rows = con.execute(
+        f"SELECT f.sha256, r.agency, r.year, f.rule, f.severity, f.message FROM findings f JOIN reports r USING (sha256)"
+        f"{where} {'AND' if where else 'WHERE'} f.rule LIKE ? ORDER BY r.agency, r.year, f.rule LIMIT {int(limit)}",
+        [*params, pattern]).fetchall()
+    return [{"sha256": sha, "agency": agency, "year": year, "rule": rule, "rule_zh": rule_zh(rule),
+             "severity": severity, "severity_zh": SEVERITY_ZH.get(severity, severity), "message": message}
+            for sha, agency, year, rule, severity, message in rows]
 
 
 _LIST_COLUMNS = ("sha256", "path", "agency", "year", "published", "template", "body_type", "region", "errors", "warnings")

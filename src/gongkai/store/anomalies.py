@@ -70,6 +70,15 @@ SHARES = (
      "r.{appeals.review.corrected} + r.{appeals.suit_direct.corrected} + r.{appeals.suit_after_review.corrected}",
      "r.{appeals.review.total} + r.{appeals.suit_direct.total} + r.{appeals.suit_after_review.total}", "peer_min_appeals"),
 )  # fmt: skip
+# the thresholds each rule reads (for docs/rules.md)
+THRESHOLDS_OF = {
+    "anomaly.yoy_jump": ("jump_factor", "jump_min"),
+    "anomaly.peer_outlier": ("peer_min", "peer_min_requests", "peer_min_appeals", "peer_z", "peer_gap"),
+    "anomaly.zero_run": ("zero_years", "zero_peer_median", "zero_peer_min"),
+    "anomaly.fee_without_requests": (),
+    "anomaly.review_missing_for_suit": (),
+    "anomaly.in_force_vanished": ("in_force_min",),
+}
 SEQ = {
     "anomaly.yoy_jump": 20_000,
     "anomaly.peer_outlier": 20_100,
@@ -145,7 +154,7 @@ INSERT = "INSERT INTO findings (sha256, seq, rule, severity, origin, message, ce
 # one copy per body and year, with its peer group; mirrors never count twice
 BODY_YEARS_SQL = """
 CREATE OR REPLACE TEMP TABLE body_years AS
-SELECT r.*, r.body_type AS peer_type, r.region AS peer_region
+SELECT r.*, r.body_type AS peer_type, {region} AS peer_region
 FROM reports r JOIN (
     SELECT sha256, row_number() OVER (PARTITION BY body_key, year ORDER BY cells_found DESC NULLS LAST, sha256) AS rank
     FROM reports WHERE body_key IS NOT NULL AND year IS NOT NULL
@@ -265,15 +274,18 @@ WHERE r.template = '2021' AND p.template = '2021'
     return out
 
 
-def statements(s: Settings) -> list[str]:
-    return [BODY_YEARS_SQL, *jump_sql(s), *peer_outlier_sql(s), zero_run_sql(s), *implausible_sql(s)]
+def statements(s: Settings, region: str = "r.region") -> list[str]:
+    return [BODY_YEARS_SQL.format(region=region), *jump_sql(s), *peer_outlier_sql(s), zero_run_sql(s), *implausible_sql(s)]
 
 
 def run_anomaly_rules(con, settings: Settings | None = None) -> int:
     """Delete and recompute every `anomaly.*` finding (inside the caller's transaction); returns how many."""
     settings = settings or load_settings()
     con.execute("DELETE FROM findings WHERE rule LIKE 'anomaly.%'")
-    for sql in statements(settings):
+    columns = {row[0] for row in con.execute("DESCRIBE reports").fetchall()}
+    # peers share a division code where the store has one; the region's name otherwise
+    region = "coalesce(r.region_code, r.region)" if "region_code" in columns else "r.region"
+    for sql in statements(settings, region):
         con.execute(sql)
     return con.execute("SELECT count(*) FROM findings WHERE rule LIKE 'anomaly.%'").fetchone()[0]
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from gongkai.synth.agency import DEPARTMENTS, Agency
 from gongkai.synth.model import make_report
-from gongkai.synth.numbers import make_requests
+from gongkai.synth.numbers import APPLICANTS, make_requests
+from gongkai.synth.template import request_cell
 
 YEARS = (2021, 2022, 2023, 2024, 2025)
 COUNTIES = ("望城区", "浏阳市")  # real divisions (the gazetteer gives their streets and towns)
@@ -109,9 +110,11 @@ def normal_year(rng: random.Random, body: Body, in_force_before: int, reviews_be
     )
 
 
-def values_of(rng: random.Random, body: Body, plan: Plan) -> dict:
-    """Every cell of the 2021 template for one body-year, consistent with its identities."""
-    v = make_requests(rng, "2021", body.agency.body_type, volume=plan.volume, outcome_weights=plan.weights)
+def values_of(rng: random.Random, body: Body, plan: Plan, carried_over: dict[str, int] | None = None,
+              carry_forward: bool = True) -> dict:  # fmt: skip
+    """Every cell of the 2021 template for one body-year, consistent with its identities (and with last year's carry)."""
+    v = make_requests(rng, "2021", body.agency.body_type, volume=plan.volume, outcome_weights=plan.weights,
+                      carried_over=carried_over, carry_forward=carry_forward)  # fmt: skip
     rules_in_force = 12 if body.agency.body_type == "government" else 0
     v |= {
         "active.rules.issued": 0, "active.rules.repealed": 0, "active.rules.in_force": rules_in_force,
@@ -236,12 +239,16 @@ def write_anomaly_corpus(outdir: Path, seed: int = 0, counties=COUNTIES, formats
                 touched_years = {y for y in YEARS if y >= start - 1} if plant in (plant_jump, plant_zero_run) else {start - 1, start, start + 1}
                 touched += [{"agency": body.agency.name, "year": y} for y in sorted(touched_years & set(YEARS))]
                 expected += [{"agency": body.agency.name, "year": y, "rule": rule} for y, rule in flagged]
+            carried: dict[str, int] | None = None  # the first year's carry-over is drawn; later ones continue the last
             for year in YEARS:
                 plan = plans[year]
                 published = date(year + 1, 1, 5) + timedelta(days=rng.randint(0, 20))
                 report_seed = rng.randrange(1 << 30)
+                quiet_next = year + 1 in plans and plans[year + 1].volume == 0  # a year of no request inherits none
+                values = values_of(rng, body, plan, carried, carry_forward=not quiet_next)
+                carried = {c: values[request_cell("carried_forward", c)] for c in APPLICANTS}
                 syn = make_report(report_seed, template="2021", year=year, agency=body.agency,
-                                  values=values_of(rng, body, plan), published=published)  # fmt: skip
+                                  values=values, published=published)  # fmt: skip
                 if plan.fee_collected:
                     _state_fee(syn, plan.fee_collected)
                 fmt = formats[index % len(formats)]

@@ -46,10 +46,13 @@ def _volume(rng: random.Random, body_type: str) -> int:
 
 
 def make_requests(rng: random.Random, template: str, body_type: str, *, volume: int | None = None,
-                  outcome_weights: dict[str, float] | None = None) -> Values:  # fmt: skip
+                  outcome_weights: dict[str, float] | None = None, carried_over: dict[str, int] | None = None,
+                  carry_forward: bool = True) -> Values:  # fmt: skip
     """Section 三: balanced rows, every row summing to 总计, outcomes summing to （七）总计.
 
-    `volume` fixes the new requests of the year; `outcome_weights` overrides some outcomes' weights.
+    `volume` fixes the new requests of the year; `outcome_weights` overrides some outcomes' weights;
+    `carried_over` (applicant column → count) continues last year's 结转下年度; `carry_forward=False`
+    leaves nothing for next year.
     """
     rows = request_rows(template)
     outcomes = outcome_rows(template)
@@ -62,9 +65,13 @@ def make_requests(rng: random.Random, template: str, body_type: str, *, volume: 
         v[request_cell("new_received", column)] = count
     for column in APPLICANTS:
         new = v[request_cell("new_received", column)]
-        over = rng.randint(0, max(1, new // 8)) if new and rng.random() < 0.3 else 0
+        if carried_over is None:
+            over = rng.randint(0, max(1, new // 8)) if new and rng.random() < 0.3 else 0
+        else:
+            over = carried_over.get(column, 0)
         v[request_cell("carried_over", column)] = over
         forward = rng.randint(0, max(1, (new + over) // 6)) if new + over and rng.random() < 0.35 else 0
+        forward = forward if carry_forward else 0
         forward = min(forward, new + over)
         v[request_cell("carried_forward", column)] = forward
         for row, count in Counter(rng.choices(outcomes, weights=weights, k=new + over - forward)).items():

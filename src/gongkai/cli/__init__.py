@@ -15,6 +15,9 @@ from gongkai.cli import corpus  # noqa: F401
 
 # isort: split
 from gongkai.cli import web  # noqa: F401
+
+# isort: split
+from gongkai.cli import draft  # noqa: F401
 from gongkai.cli.common import app, fail
 from gongkai.errors import GongkaiError
 

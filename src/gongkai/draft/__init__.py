@@ -9,8 +9,9 @@ all become one `Draft`; the checks are the rule engine's own (rules.check), neve
 """
 
 from gongkai.draft.check import DraftCheck, check_draft, previous_report
-from gongkai.draft.model import Draft, DraftError, draft_from_report, load_draft
+from gongkai.draft.model import Draft, DraftError, draft_from_report, load_draft, read_draft
 from gongkai.draft.render import render_docx, render_pdf
+from gongkai.draft.sheet import read_sheet, write_sheet
 
-__all__ = ["Draft", "DraftCheck", "DraftError", "check_draft", "draft_from_report", "load_draft", "previous_report",
-           "render_docx", "render_pdf"]
+__all__ = ["Draft", "DraftCheck", "DraftError", "check_draft", "draft_from_report", "load_draft", "previous_report", "read_draft",
+           "read_sheet", "render_docx", "render_pdf", "write_sheet"]

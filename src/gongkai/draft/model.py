@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -149,3 +151,25 @@ def draft_from_report(data: dict) -> Draft:
                 lines.pop()
         draft.sections[number] = "\n".join(lines).strip()
     return draft
+
+
+def read_draft(path: str | os.PathLike) -> Draft:
+    """A draft from a file: a filled-in sheet (.xlsx), JSON (of the form or of `gongkai parse`), or a
+    published report in any format gongkai reads (parsed under the usual limits)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DraftError(f"{path}：文件不存在")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from gongkai.draft.sheet import read_sheet
+
+        return read_sheet(path)
+    if suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise DraftError(f"{path}：不是有效的 JSON（{exc}）") from None
+        return draft_from_report(data)
+    from gongkai.limits import parse_guarded
+
+    return draft_from_report(parse_guarded(path).to_dict())

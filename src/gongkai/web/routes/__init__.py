@@ -1,5 +1,5 @@
 """The web app's routes, one router per area."""
 
-from gongkai.web.routes import api, corpus, login, reports
+from gongkai.web.routes import api, corpus, draft, login, reports
 
-ROUTERS = (login.router, reports.router, corpus.router, api.router)
+ROUTERS = (login.router, reports.router, corpus.router, draft.router, api.router)

@@ -251,7 +251,7 @@ def served(store_with_last_year, tmp_path_factory):
 def test_browser_clerk_fills_the_form_sees_the_broken_cell_and_downloads_the_report(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from test_browser import ARGS, CHROMIUM
+    from test_browser import ARGS, CHROMIUM, SHOTS
 
     served, last = served
     values = continuing(make_report(51, template="2021", year=2025, agency=AGENCY).truth["cells"], last)
@@ -276,7 +276,8 @@ def test_browser_clerk_fills_the_form_sees_the_broken_cell_and_downloads_the_rep
         assert "requests.row_sum" in page.inner_text("#draft-findings")
         page.fill(f'input[name="cell.{cell}"]', f"{values[cell]:g}")
         page.wait_for_function(f"!document.querySelector('td[data-cell=\"{cell}\"]').classList.contains('error')", timeout=20_000)
-        page.screenshot(path=str(tmp_path / "draft.png"), full_page=True)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "draft.png"), full_page=False)  # a generated body: fit for the README
         with page.expect_download() as got:
             page.click('button[data-download="docx"]')
         target = tmp_path / "report.docx"

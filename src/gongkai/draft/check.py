@@ -45,7 +45,8 @@ class DraftCheck:
 
     def to_dict(self) -> dict:
         return {
-            "findings": [f.model_dump(mode="json") for f in self.findings],
+            "findings": [{**f.model_dump(mode="json"), "rule_zh": CATALOG[f.rule].broken if f.rule in CATALOG else f.rule}
+                         for f in self.findings],
             "prefilled": self.prefilled,
             "previous": None if self.previous is None else
             {"sha256": self.previous.sha256, "agency": self.previous.agency, "year": self.previous.year},

@@ -45,10 +45,11 @@
       li.className = f.severity;
       li.dataset.rule = f.rule;
       li.dataset.cells = f.cells.join(" ");
-      li.innerHTML = `<div><span class="badge ${f.severity}"></span> <span class="rule"></span> <span class="badge info"></span></div><div class="message"></div>`;
-      li.querySelector(".badge").textContent = SEVERITY[f.severity] || f.severity;
-      li.querySelector(".rule").textContent = f.rule;
-      li.querySelector(".badge.info").textContent = ORIGIN[f.origin] || f.origin;
+      li.innerHTML = `<div><span class="badge severity ${f.severity}"></span> <span class="rule"></span> <span class="badge info origin"></span></div><div class="message"></div><div class="rule-id"></div>`;
+      li.querySelector(".severity").textContent = SEVERITY[f.severity] || f.severity;
+      li.querySelector(".rule").textContent = f.rule_zh || f.rule;
+      li.querySelector(".origin").textContent = ORIGIN[f.origin] || f.origin;
+      li.querySelector(".rule-id").textContent = f.rule;
       li.querySelector(".message").textContent = f.message;
       li.addEventListener("click", () => { const input = cellInput((f.suspects[0] || f.cells[0] || "")); if (input) input.focus(); });
       list.appendChild(li);

@@ -103,6 +103,26 @@ def _requests(template: str) -> tuple[RowSpec, ...]:
     return tuple(rows[:2] + [groups[0]] + rows[2:4] + [groups[1]] + rows[4:12] + [groups[2]] + rows[12:15] + [groups[3]] + rows[15:20] + other + tail)
 
 
+# Column headers of table 二 in both templates → what a value under them is (the last part of its
+# cell id). A value goes into a cell only under a header that means that cell.
+COLUMN_MEANINGS: tuple[tuple[str, str], ...] = (
+    ("本年制发件数", "issued"), ("制发件数", "issued"), ("本年废止件数", "repealed"), ("废止件数", "repealed"),
+    ("现行有效件数", "in_force"), ("本年新制作数量", "new_made"), ("新制作数量", "new_made"),
+    ("本年新公开数量", "new_published"), ("新公开数量", "new_published"), ("对外公开总数量", "total_published"),
+    ("上一年项目数量", "prev_items"), ("本年增减", "delta"), ("本年处理决定数量", "decisions"), ("处理决定数量", "decisions"),
+    ("本年收费金额", "amount_wan"), ("收费金额", "amount_wan"), ("采购项目数量", "projects"), ("采购总金额", "amount_wan"),
+)  # fmt: skip
+COLUMN_TEMPLATES = {
+    "issued": "2021", "repealed": "2021", "in_force": "2021", "new_made": "2019", "new_published": "2019",
+    "total_published": "2019", "prev_items": "2019", "delta": "2019", "projects": "2019",
+}  # fmt: skip
+
+
+def column_meaning(cell_id: str) -> str:
+    """What a cell of table 二 holds, as COLUMN_MEANINGS names it: 'active.rules.issued' → 'issued'."""
+    return cell_id.rsplit(".", 1)[1]
+
+
 APPEALS_CELLS = tuple(f"appeals.{b}.{c}" for b in APPEAL_BLOCKS for c in APPEAL_COLUMNS)
 APPEAL_BLOCK_LABELS = {"review": ("行政复议",), "suit_direct": ("未经复议直接起诉", "直接起诉"), "suit_after_review": ("复议后起诉",)}
 

@@ -16,17 +16,28 @@ from itertools import product
 
 from gongkai.cells import by_id, cell_ids, label
 from gongkai.extract.glued import block_sums, row_sum, splits
-from gongkai.extract.rows import APPEALS_CELLS, RowSpec, identities, table_rows
+from gongkai.extract.rows import APPEALS_CELLS, COLUMN_MEANINGS, COLUMN_TEMPLATES, RowSpec, column_meaning, identities, table_rows
 from gongkai.extract.values import parse_value, unit_in_header
 from gongkai.locate import Layout
 from gongkai.locate.normalize import label_key, short_cache
 from gongkai.locate.tokens import Token
 from gongkai.report import Finding, Provenance
 
-_T2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "本年收费金额", "制发件数", "废止件数")
-_T2019 = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增/减", "本年增减", "政府集中采购", "采购项目数量", "新制作数量")
-_T2021_REQUESTS = ("逾期不补正", "缴纳费用", "不补正")
-
+# What marks each template, one feature per block that differs (template.md §0): a block printed in
+# the other template's columns is one feature against many, so the rest of the tables decide.
+_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
+    "2021": {
+        "first_columns": ("本年制发件数", "本年废止件数", "现行有效件数", "制发件数", "废止件数"),
+        "fee_amount": ("本年收费金额",),
+        "other_subitems": ("逾期不补正", "缴纳费用", "不补正"),
+    },
+    "2019": {
+        "first_columns": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "新制作数量"),
+        "item_columns": ("上一年项目数量", "本年增/减", "本年增减"),
+        "procurement": ("政府集中采购", "采购项目数量"),
+        "other_services": ("对外管理服务事项",),
+    },
+}
 
 @dataclass(slots=True)
 class TableResult:
@@ -46,11 +57,12 @@ class TableResult:
     readings: list = field(default_factory=list)  # glued rows with several readings that add up: (spec, token, splits)
     impossible: list[tuple[str, list[str], str]] = field(default_factory=list)  # (rule, cells, runs) no reading satisfies
     extra_rows: list[str] = field(default_factory=list)  # printed rows the template does not have (小计 …)
+    other_columns: list[tuple[str, str, str, str, tuple[str, ...]]] = field(default_factory=list)  # rows under the other template's headers: (row label, headers printed, values printed, that template, cells left null)
 
 
 def detect_template(layout: Layout, year: int | None) -> str | None:
-    """'2021' or '2019' from the tables' own labels (template.md §0); the year only breaks a tie."""
-    votes = {"2019": 0, "2021": 0}
+    """'2021' or '2019' by the blocks whose labels are the template's own; the year only breaks a tie."""
+    found: dict[str, set[str]] = {"2019": set(), "2021": set()}
     for table in ("active", "requests"):
         span = layout.tables.get(table)
         if not span:
@@ -59,20 +71,18 @@ def detect_template(layout: Layout, year: int | None) -> str | None:
             if token.kind != "text":
                 continue
             key = label_key(token.norm)
-            votes["2021"] += sum(marker in key for marker in _T2021)
-            votes["2019"] += sum(marker in key for marker in _t2019_keys())
-            if table == "requests" and any(m in key for m in _T2021_REQUESTS):
-                votes["2021"] += 1
-    if votes["2021"] != votes["2019"]:
-        return max(votes, key=votes.get)
+            for template, features in _feature_keys().items():
+                found[template].update(name for name, markers in features if any(m in key for m in markers))
+    if len(found["2021"]) != len(found["2019"]):
+        return max(found, key=lambda t: len(found[t]))
     if not layout.tables:
         return None
     return "2021" if (year or 2021) >= 2021 else "2019"
 
 
 @cache
-def _t2019_keys() -> tuple[str, ...]:
-    return tuple(label_key(marker) for marker in _T2019)
+def _feature_keys() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    return {t: tuple((name, tuple(label_key(m) for m in markers)) for name, markers in f.items()) for t, f in _FEATURES.items()}
 
 
 def extract_tables(layout: Layout, template: str) -> TableResult:
@@ -99,6 +109,7 @@ class _RowHit:
     label: list[Token]
     values: list[Token] = field(default_factory=list)
     tabular: bool = False  # values came from a tab or pipe row of text, where empty cells may be padding
+    columns: tuple[tuple[str, str], ...] = ()  # the column headers printed over the row: (as printed, meaning)
 
 
 def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec, ...], table: str, result: TableResult) -> None:
@@ -108,6 +119,9 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     row_block = -1
     row_kind = ""
     header_unit: str | None = None
+    header_text: list[str] = []  # the text since the last row: a header row, its headers maybe wrapped over cells
+    columns: tuple[tuple[str, str], ...] = ()  # the header row over the rows that follow
+    columns_closed = True  # a row came since: the next header starts a new header row
     order = {spec.key: i for i, spec in enumerate(specs)}
     for token in tokens[span[0] : span[1]]:
         if token.kind == "row":
@@ -130,6 +144,12 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             altered = _altered_header(token)
             if altered is not None:
                 result.altered_labels.append(("", altered, token.text.strip()))
+            if table == "active":
+                if columns_closed:
+                    header_text, columns_closed = [], False
+                header_text.append(token.norm)
+                headers = column_headers("".join(header_text))
+                columns = headers if headers else columns
             spec = _match_row(label_run, specs, order, hits)
             if spec is not None and spec.ambiguous:
                 for piece in label_run:
@@ -149,9 +169,10 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                         h.spec = _ambiguous(h.spec)
                 spec = _ambiguous(spec)
             if spec is not None:
-                current = _RowHit(spec, list(label_run))
+                current = _RowHit(spec, list(label_run), columns=columns)
                 hits.append(current)
                 label_run = []
+                columns_closed = True
             continue
         if current is not None:
             if token.block == row_block and row_kind == "line":
@@ -164,6 +185,32 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
         printed = label_alteration(hit)
         if printed is not None:
             result.altered_labels.append((hit.spec.key, hit.spec.label, printed))
+
+
+@short_cache
+def column_headers(norm: str) -> tuple[tuple[str, str], ...]:
+    """The column headers of table 二 in a header cell (or a glued run), left to right: (as printed, meaning)."""
+    key = label_key(norm).replace("/", "")
+    found: list[tuple[int, str, str]] = []
+    taken: set[int] = set()
+    for header, meaning in sorted(COLUMN_MEANINGS, key=lambda hm: -len(hm[0])):
+        start = key.find(header)
+        while start >= 0:
+            span = set(range(start, start + len(header)))
+            if not span & taken:
+                taken |= span
+                found.append((start, header, meaning))
+            start = key.find(header, start + 1)
+    return tuple((header, meaning) for _, header, meaning in sorted(found))
+
+
+def _by_meaning(hit: _RowHit) -> tuple[int, ...] | None:
+    """Where each cell of the row is among the printed columns; None when the headers do not mean its cells."""
+    printed = [meaning for _, meaning in hit.columns]
+    wanted = [column_meaning(c) for c in hit.spec.cells]
+    if sorted(printed) != sorted(wanted):
+        return None
+    return tuple(printed.index(m) for m in wanted)
 
 
 def _ambiguous(spec: RowSpec) -> RowSpec:
@@ -328,6 +375,12 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             result.mixed_other_row = [t.text.strip() for t in hit.values if t.kind == "value"]
         return
     values = [t for t in hit.values if t.kind in ("value", "empty")]
+    order = tuple(range(n))
+    if hit.columns and spec.key.startswith("active."):
+        order = _by_meaning(hit)
+        if order is None:
+            _other_columns(hit, values, result)
+            return
     placed = None
     if not spec.ambiguous:
         placed = _positions(
@@ -346,6 +399,7 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             why = f"印出的数值（{printed}）与 {n} 列对不上，无法确定各列位置"
         result.findings.append(_doubt("structure.cells_missing", f"“{spec.label}”一行{why}，这些单元格留空", spec.cells))
         return
+    placed = [placed[i] for i in order]  # the printed columns in the order of the row's cells
     for cid, (text, token) in zip(spec.cells, placed):
         if token is None or token.kind == "empty" or text is None:
             result.cells[cid] = None
@@ -353,6 +407,27 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
                 result.blank.append(cid)
             continue
         _fill(result, cid, spec.label, text, token, amount=by_id()[cid].is_amount, unit=unit or "万元")
+
+
+def _other_columns(hit: _RowHit, values: list[Token], result: TableResult) -> None:
+    """A row printed under headers that do not mean its cells: nothing is placed, what was printed is said.
+
+    Headers all of the other template are the report's fault (template.outdated / template.mixed, raised
+    by the rules); any other mismatch is the parser's doubt."""
+    spec = hit.spec
+    for cid in spec.cells:
+        result.cells[cid] = None
+        result.unplaced.append(cid)
+    headers = "、".join(printed for printed, _ in hit.columns)
+    templates = {COLUMN_TEMPLATES.get(meaning) for _, meaning in hit.columns}
+    other = "2019" if result.template == "2021" else "2021"
+    numbers = "、".join(t.text.strip() for t in values if t.kind == "value") or "无"
+    if templates == {other}:
+        result.other_columns.append((spec.label, headers, numbers, other, spec.cells))
+        return
+    wanted = "、".join(label(c).split("·")[-1] for c in spec.cells)
+    message = f"“{spec.label}”一行印在“{headers}”列下（数值 {numbers}），与本格式的“{wanted}”对不上，数值不填入，这些单元格留空"
+    result.findings.append(_doubt("structure.cells_missing", message, spec.cells))
 
 
 def _fill(result: TableResult, cid: str, label: str, text: str, token: Token, *, amount: bool = False, unit: str = "万元") -> None:

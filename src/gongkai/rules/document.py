@@ -90,6 +90,14 @@ def check_template(extracted) -> list[Finding]:
     if meta.template == "2019" and meta.year is not None and meta.year >= 2021:
         out.append(finding("template.outdated", f"{meta.year}年度报告仍使用2019年试行格式的表格（2021年起应使用国办公开办函〔2021〕30号修订格式）"))
     tables = extracted.tables
+    for row, headers, numbers, other, cells in tables.other_columns if tables else ():
+        values = f"（印出 {numbers}，未填入本格式的单元格）"
+        if other == "2019" and meta.year is not None and meta.year >= 2021:
+            message = f"{meta.year}年度报告第二部分“{row}”一行仍印2019年试行格式的列“{headers}”{values}，2021年起应为国办公开办函〔2021〕30号修订格式"
+            out.append(finding("template.outdated", message, list(cells)))
+        else:
+            message = f"第二部分“{row}”一行印的是{other}年格式的列“{headers}”{values}，与表格其余部分的格式不同"
+            out.append(finding("template.mixed", message, list(cells)))
     if tables and tables.mixed_other_row:
         printed = "、".join(tables.mixed_other_row)
         out.append(

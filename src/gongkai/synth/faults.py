@@ -29,6 +29,8 @@ FAULTS: dict[str, tuple[str, str]] = {
     "table_missing": ("structure.table_missing", "error"),
     "blank_cells": ("structure.cells_missing", "error"),
     "outdated_template": ("template.outdated", "error"),
+    # a 2021 report whose 第二十条第（一）项 block still prints the 2019 columns and their numbers
+    "columns_2019": ("template.outdated", "error"),
     "label_altered": ("template.label_altered", "warning"),
     "extra_rows": ("template.extra_rows", "info"),
     "narrative_mismatch": ("narrative.table_mismatch", "warning"),
@@ -55,8 +57,9 @@ _CONFLICTS = {
         ("fees_missing", "unpaid_without_notice"),
     )
 }
-NEEDS_2021_TEMPLATE = ("unpaid_without_notice",)
-NEEDS_YEAR_2021 = ("fees_missing", "unpaid_without_notice", "outdated_template")
+NEEDS_2021_TEMPLATE = ("unpaid_without_notice", "columns_2019")
+NEEDS_YEAR_2021 = ("fees_missing", "unpaid_without_notice", "outdated_template", "columns_2019")
+LAYOUT_FAULTS = ("columns_2019",)  # drawn only when asked for, so earlier seeds draw what they drew
 
 # Cells the narrative states: never blanked, so text and table can always be compared.
 NARRATED = (
@@ -94,7 +97,7 @@ def check_compatible(faults: tuple[str, ...], template: str, year: int) -> None:
         if pair <= set(faults):
             raise ValueError(f"faults {sorted(pair)} cannot be combined")
     if template != "2021" and any(f in NEEDS_2021_TEMPLATE for f in faults):
-        raise ValueError("unpaid_without_notice needs the 2021 template")
+        raise ValueError(f"faults {[f for f in faults if f in NEEDS_2021_TEMPLATE]} need the 2021 template")
     if year < 2021 and any(f in NEEDS_YEAR_2021 for f in faults):
         raise ValueError(f"faults {[f for f in faults if f in NEEDS_YEAR_2021]} need a report year ≥ 2021")
 
@@ -103,7 +106,7 @@ def pick_random(rng: random.Random, template: str, year: int) -> tuple[str, ...]
     """No fault half of the time, else one or two compatible ones."""
     if rng.random() < 0.5:
         return ()
-    pool = [f for f in FAULTS if f != "outdated_template"]
+    pool = [f for f in FAULTS if f != "outdated_template" and f not in LAYOUT_FAULTS]
     for _ in range(20):
         chosen = tuple(sorted(set(rng.sample(pool, k=rng.choice((1, 1, 2))))))
         try:

@@ -156,6 +156,7 @@ def make_report(seed: int, *, template: str = "2021", year: int | None = None, f
         facts.period = rng.choice((("1月1日", "11月30日"), ("2月1日", "12月31日"), ("1月1日", "12月20日")))
         applied.details["period"] = {"stated": list(facts.period)}
     blanks = blank_cells(rng, values, template, applied) if "blank_cells" in faults else []
+    old_columns = _columns_2019(seed, values, applied) if "columns_2019" in faults else None
     missing_table = None
     if "table_missing" in faults:
         missing_table = "active" if "block_sum" in faults else rng.choice(("appeals", "appeals", "active"))
@@ -180,9 +181,24 @@ def make_report(seed: int, *, template: str = "2021", year: int | None = None, f
         applied.details["section_missing"] = SECTION_NUMERALS[missing_section - 1]
 
     blocks = _blocks(rng, template, year, agency, published, values, facts, faults, labels,
-                     missing_table=missing_table, missing_section=missing_section)  # fmt: skip
+                     missing_table=missing_table, missing_section=missing_section, old_columns=old_columns)  # fmt: skip
     truth = _truth(seed, template, year, agency, published, values, faults, applied, blanks)
     return Synthetic(seed, template, year, agency, published, faults, blocks, truth, labels)
+
+
+def _columns_2019(seed: int, values: Values, applied: Applied) -> Values:
+    """The 2019 columns of block （一） printed in a 2021 table: the 2021 cells were not printed (null)."""
+    rng = random.Random(f"{seed}:columns_2019")  # its own stream: the report's other draws stay as they were
+    printed: Values = {}
+    for row in ("rules", "normative_docs"):
+        made = values[f"active.{row}.issued"] or 0
+        printed[f"active.{row}.new_made"] = made
+        printed[f"active.{row}.new_published"] = made + rng.randint(0, 3)
+        printed[f"active.{row}.total_published"] = (values[f"active.{row}.in_force"] or 0) + rng.randint(1, 40)
+        for column in ("issued", "repealed", "in_force"):
+            values[f"active.{row}.{column}"] = None
+    applied.details["columns_2019"] = {"printed": dict(printed)}
+    return printed
 
 
 def _facts(rng: random.Random, v: Values, year: int, template: str) -> text.Facts:
@@ -233,9 +249,14 @@ def _value_cell(cid: str, v: Values, colspan: int = 1) -> Cell:
     return Cell(shown(cid, v[cid]), colspan=colspan, cell_id=cid)
 
 
-def active_table(template: str, v: Values, relabel) -> Table:
+def active_table(template: str, v: Values, relabel, old_columns: Values | None = None) -> Table:
+    """Table 二; `old_columns` prints block （一） in the 2019 columns with those values (a 2021 report gone wrong)."""
     table = Table("active")
-    for block in ACTIVE_2021 if template == "2021" else ACTIVE_2019:
+    blocks = ACTIVE_2021 if template == "2021" else ACTIVE_2019
+    if old_columns is not None:
+        blocks = (ACTIVE_2019[0], *blocks[1:])
+        v = {**v, **old_columns}
+    for block in blocks:
         table.rows.append([Cell(block.caption, colspan=4, header=True)])
         spans = {1: (3,), 2: (1, 2), 3: (1, 1, 1)}[len(block.headers)]
         table.rows.append([Cell("信息内容", header=True)]
@@ -324,6 +345,7 @@ def _blocks(
     *,
     missing_table,
     missing_section,
+    old_columns=None,
 ):
     def relabel(label: str) -> str:
         return labels.get(label, label)
@@ -338,7 +360,7 @@ def _blocks(
     if missing_table == "active":
         sections[2] = [Para("本年度主动公开政府信息情况详见政府信息公开专栏。")]
     else:
-        sections[2] = [active_table(template, values, relabel)]
+        sections[2] = [active_table(template, values, relabel, old_columns)]
     sections[3] = [requests_table(template, values, relabel, "extra_rows" in faults)]
     appeals: list[Block] = [Para(text.appeals_text(rng, agency, facts))]
     if missing_table != "appeals":

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,45 +205,74 @@ def run_dask(tasks: list[Task], limits: Limits, scheduler: str | None, workers: 
 
     try:
         from distributed import Client, KilledWorker, as_completed
+        from distributed.client import FutureCancelledError
     except ImportError:
         raise GongkaiError("需要 dask[distributed]：pip install 'gongkai[dask]'") from None
     if not scheduler:
         raise GongkaiError("--engine dask 需要 --scheduler tcp://主机:端口")
-    client = Client(scheduler, timeout="30s")
+    with _quiet_distributed():
+        try:
+            client = Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise GongkaiError(f"无法连接 Dask 调度器 {scheduler}（{type(exc).__name__}）：请先启动 dask scheduler 和 dask worker") from None
+        try:
+            yield from _on_cluster(client, tasks, limits, workers, KilledWorker, as_completed)
+        except (OSError, TimeoutError, CancelledError, FutureCancelledError) as exc:
+            raise GongkaiError(f"与 Dask 调度器 {scheduler} 的连接断开（{type(exc).__name__}）：已收到的结果已入库，"
+                               "调度器恢复后重新运行同一命令即可接着做") from None  # fmt: skip
+        finally:
+            client.close()
+
+
+def _on_cluster(client, tasks: list[Task], limits: Limits, workers: int, killed_worker, as_completed) -> Iterator[Rows]:
+    """Chunks in flight, a few per thread; a chunk lost with its worker is rerun by the scheduler."""
+    threads = sum(client.nthreads().values()) or max(workers, 1)
+    pending = chunked(tasks, threads)
+    futures = as_completed()
+    chunks: dict[str, list[Task]] = {}
+
+    def submit(chunk: list[Task]) -> None:
+        future = client.submit(parse_files, chunk, limits, pure=False, key=f"gongkai-{chunk[0][1]}-{len(chunk)}")
+        chunks[future.key] = chunk
+        futures.add(future)
+
+    for chunk in pending:
+        submit(chunk)
+        if futures.count() >= threads * 2:
+            break
+    for future in futures:
+        chunk = chunks.pop(future.key)
+        for following in pending:
+            submit(following)
+            break
+        try:
+            rows = future.result()
+        except killed_worker:
+            rows = []
+            if len(chunk) > 1:
+                for path, sha in chunk:
+                    submit([(path, sha)])
+            else:
+                [(path, sha)] = chunk
+                rows = [failure_rows(sha, path, "crash", "Dask 工作进程在解析这个文件时反复退出")]
+        future.release()
+        yield from rows
+
+
+@contextmanager
+def _quiet_distributed():
+    """distributed logs every lost connection with a traceback; the batch says it in one line instead."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.client", "distributed.comm", "tornado")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
     try:
-        threads = sum(client.nthreads().values()) or max(workers, 1)
-        pending = chunked(tasks, threads)
-        futures = as_completed()
-        chunks: dict[str, list[Task]] = {}
-
-        def submit(chunk: list[Task]) -> None:
-            future = client.submit(parse_files, chunk, limits, pure=False, key=f"gongkai-{chunk[0][1]}-{len(chunk)}")
-            chunks[future.key] = chunk
-            futures.add(future)
-
-        for chunk in pending:
-            submit(chunk)
-            if futures.count() >= threads * 2:
-                break
-        for future in futures:
-            chunk = chunks.pop(future.key)
-            for following in pending:
-                submit(following)
-                break
-            try:
-                rows = future.result()
-            except KilledWorker:
-                rows = []
-                if len(chunk) > 1:
-                    for path, sha in chunk:
-                        submit([(path, sha)])
-                else:
-                    [(path, sha)] = chunk
-                    rows = [failure_rows(sha, path, "crash", "Dask 工作进程在解析这个文件时反复退出")]
-            future.release()
-            yield from rows
+        yield
     finally:
-        client.close()
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 CHUNK_FILES = 16  # a text report parses in ~50 ms: 16 of them outweigh a task's scheduling

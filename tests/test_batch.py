@@ -177,3 +177,57 @@ def test_the_shared_corpus_loads_whole(tmp_path, shared):
     real = [p for p in folder.iterdir() if p.suffix in {".txt", ".html", ".pdf", ".md"} and p.stem != "README"]
     assert summary.reports + summary.failures == len(real)
     assert summary.failures == 0
+
+
+def test_pipes_devices_and_symlinks_out_of_the_folder_are_refused_and_named(tmp_path):
+    """A FIFO would hang the hashing for ever; a link to a file outside the folder would be read and stored."""
+    folder = tmp_path / "in"
+    make_corpus(folder, 2, seed=3)
+    os.mkfifo(folder / "pipe.txt")
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("本年新收政府信息公开申请 999 件", encoding="utf-8")
+    (folder / "link_out.txt").symlink_to(secret)
+    inside = sorted(folder.glob("*.txt"))[0]
+    (folder / "link_in.txt").symlink_to(inside)
+    (folder / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (folder / "dev.txt").symlink_to("/dev/zero")
+    db = tmp_path / "s.duckdb"
+    done = subprocess.run([sys.executable, "-m", "gongkai", "batch", str(folder), "--db", str(db)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1, done.stderr  # finished, but not every input was read
+    for name in ("pipe.txt", "link_out.txt", "dangling.txt", "dev.txt"):
+        assert name in done.stdout, name
+    assert "符号链接指向输入目录之外" in done.stdout and "不是普通文件" in done.stdout
+    with Store(db, read_only=True) as store:
+        paths = {p for (p,) in store.con.execute("SELECT path FROM reports").fetchall()}
+        assert not any("secret" in p or "link_out" in p for p in paths)
+        assert store.count("reports") == 2  # the inside link is the same bytes as its target: one report
+
+
+def test_a_missing_input_folder_is_an_error_and_makes_no_store(tmp_path):
+    db = tmp_path / "s.duckdb"
+    done = subprocess.run([sys.executable, "-m", "gongkai", "batch", str(tmp_path / "nodir"), "--db", str(db)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and "输入不存在" in done.stderr and "Traceback" not in done.stderr
+    assert not db.exists()
+
+
+def test_a_store_removed_during_the_batch_is_not_called_a_success(tmp_path, monkeypatch):
+    from gongkai.errors import GongkaiError
+    from gongkai.store import batch as batch_module
+
+    folder = tmp_path / "in"
+    make_corpus(folder, 3, seed=4)
+    db = tmp_path / "s.duckdb"
+    real = batch_module.run_serial
+
+    def remove_store_midway(tasks, limits):
+        for i, rows in enumerate(real(tasks, limits)):
+            if i == 1:
+                db.unlink()
+            yield rows
+
+    monkeypatch.setattr(batch_module, "run_serial", remove_store_midway)
+    with pytest.raises(GongkaiError, match="被删除或替换"):
+        run_batch([folder], db, BatchOptions(progress=False))

@@ -87,3 +87,38 @@ def test_an_unknown_format_is_one_clear_error(db, tmp_path):
 
     with pytest.raises(GongkaiError, match="不支持的导出格式"):
         export(db, tmp_path / "out.json")
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(tmp_path):
+    """An upload named `=1+2.txt` (or `@SUM…`, `-2+3+cmd|…`), or an agency read as `=HYPERLINK(…)`, must not
+    become a formula when the CSV is opened in Excel; negative numbers stay numbers."""
+    from gongkai import parse
+    from gongkai.synth import make_report
+    from gongkai.web.storage import add_to_store
+
+    hostile = ["=1+2.txt", "@SUM(A1).txt", "-2+3+cmd|' /C calc'!A0.txt", "+cmd.txt"]
+    reports = []
+    for i, name in enumerate(hostile):
+        report = parse(make_report(60 + i, template="2019").render("txt"), name=name)
+        report.meta.agency = '=HYPERLINK("http://evil.example","点击")' if i == 0 else report.meta.agency
+        report.cells["active.licensing.delta"] = -2  # 本年增/减 of the 2019 format may be negative
+        reports.append(report)
+    db = tmp_path / "s.duckdb"
+    add_to_store(db, *reports)
+    out, _ = export(db, tmp_path / "out.csv")
+    with open(out, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["path"] for row in rows) == sorted("'" + name for name in hostile)
+    assert any(row["agency"].startswith("'=HYPERLINK") for row in rows)
+    live = [v for row in rows for v in row.values() if v[:1] in ("=", "+", "@") or (v[:1] == "-" and not _number(v))]
+    assert not live
+    assert any(v.startswith("-") and _number(v) for row in rows for k, v in row.items() if k.endswith(".delta")), \
+        "a 2019 report's negative 本年增/减 stays a number"
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -28,15 +28,23 @@ def batch(
 
     升级 gongkai（或改了解析代码）后，旧结果不会自动重做，以免一次普通的续跑变成整库重跑；摘要列出库中非当前解析器生成的结果条数。--redo-stale 只重新解析这些（中断后再运行即续完），--redo 全部重新解析。
     """
+    from gongkai.errors import GongkaiError
     from gongkai.limits import Limits
     from gongkai.store import BatchOptions, print_summary, run_batch
     from gongkai.store.bodies import load_aliases
+
+    missing = [str(f) for f in folders if not f.exists()]
+    if missing:  # before a store is made: a mistyped folder must not leave an empty store behind
+        raise GongkaiError(f"输入不存在：{'、'.join(missing)}")
 
     options = BatchOptions(
         workers=workers, engine=engine, scheduler=scheduler, limits=Limits(timeout, memory_mb),
         retry_failed=retry_failed, redo=redo, redo_stale=redo_stale, aliases=load_aliases(aliases) if aliases else None,
     )
-    print_summary(run_batch(folders, db, options), db)
+    summary = run_batch(folders, db, options)
+    print_summary(summary, db)
+    if summary.refused:
+        raise typer.Exit(1)  # done, but not every input was read: the table above says which
 
 
 @app.command()

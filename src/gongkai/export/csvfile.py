@@ -13,6 +13,15 @@ from gongkai.export.tables import (
 )
 
 CHUNK = 2000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel and LibreOffice take for the start of a formula
+
+
+def neutral(value):
+    """A text cell that a spreadsheet would run as a formula (`=1+2`, `@SUM(…)`, `-2+3+cmd|…`), quoted with
+    a leading apostrophe, as OWASP advises; numbers, negative ones included, stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _write(con, sql: str, header: list[str], target: Path) -> None:
@@ -22,7 +31,7 @@ def _write(con, sql: str, header: list[str], target: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(header)
         while rows := cursor.fetchmany(CHUNK):
-            writer.writerows(rows)
+            writer.writerows([neutral(v) for v in row] for row in rows)
     tmp.replace(target)
 
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gongkai.errors import GongkaiError
 from gongkai.limits import DEFAULT_LIMITS, Limits, die_with_parent
 from gongkai.store.db import Store
 from gongkai.store.inputs import discover, hash_files
@@ -59,6 +60,7 @@ class BatchSummary:
     outdated: int = 0  # reports and failures in the store made by another parser than this one
     interrupted: bool = False
     failure_reasons: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # inputs not read: (path, why)
 
     @property
     def rate(self) -> float:
@@ -74,8 +76,8 @@ def plan(store: Store, roots: list[str | os.PathLike], options: BatchOptions, su
     summary.recovered_shards = store.recover()
     if options.aliases is not None:
         store.set_aliases(options.aliases)
-    files = discover(roots, exclude=[store.parts])
-    hashes = hash_files(files, store.known_hashes())
+    files = discover(roots, exclude=[store.parts], refused=summary.refused)
+    hashes = hash_files(files, store.known_hashes(), refused=summary.refused)
     summary.found = len(files)
     summary.stale = store.reconcile(files, hashes)
     first_path: dict[str, str] = {}
@@ -106,6 +108,7 @@ def run_batch(
     summary = BatchSummary()
     started = time.perf_counter()
     with Store(db) as store:
+        identity = _file_identity(db)
         tasks = plan(store, roots, options, summary)
         buffer: list[Rows] = []
         last_commit = time.monotonic()
@@ -141,10 +144,20 @@ def run_batch(
         summary.findings = store.count("findings")
         summary.failures = store.count("failures")
         summary.outdated = len(store.parsed_by_other(current_parser().fingerprint))
+        if _file_identity(db) != identity:
+            raise GongkaiError(f"数据库文件 {db} 在运行中被删除或替换：本次的结果不在那里；请保留数据库文件后重新运行")
     summary.seconds = time.perf_counter() - started
     if summary.interrupted:
         raise KeyboardInterrupt
     return summary
+
+
+def _file_identity(db: str | os.PathLike) -> tuple[int, int] | None:
+    try:
+        st = os.stat(db)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 # engines: (tasks, limits) → rows as they complete ---------------------------------------
@@ -156,8 +169,6 @@ def _engine(options: BatchOptions) -> Engine:
     if options.engine == "dask":
         return lambda tasks, limits: run_dask(tasks, limits, options.scheduler, options.workers)
     if options.engine != "local":
-        from gongkai.errors import GongkaiError
-
         raise GongkaiError(f"未知的执行引擎：{options.engine}（local 或 dask）")
     if options.workers <= 1:
         return run_serial
@@ -201,8 +212,6 @@ def run_dask(tasks: list[Task], limits: Limits, scheduler: str | None, workers: 
     A worker lost mid-chunk: the scheduler reruns the chunk elsewhere, so its rows still come once.
     A chunk that keeps killing its workers (KilledWorker) is split; a single file that does is a failure.
     """
-    from gongkai.errors import GongkaiError
-
     try:
         from distributed import Client, KilledWorker, as_completed
         from distributed.client import FutureCancelledError
@@ -366,6 +375,7 @@ def print_summary(summary: BatchSummary, db: str | os.PathLike, console=None) ->
         ("续接上次中断的分片", summary.recovered_shards),
         ("本次解析成功", summary.parsed),
         ("本次解析失败", summary.failed),
+        ("未读取的条目", len(summary.refused)),
         ("用时", f"{summary.seconds:.1f} 秒"),
         ("速度", f"{summary.rate:.1f} 份/秒"),
         ("库中报告", summary.reports),
@@ -387,3 +397,9 @@ def print_summary(summary: BatchSummary, db: str | os.PathLike, console=None) ->
         if len(summary.failure_reasons) > 20:
             failures.add_row("…", f"另有 {len(summary.failure_reasons) - 20} 个，见表 failures")
         console.print(failures)
+    if summary.refused:  # one line each, unwrapped: a path to copy, and why it was not read
+        console.print(f"[bold]未读取的条目 {len(summary.refused)} 个（不是普通文件、指向目录之外或无法读取）：")
+        for path, reason in summary.refused[:50]:
+            console.print(f"  {path}：{reason}", soft_wrap=True, markup=False, highlight=False)
+        if len(summary.refused) > 50:
+            console.print(f"  …另有 {len(summary.refused) - 50} 个")

@@ -10,14 +10,14 @@ import multiprocessing as mp
 
 from gongkai.errors import GongkaiError, LimitExceededError
 from gongkai.limits import Limits, parse_guarded
+from gongkai.store.inputs import read_regular
 from gongkai.store.rows import Rows, failure_rows, report_rows
 
 
 def parse_file(path: str, sha256: str, limits: Limits) -> Rows:
     """Rows for one file; never raises for a bad document (it becomes a `failures` row)."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular(path)
     except OSError as exc:
         return failure_rows(sha256, path, "unreadable", f"无法读取文件（{exc.strerror or exc}）")
     sha = hashlib.sha256(data).hexdigest()  # the bytes parsed, even if the file changed since it was hashed

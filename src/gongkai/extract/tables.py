@@ -497,11 +497,18 @@ def _positions(
             seq.pop(0)
         if not seq and values:
             return [(None, values[0])] * n
-    # padding: empty cells before the first or after the last value only pad a row
-    while len(seq) > n and seq and seq[-1].kind == "empty":
-        seq.pop()
-    while len(seq) > n and seq and seq[0].kind == "empty":
-        seq.pop(0)
+    # padding: empty cells before the first or after the last value only pad a row, when it is
+    # certain which ones do (empties at both ends with one too many: the values' columns are not)
+    excess = len(seq) - n
+    if excess > 0:
+        lead = next((i for i, t in enumerate(seq) if t.kind != "empty"), len(seq))
+        trail = next((i for i, t in enumerate(reversed(seq)) if t.kind != "empty"), len(seq))
+        front_min, front_max = max(0, excess - trail), min(lead, excess)
+        if front_min > front_max:
+            return None
+        if front_min < front_max and lead < len(seq):
+            return None  # a value would land in a different column depending on which end is padding
+        seq = seq[front_min : len(seq) - (excess - front_min)]
     if len(seq) == n:
         return [(t.text if t.kind == "value" else None, t) for t in seq]
     if len(seq) < n:

@@ -110,6 +110,9 @@ class _RowHit:
     values: list[Token] = field(default_factory=list)
     tabular: bool = False  # values came from a tab or pipe row of text, where empty cells may be padding
     columns: tuple[tuple[str, str], ...] = ()  # the column headers printed over the row: (as printed, meaning)
+    label_row: int | None = None  # the printed row (grid or text row) its label stands in, if any
+    detached: bool = False  # its values stand in a row of their own, without a label
+    after_orphans: bool = False  # the row just before its label held values and no label
 
 
 def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec, ...], table: str, result: TableResult) -> None:
@@ -123,11 +126,17 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     columns: tuple[tuple[str, str], ...] = ()  # the header row over the rows that follow
     columns_closed = True  # a row came since: the next header starts a new header row
     order = {spec.key: i for i, spec in enumerate(specs)}
+    rows = _Rows()
     for token in tokens[span[0] : span[1]]:
         if token.kind == "row":
             row_block, row_kind = token.block, token.norm
+            rows.start()
             continue
+        in_row = token.block == row_block
+        if not in_row:
+            rows.leave()
         if token.kind == "text":
+            rows.text(in_row)
             if current is not None and current.spec.exact and not any(t.kind == "value" for t in current.values):
                 hits.remove(current)  # a bare '总计' or '其他' over empty cells is a column header
                 current = None
@@ -169,14 +178,18 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                         h.spec = _ambiguous(h.spec)
                 spec = _ambiguous(spec)
             if spec is not None:
-                current = _RowHit(spec, list(label_run), columns=columns)
+                current = _RowHit(spec, list(label_run), columns=columns, label_row=rows.index if in_row else None)
+                current.after_orphans = rows.orphan_before
                 hits.append(current)
                 label_run = []
                 columns_closed = True
             continue
+        rows.value(in_row)
         if current is not None:
-            if token.block == row_block and row_kind == "line":
+            if in_row and row_kind == "line":
                 current.tabular = True
+            if in_row and current.label_row != rows.index and token.kind == "value":
+                current.detached = True
             current.values.append(token)
     last = hits[-1] if hits else None
     for hit in hits:
@@ -185,6 +198,40 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
         printed = label_alteration(hit)
         if printed is not None:
             result.altered_labels.append((hit.spec.key, hit.spec.label, printed))
+
+
+class _Rows:
+    """Which printed row (of a grid or a text row) the walk is in, and whether the last one held values but no label.
+
+    Converters (PDF → markdown) print some labels after their values and some before: a label standing
+    between two rows of values without labels may own either, so neither can be given to it."""
+
+    def __init__(self) -> None:
+        self.index = -1
+        self.has_text = self.has_values = False
+        self.orphan_before = False  # the last finished row held values and no text
+
+    def start(self) -> None:
+        self._finish()
+        self.index += 1
+
+    def leave(self) -> None:
+        """A token outside any row: the open row, if any, is finished."""
+        if self.index >= 0 and (self.has_text or self.has_values):
+            self._finish()
+
+    def _finish(self) -> None:
+        if self.has_text or self.has_values:
+            self.orphan_before = self.has_values and not self.has_text
+        self.has_text = self.has_values = False
+
+    def text(self, in_row: bool) -> None:
+        if in_row:
+            self.has_text = True
+
+    def value(self, in_row: bool) -> None:
+        if in_row:
+            self.has_values = True
 
 
 @short_cache
@@ -381,6 +428,8 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
         if order is None:
             _other_columns(hit, values, result)
             return
+    if hit.detached and hit.after_orphans:
+        spec = _ambiguous(spec)  # its label stands between rows of values without labels: whose are they?
     placed = None
     if not spec.ambiguous:
         placed = _positions(
@@ -626,6 +675,9 @@ def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[t
     filled = [t for t in values if t.kind == "value"]
     if not filled or any(t.garbled for t in filled):
         return None  # OCR'd cells in doubt are not split into runs
+    inner = values[values.index(filled[0]) : len(values) - values[::-1].index(filled[-1])]
+    if any(t.kind == "empty" for t in inner):
+        return None  # a blank cell among the numbers: which column it is depends on how the runs split
     pieces: list[tuple[str, Token]] = []
     for token in filled:
         for part in token.text.split():

@@ -28,6 +28,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # what OCR makes of a lone number with a speck beside it: digits and stray marks, nothing else
 _SPLIT_DIGITS = re.compile(r"\d\s+\d")
 _DIGIT_LOOKALIKE = re.compile(r"^\s*[oOlI|]\s*$")  # a lone letter OCR reads for 0 or 1
+_SEVERAL_NUMBERS = re.compile(r"^\s*\d+(?:\s+\d+)+\s*$")
 _GARBLED = re.compile(r"^[\s.,，。、·'‘’`:;：；|!_~]*\d[\d\s.,，。、·'‘’`:;：；|!_~]*$")
 
 
@@ -83,6 +84,9 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
             if cell.confidence is not None and _is_garbled(pieces, cell.text):
                 out.append(Token(cell.text, simplify(cell.text.strip()), "value", cell.where, index, False, cell.confidence, garbled=True))
                 continue
+            if len(pieces) == 1 and pieces[0][2] == "value" and _SEVERAL_NUMBERS.match(cell.text):
+                # '0 0' in one cell: a converter merged two columns (a number is never printed with spaces here)
+                pieces = tuple((part, part, "value", False) for part in cell.text.split())
             out.extend(_tokens(pieces, cell.where, index, cell.confidence))
     return out
 

@@ -136,7 +136,6 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
         if not in_row:
             rows.leave()
         if token.kind == "text":
-            rows.text(in_row)
             if current is not None and current.spec.exact and not any(t.kind == "value" for t in current.values):
                 hits.remove(current)  # a bare '总计' or '其他' over empty cells is a column header
                 current = None
@@ -180,6 +179,7 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             if spec is not None:
                 current = _RowHit(spec, list(label_run), columns=columns, label_row=rows.index if in_row else None)
                 current.after_orphans = rows.orphan_before
+                rows.label(in_row)
                 hits.append(current)
                 label_run = []
                 columns_closed = True
@@ -188,16 +188,32 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
         if current is not None:
             if in_row and row_kind == "line":
                 current.tabular = True
+            if in_row and current.label_row is not None and current.label_row != rows.index and token.kind == "empty":
+                continue  # a blank cell of another row (a header row after it) is not this row's blank
             if in_row and current.label_row != rows.index and token.kind == "value":
                 current.detached = True
             current.values.append(token)
+    rows.leave()
     last = hits[-1] if hits else None
+    blank_before = len(result.blank)
     for hit in hits:
         # only the last row of a table cut off by the end of the document may be short
         _place_row(hit, result, truncated=hit is last and span[1] >= len(tokens), unit=header_unit)
         printed = label_alteration(hit)
         if printed is not None:
             result.altered_labels.append((hit.spec.key, hit.spec.label, printed))
+    if rows.orphans and len(result.blank) > blank_before:
+        _blanks_in_doubt(result, result.blank[blank_before:])
+
+
+def _blanks_in_doubt(result: TableResult, cells: list[str]) -> None:
+    """Blank cells of a table whose values stand apart from their labels (a converter's output): the
+    numbers may have been moved elsewhere, so a blank is the parser's doubt, not the report's."""
+    del result.blank[len(result.blank) - len(cells) :]
+    result.unplaced.extend(cells)
+    names = "、".join(label(c) for c in cells[:4]) + (f" 等 {len(cells)} 个" if len(cells) > 4 else "")
+    message = f"表格中有成行的数值没有行标签（转换工具可能把数值移到了别处），空白的单元格未必是原表空白：{names}，这些单元格留空"
+    result.findings.append(_doubt("structure.cells_missing", message, cells))
 
 
 class _Rows:
@@ -209,7 +225,8 @@ class _Rows:
     def __init__(self) -> None:
         self.index = -1
         self.has_text = self.has_values = False
-        self.orphan_before = False  # the last finished row held values and no text
+        self.orphan_before = False  # the last finished row held values and no row label
+        self.orphans = 0  # rows so far that held values and no row label
 
     def start(self) -> None:
         self._finish()
@@ -223,11 +240,12 @@ class _Rows:
     def _finish(self) -> None:
         if self.has_text or self.has_values:
             self.orphan_before = self.has_values and not self.has_text
+            self.orphans += self.orphan_before
         self.has_text = self.has_values = False
 
-    def text(self, in_row: bool) -> None:
+    def label(self, in_row: bool) -> None:
         if in_row:
-            self.has_text = True
+            self.has_text = True  # a row label, not any text: a fragment of a wrapped group label ('开') names no row
 
     def value(self, in_row: bool) -> None:
         if in_row:

@@ -31,6 +31,7 @@ _TITLE_START = {n: re.compile(r"\s*(?:政府信息公开(?:工作)?)?(?:年度)?
 _TITLE_AFTER_WORDS = {n: re.compile(r"\s*(?:因)?政府信息公开.{0,12}" + _TITLE_PATTERNS[n]) for n in (4, 5)}
 # a line that is a title and nothing else
 _BARE_TITLE = {n: re.compile(r"(?:政府信息公开(?:工作)?)?(?:年度)?" + p + r"[^。，,]{0,14}") for n, p in _TITLE_PATTERNS.items()}
+_BARE_AFTER_WORDS = {n: re.compile(r"(?:因)?政府信息公开.{0,12}" + _TITLE_PATTERNS[n] + r"[^。，,]{0,14}") for n in (4, 5)}
 # where a heading's title stops inside glued text
 _TITLE_END = {
     1: re.compile(r"(?:总体情况|工作情况概述|概述|基本情况|总体概况)"),
@@ -40,10 +41,13 @@ _TITLE_END = {
     5: re.compile(r"(?:存在的?)?(?:主要)?问题(?:及|和|与)?(?:其)?(?:改进|整改)?(?:情况|措施|举措|计划|方向)?"),
     6: re.compile(r"其他需要报告的?事项"),
 }
+# a heading's number: 一、 第一、 第一部分 （一） 1. 1、 （1） — the words decide the section, the number only helps
 _HEADING = re.compile(
-    r"(?:^|(?<=[。；;！!\s>:：]))\s*(?:第?([一二三四五六七八九])[、.．]|[(（]([一二三四五六七八九])[)）])\s*"
+    r"(?:^|(?<=[。；;！!\s>:：]))\s*(?:第([一二三四五六七八九])部分|第?([一二三四五六七八九])[、.．]|[(（]([一二三四五六七八九])[)）]"
+    r"|([1-9])(?:[、．]|\.(?!\d))|[(（]([1-9])[)）])\s*"
     r"(?P<title>[^。；;\n]{0,40})"
 )
+_ARABIC = "123456789"
 
 
 @dataclass(slots=True)
@@ -71,13 +75,19 @@ def find_sections(tokens: list[Token]) -> list[SectionMark]:
                 return marks
             continue
         for match in _HEADING.finditer(text):
-            numeral = match.group(1) or match.group(2)
+            numeral = match.group(1) or match.group(2) or match.group(3)
+            arabic = match.group(4) or match.group(5)
+            if arabic:
+                numeral = _NUMERALS[_ARABIC.index(arabic)]
             title = match.group("title")
             number = _section_of(numeral, title, last)
             if number is None:
                 continue
-            if match.group(2) and _NUMERALS.index(match.group(2)) + 1 != number:
+            bracketed = match.group(3) or match.group(5)
+            if bracketed and _NUMERALS.index(numeral) + 1 != number:
                 continue  # '（一）主动公开情况' is a sub-heading of section 一, not section 二
+            if arabic and _NUMERALS.index(numeral) + 1 != number:
+                continue  # '2.依申请公开' inside section 一 is a sub-point, not section 三
             end = match.start("title") + _title_end(number, title)
             raw = token.text if len(token.text) == len(text) else text
             heading = raw[match.start() : end].strip()
@@ -112,6 +122,6 @@ def _bare_heading(text: str, last: int) -> int | None:
     if not stripped or len(stripped) > 30 or stripped[0] in _NUMERALS or stripped[0] in "(（":
         return None
     for number in range(last + 1, 7):
-        if _BARE_TITLE[number].fullmatch(stripped):
+        if _BARE_TITLE[number].fullmatch(stripped) or (number in (4, 5) and _BARE_AFTER_WORDS[number].fullmatch(stripped)):
             return number
     return None

@@ -24,6 +24,7 @@ BLANK_MARKS = frozenset({"", "-", "—", "——", "–", "/", "／", "\\", "无
 # a run of digits inside text (glued cells); a trailing 'N.' or 'N、' before CJK is the next label's numbering
 _NUMBER_RUN = re.compile(r"[-−]?\d(?:[\d\s,]|-(?=\d))*(?:\.\d+)?(?:\s*(?:万元|元))?")
 _NUMBERING_AFTER = re.compile(r"\s*[.．、]\s*[\u4e00-\u9fff]")
+_BRACKETED_NUMBERING = re.compile(r"[(（]\s*\d{1,2}\s*[)）]\s*[\u4e00-\u9fff]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # what OCR makes of a lone number with a speck beside it: digits and stray marks, nothing else
 _SPLIT_DIGITS = re.compile(r"\d\s+\d")
@@ -176,6 +177,8 @@ def _split_glued(text: str) -> tuple[Piece, ...]:
             run = run[:-1]
         if not run.strip() or not any(ch.isdigit() for ch in run):
             continue
+        if _BRACKETED_NUMBERING.match(text, start - 1 if start else 0) and start and run.strip().isdigit():
+            continue  # '（1）总体情况': a heading's or label's number, not a value
         if start > pos:
             piece = text[pos:start]
             out.append((piece, simplify(piece.strip()), "text", False))

@@ -641,8 +641,12 @@ def _resolve_readings(result: TableResult, template: str) -> None:
 
 
 def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResult) -> None:
-    """15 values: 行政复议 ×5, 未经复议直接起诉 ×5, 复议后起诉 ×5 (the transposed 3×5 layout keeps the order)."""
+    """15 values: 行政复议 ×5, 未经复议直接起诉 ×5, 复议后起诉 ×5 — in the official layout by position;
+    when a block's label stands right before its own five values (the table transposed, or split into
+    three small tables under their own captions), by the labels: block by its label, column by its header."""
     region = tokens[span[0] : span[1]]
+    if _read_appeals_by_labels(region, result, truncated=span[1] >= len(tokens)):
+        return
     values: list[Token] = []
     in_table = False
     for token in region:
@@ -686,6 +690,72 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
                 result.blank.append(cid)
             continue
         _fill(result, cid, label(cid), text, token)
+
+
+_BLOCK_KEYS = {
+    "行政复议": "review", "未经复议直接起诉": "suit_direct", "直接起诉": "suit_direct", "行政诉讼未经复议直接起诉": "suit_direct",
+    "行政诉讼直接起诉": "suit_direct", "复议后起诉": "suit_after_review", "行政诉讼复议后起诉": "suit_after_review",
+    "经复议后起诉": "suit_after_review", "行政诉讼经复议后起诉": "suit_after_review",
+}  # fmt: skip
+_OUTCOME_KEYS = {"结果维持": "upheld", "维持": "upheld", "结果纠正": "corrected", "纠正": "corrected", "其他结果": "other",
+                 "其他": "other", "尚未审结": "pending", "未审结": "pending", "总计": "total", "合计": "total"}  # fmt: skip
+_APPEAL_COLUMN_ORDER = ("upheld", "corrected", "other", "pending", "total")
+
+
+def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncated: bool) -> bool:
+    """Table 四 read by its labels, when every run of values follows one block's own label; False when
+    the layout is not that one (the official layout, with all block labels in its header)."""
+    segments: list[tuple[list[Token], list[Token]]] = []  # (text tokens, value/empty tokens) in turn
+    for token in region:
+        if token.kind == "text":
+            if _ends_appeals(token):
+                break
+            if not segments or segments[-1][1]:
+                segments.append(([], []))
+            segments[-1][0].append(token)
+        elif token.kind in ("value", "empty") and segments:
+            segments[-1][1].append(token)
+    columns: tuple[str, ...] = _APPEAL_COLUMN_ORDER
+    blocks: dict[str, list[Token] | None] = {}
+    for texts, values in segments:
+        keys = [label_key(t.norm) for t in texts]
+        named = [_BLOCK_KEYS[k] for k in keys if k in _BLOCK_KEYS]
+        outcomes = [_OUTCOME_KEYS[k] for k in keys if k in _OUTCOME_KEYS]
+        if len(outcomes) == 5 and sorted(outcomes) == sorted(_APPEAL_COLUMN_ORDER):
+            columns = tuple(outcomes)  # a header row of its own: the columns in the order printed
+        if not any(t.kind == "value" for t in values):
+            continue
+        if len(named) != 1 or sum(t.kind == "value" for t in values) > 5:
+            if len(named) > 1 or blocks:
+                return False  # several blocks' labels over one run of values: the official layout
+            continue  # a sentence's numbers before the table
+        block = named[0]
+        blocks[block] = None if block in blocks else values  # a block printed twice: its values are not certain
+    if not blocks:
+        return False
+    result.rows_found.add("appeals")
+    for block in APPEAL_BLOCKS_ORDER:
+        values = blocks.get(block)
+        cells = [f"appeals.{block}.{c}" for c in columns]
+        placed = _positions(values, 5, None, tabular=False, truncated=False) if values else None  # type: ignore[arg-type]
+        if placed is None:
+            result.unplaced.extend(cells)
+            why = "未找到" if block not in blocks else "数值与 5 列对不上或出现两次，无法确定"
+            message = f"行政复议、行政诉讼情况表中“{_BLOCK_NAME[block]}”一行{why}，这些单元格留空"
+            result.findings.append(_doubt("structure.cells_missing", message, cells))
+            continue
+        for cid, (text, token) in zip(cells, placed):
+            if token is None or text is None:
+                result.cells[cid] = None
+                if token is not None:
+                    result.blank.append(cid)
+                continue
+            _fill(result, cid, label(cid), text, token)
+    return True
+
+
+APPEAL_BLOCKS_ORDER = ("review", "suit_direct", "suit_after_review")
+_BLOCK_NAME = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
 
 
 def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[tuple[str | None, Token | None]] | None:

@@ -710,8 +710,8 @@ def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncat
         if token.kind == "text":
             if _ends_appeals(token):
                 break
-            if not segments or segments[-1][1]:
-                segments.append(([], []))
+            if not segments or any(t.kind == "value" for t in segments[-1][1]):
+                segments.append(([], []))  # blank cells before a header (an empty header row) stay with the label
             segments[-1][0].append(token)
         elif token.kind in ("value", "empty") and segments:
             segments[-1][1].append(token)

@@ -74,6 +74,7 @@ def find_sections(tokens: list[Token]) -> list[SectionMark]:
             if bare == 6:
                 return marks
             continue
+        found_numbered = False
         for match in _HEADING.finditer(text):
             numeral = match.group(1) or match.group(2) or match.group(3)
             arabic = match.group(4) or match.group(5)
@@ -92,10 +93,30 @@ def find_sections(tokens: list[Token]) -> list[SectionMark]:
             raw = token.text if len(token.text) == len(text) else text
             heading = raw[match.start() : end].strip()
             marks.append(SectionMark(number, heading, index, end))
+            found_numbered = True
             last = number
             if number == 6:
                 return marks
+        if not found_numbered and "。" in text:
+            # a glued page whose headings lost their numbers (Word list numbering): a full title after a sentence's end
+            for match in _GLUED_TITLE.finditer(text):
+                number = next((n for n in range(last + 1, 7) if match.group(f"s{n}")), None)
+                if number is None:
+                    continue
+                raw = token.text if len(token.text) == len(text) else text
+                marks.append(SectionMark(number, raw[match.start("h") : match.end()].strip(), index, match.end()))
+                last = number
+                if number == 6:
+                    return marks
     return marks
+
+
+# the six titles (and common variants) as a whole, right after the end of a sentence, in glued text
+_GLUED_TITLE = re.compile(
+    r"(?<=[。！!；;])\s*(?P<h>(?:(?P<s1>总体情况)|(?P<s2>主动公开政府信息情况)|(?P<s3>收到和处理政府信息公开申请情况)"
+    r"|(?P<s4>(?:因)?政府信息公开(?:工作)?(?:被申请)?行政复议[、和及]?(?:提起)?行政诉讼(?:的)?情况)"
+    r"|(?P<s5>(?:政府信息公开工作)?存在的主要问题(?:及|和)(?:其)?改进(?:情况|措施|举措))|(?P<s6>其他需要报告的事项)))"
+)
 
 
 def _section_of(numeral: str, title: str, last: int) -> int | None:

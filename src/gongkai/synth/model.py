@@ -69,7 +69,7 @@ class Synthetic:
 
     @property
     def title(self) -> str:
-        return next(b.text for b in self.blocks if isinstance(b, Para) and b.kind == "title")
+        return "".join(b.text for b in self.blocks if isinstance(b, Para) and b.kind == "title")  # a title split over lines is one title
 
     def tables(self) -> list[Table]:
         return [b for b in self.blocks if isinstance(b, Table)]

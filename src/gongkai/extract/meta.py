@@ -206,4 +206,10 @@ def region(agency: str | None) -> str | None:
         return None
     m = _REGION.match(agency)
     found = m.group(1) if m else ""
+    # never a fragment: a 'city' that is a district plus the 市 of 市场 ('南岗区市'), a body inside the name ('…生态环境局海门区')
+    while found and (_BODY_INSIDE.search(found) or re.search(r"[区县]市$", found)):
+        found = _REGION.match(found[:-1]).group(1) if _REGION.match(found[:-1]) else ""
     return found or None
+
+
+_BODY_INSIDE = re.compile(r"局|委员会|办公室|中心|政府|办事处|街道|公司|学校|医院")

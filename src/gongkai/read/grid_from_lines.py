@@ -353,6 +353,6 @@ def wrapped_number(pieces: list[Piece]) -> str | None:
         return None
     for above, below in zip(lines, lines[1:]):
         height = max(p.box[3] - p.box[1] for p in above)
-        if min(p.box[1] for p in below) - min(p.box[1] for p in above) > 1.4 * height:
+        if min(p.box[1] for p in below) - min(p.box[1] for p in above) > 2.1 * height:  # line spacing up to 1.5 lines; a row is more
             return None
     return "".join(texts)

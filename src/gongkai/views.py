@@ -19,6 +19,7 @@ from gongkai.store.stats import METRICS, OUTCOMES, compute_stats, filter_sql, sh
 
 SECTION_TITLES = tuple(TITLES[n] for n in range(1, 7))
 NUMERALS = "一二三四五六七八九十"
+FAILURE_KIND_ZH = {"unreadable": "无法读取", "limit": "超出时限或内存上限", "crash": "解析出错"}  # failures.kind
 
 
 def rule_zh(rule: str) -> str:

@@ -52,8 +52,11 @@ def evaluate(
     markdown: Annotated[bool, typer.Option("--markdown", help="输出 Markdown 表格（docs/accuracy.md 用）")] = False,
 ) -> None:
     """与真值文件比较：单元格准确率、未被标记的错误单元格、元数据、源错误检出与误报。"""
+    from gongkai.errors import GongkaiError
     from gongkai.evaluate import evaluate_dir, print_evaluation
 
+    if not directory.is_dir():
+        raise GongkaiError(f"{directory}：目录不存在")
     result = evaluate_dir(directory, truth or directory / "truth")
     if markdown:
         from gongkai.evaluate import markdown as as_markdown

@@ -208,3 +208,24 @@ def test_pdf_cell_shows_the_page_with_its_box(server, browser, tmp_path):
     assert 0 < b["width"] < img["width"] / 4
     page.locator(".prov-panel").screenshot(path=str(SHOTS / "provenance-pdf.png"))
     page.close()
+
+
+def test_an_upload_error_stays_until_dismissed(server, browser, tmp_path):
+    """A refused upload is not lost when the page reloads; it goes when the reviewer dismisses it."""
+    junk = tmp_path / "不是报告.bin"
+    junk.write_bytes(bytes(range(256)) * 8)  # judged by content: nothing gongkai reads
+    page = browser.new_page()
+    page.goto(server + "/")
+    page.evaluate("() => localStorage.clear()")
+    page.set_input_files("#file-input", [str(junk)])
+    shown = "#upload-errors li:has-text('不是报告.bin')"
+    page.wait_for_selector(shown, timeout=30_000)
+    assert "不支持的文件类型" in page.inner_text(shown)
+    page.reload()
+    page.wait_for_selector(shown)  # still there after a reload
+    page.click(f"{shown} button.dismiss")
+    assert page.locator(shown).count() == 0
+    page.reload()
+    page.wait_for_load_state()
+    assert page.locator("#upload-errors li").count() == 0
+    page.close()

@@ -367,6 +367,8 @@ class CorpusView:
     cross_year: list[dict]
     reports: list[dict]
     anomalies: list[dict] = field(default_factory=list)  # anomaly.* findings, apart from the errors
+    failures: list[dict] = field(default_factory=list)  # files that could not be read (the `failures` table)
+    n_failures: int = 0
 
 
 def _q(name: str) -> str:
@@ -441,7 +443,20 @@ def corpus_view(con, filters: dict | None = None, *, limit: int = 500) -> Corpus
     cross_year = _corpus_findings(con, "corpus.%", where, params)
     anomalies = _corpus_findings(con, "anomaly.%", where, params)
     reports = list_reports(con, filters, limit=limit)
-    return CorpusView(filters, options, n, int(errors), int(warnings), by_year, charts, worst, cross_year, reports, anomalies)
+    n_failures, failures = list_failures(con, limit=limit)
+    return CorpusView(filters, options, n, int(errors), int(warnings), by_year, charts, worst, cross_year, reports, anomalies,
+                      failures, n_failures)  # fmt: skip
+
+
+def list_failures(con, *, limit: int = 500) -> tuple[int, list[dict]]:
+    """How many files of the store could not be read, and the first `limit` of them: path, kind in
+    Chinese and the reason (the failures have no year or region: the filters do not apply)."""
+    if not {"path", "kind", "reason"} <= store_columns(con, "failures"):
+        return 0, []
+    (count,) = con.execute("SELECT count(*) FROM failures").fetchone()
+    rows = con.execute(f"SELECT sha256, path, kind, reason FROM failures ORDER BY path, sha256 LIMIT {int(limit)}").fetchall()
+    return count, [{"sha256": sha, "path": path, "kind": kind, "kind_zh": FAILURE_KIND_ZH.get(kind, kind), "reason": reason}
+                   for sha, path, kind, reason in rows]  # fmt: skip
 
 
 def _corpus_findings(con, pattern: str, where: str, params: list, limit: int = 200) -> list[dict]:
@@ -457,7 +472,7 @@ def _corpus_findings(con, pattern: str, where: str, params: list, limit: int = 2
             for sha, agency, year, rule, severity, message in rows]
 
 
-_LIST_COLUMNS = ("sha256", "path", "agency", "year", "published", "template", "body_type", "region", "errors", "warnings")
+_LIST_COLUMNS = ("sha256", "path", "agency", "year", "published", "template", "body_type", "region", "errors", "warnings", "body_key")
 
 
 def list_reports(con, filters: dict | None = None, *, limit: int = 1000) -> list[dict]:
@@ -477,6 +492,71 @@ def list_reports(con, filters: dict | None = None, *, limit: int = 1000) -> list
         d["body_type_zh"] = BODY_TYPE_ZH.get(d["body_type"] or "", d["body_type"] or "")
         out.append(d)
     return out
+
+
+# ── one body over its years ───────────────────────────────────────────────────────────────
+
+
+@dataclass(slots=True)
+class BodyYear:
+    sha256: str
+    year: int | None
+    agency: str | None  # the name as this year's report prints it
+    template: str
+    errors: int
+    warnings: int
+    values: dict[str, str]  # cell id → value as printed
+    marks: dict[str, list[str]]  # cell id → classes (cell-error, cell-warning, suspect, blank, absent)
+
+
+@dataclass(slots=True)
+class BodyView:
+    key: str
+    name: str
+    region: str | None
+    body_type_zh: str
+    years: list[BodyYear]
+    rows: list[tuple[str, str, str]]  # (table, cell id, label) in the template's order, cells of any year
+    cross_year: list[dict]  # corpus.* and anomaly.* findings of these reports
+
+
+_TABLE_OF = {"active": "表一：主动公开政府信息情况", "requests": "表二：收到和处理政府信息公开申请情况",
+             "appeals": "表三：政府信息公开行政复议、行政诉讼情况"}  # fmt: skip
+
+
+def body_key_of(con, sha256: str) -> str | None:
+    """The body a stored report belongs to (`reports.body_key`), or None."""
+    if "body_key" not in store_columns(con, "reports"):
+        return None
+    row = con.execute("SELECT body_key FROM reports WHERE sha256 = ?", [sha256]).fetchone()
+    return row[0] if row else None
+
+
+def body_view(con, key: str) -> BodyView | None:
+    """One body's reports side by side, a column a year: every cell with its value and marks, drawn by
+    the same report_view as a report's page."""
+    from gongkai.cells import all_cells
+
+    if "body_key" not in store_columns(con, "reports"):
+        return None
+    found = con.execute("SELECT sha256 FROM reports WHERE body_key = ? ORDER BY year NULLS LAST, published NULLS LAST, sha256", [key]).fetchall()
+    if not found:
+        return None
+    years = []
+    for (sha,) in found:
+        report = stored_report(con, sha)
+        view = report_view(report)
+        marks = {c.cell_id: c.classes for t in view.tables for row in t.body for c in row if c.kind == "value" and c.classes}
+        years.append(BodyYear(sha, report.meta.year, report.meta.agency, view.template, view.counts["error"], view.counts["warning"],
+                              view.values, marks))  # fmt: skip
+    present = {cid for y in years for cid in y.values}
+    rows = [(_TABLE_OF[c.id.split(".")[0]], c.id, label(c.id)) for c in all_cells() if c.id in present]
+    latest = con.execute("SELECT agency, region, body_type FROM reports WHERE body_key = ? ORDER BY year DESC NULLS LAST LIMIT 1",
+                         [key]).fetchone()  # fmt: skip
+    shas = [y.sha256 for y in years]
+    cross = [f for pattern in ("corpus.%", "anomaly.%") for f in _corpus_findings(con, pattern, " WHERE r.body_key = ?", [key])]
+    cross = [f for f in cross if f["sha256"] in shas]
+    return BodyView(key, latest[0] or key, latest[1], BODY_TYPE_ZH.get(latest[2] or "", latest[2] or ""), years, rows, cross)
 
 
 def stored_report(con, sha256: str) -> Report | None:

@@ -66,8 +66,8 @@ def export(
 @app.command()
 def stats(
     db: Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")],
-    by: Annotated[str | None, typer.Option(help="year / region / body_type")] = None,
-    csv: Annotated[Path | None, typer.Option("--csv", help="另存为 CSV")] = None,
+    by: Annotated[str | None, typer.Option(help="分组：year（年度）、region（地区）或 body_type（机关类型）")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="另存为 CSV：一行表头（指标编号），计数与占比都是数字列")] = None,
     charts: Annotated[Path | None, typer.Option(help="PNG 图表输出目录")] = None,
 ) -> None:
     """汇总：申请数、办理结果构成、复议诉讼及纠正比例（可按年度、地区、机关类型分组）。"""

@@ -1,5 +1,9 @@
 """Excel for a reviewer: everything a person reads is Chinese, the body's name first; ids (cell ids,
-rule ids, sha256) stay for programs in a hidden first row and in the last columns.
+rule ids, sha256) stay for programs in a hidden first row and in hidden or last columns.
+
+The report sheets keep the contract's column order (spec/output.md: sha256, path, agency, year,
+published, template, the cells, errors, warnings, then ours): sha256 and path are hidden columns,
+so the body's name is the first column a reviewer sees, frozen with the header.
 
 Sheets: 报告 (one row a report; a cell that breaks a rule filled red for an error, yellow for a
 warning, the findings in its comment), 发现, one sheet a year, 无法解析 (files that could not be
@@ -18,7 +22,7 @@ from gongkai.cells import label
 from gongkai.export.tables import ORDER, report_columns, reports_query
 from gongkai.report import BODY_TYPE_ZH
 from gongkai.rules.catalog import ORIGIN_ZH, SEVERITY_ZH
-from gongkai.store.schema import SECTIONS, quote
+from gongkai.store.schema import quote
 from gongkai.views import FAILURE_KIND_ZH, rule_zh
 
 CHUNK = 2000
@@ -26,9 +30,8 @@ ERROR_FILL = "#F8696B"  # red
 WARNING_FILL = "#FFE699"  # yellow: never mistaken for the red
 COMMENT_LIMIT = 2000  # characters Excel shows comfortably in a note
 
-# the report sheet: who and when first, the counts, the cells, then the file and, last, its sha256
-FRONT = ("agency", "year", "body_type", "region", "published", "template", "errors", "warnings")
-BACK = ("format", "pages", "bytes", "cells_found", "body_key", *(name for name, _, _ in SECTIONS), "path", "sha256")
+# contract columns a program needs and a reviewer does not read: hidden, not moved
+HIDDEN = ("sha256", "path")
 SHOWN = {"body_type": BODY_TYPE_ZH}  # stored codes shown by their Chinese names
 
 MARKS_SQL = """
@@ -86,12 +89,8 @@ def write_xlsx(con, target: Path, *, with_text: bool = False) -> Path:
 
 
 def excel_columns(with_text: bool = False) -> list[tuple[str, str]]:
-    """(column, Chinese header) of the report sheet: FRONT, the cells, BACK (the contract's columns, reordered)."""
-    every = dict(report_columns(with_text))
-    front = [(n, every[n]) for n in FRONT if n in every]
-    back = [(n, every[n]) for n in BACK if n in every]
-    placed = {n for n, _ in front + back}
-    return front + [(n, zh) for n, zh in every.items() if n not in placed] + back
+    """(column, Chinese header) of the report sheet: the contract's columns in its order, then ours."""
+    return report_columns(with_text)
 
 
 def _header(sheet, columns: list[tuple[str, str]], styles) -> None:
@@ -108,11 +107,12 @@ def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool) -> N
     names = [name for name, _ in columns]
     position = {name: i for i, name in enumerate(names)}
     _header(sheet, columns, styles)
-    sheet.set_column(0, 0, 32)
-    sheet.set_column(1, len(names) - 1, 10)
+    sheet.set_column(0, len(names) - 1, 10)
+    for name in HIDDEN:
+        sheet.set_column(position[name], position[name], 20, None, {"hidden": True})
+    sheet.set_column(position["agency"], position["agency"], 32)
     sheet.set_column(position["region"], position["region"], 24)
-    sheet.set_column(position["path"], position["path"], 30)
-    sheet.freeze_panes(2, 1)
+    sheet.freeze_panes(2, position["agency"] + 1)
     shown = {position[n]: table for n, table in SHOWN.items() if n in position}
     marks = _marks(con, where)
     mark = next(marks, None)

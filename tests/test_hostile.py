@@ -337,3 +337,9 @@ def test_a_utf8_bom_before_a_gbk_body_reads_the_body():
     assert report.cells == parse(valid.txt(), name="报告.txt").cells  # the same cells as the file saved as UTF-8
     assert sum(v is not None for v in report.cells.values()) >= 100
     assert any("BOM" in f.message and "gb18030" in f.message for f in report.findings if f.rule == "extraction.reader_note")
+
+
+def test_fuzz_a_control_character_after_a_dropped_html_element():
+    """The text after a <script> held a U+001F: lxml refused to set it back onto the parent (ValueError, a crash)."""
+    report = parse("<html><body><p>青山区<script>x</script>\x1f人民政府</p></body></html>".encode(), name="report.html")
+    assert isinstance(report, Report)

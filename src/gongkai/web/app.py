@@ -66,5 +66,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
 
     # keep-alive longer than a parse takes: a client sending its next request as the server
     # closes an idle connection would otherwise see the connection reset
-    http = guarded_http(settings.header_timeout, open_files_limit())
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_keep_alive=75, http=http)
+    # connections are accepted a backlog at a time before any is looked at: the cap leaves room for one
+    room = open_files_limit()
+    backlog = max(8, min(128, room // 4))
+    http = guarded_http(settings.header_timeout, room - backlog)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_keep_alive=75, http=http, backlog=backlog)

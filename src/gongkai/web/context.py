@@ -114,7 +114,7 @@ async def outcome(request: Request, future: Future, cancelled: threading.Event |
         if await request.is_disconnected():
             if cancelled is not None:
                 cancelled.set()
-            future.cancel()
+            waiting.cancel()  # cancels the job if it has not started; its result, when it comes, is dropped
             raise ClientDisconnect()
 
 

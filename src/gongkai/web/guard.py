@@ -27,7 +27,7 @@ SMALL_BODY = 2 * 1024 * 1024  # every body but an upload: a login form, a draft 
 
 class BodyTooLarge(HTTPException):
     def __init__(self, detail: str):
-        super().__init__(413, detail)
+        super().__init__(413, detail, headers={"Connection": "close"})  # the rest of the body is not read
 
 
 def install_guard(app, settings: Settings, sessions: Sessions) -> None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from gongkai.web.storage import DataDir, add_to_store
 
 STATUS_ZH = {"queued": "排队中", "parsing": "解析中", "done": "完成", "failed": "失败"}
 KEPT_JOBS = 500  # the newest jobs the server remembers for the upload page
+WORKER_NICENESS = 10
 Parser = Callable[..., Report]
 
 
@@ -48,6 +49,14 @@ class Cancelled(GongkaiError):
     """The client that asked for the job went away before it started."""
 
 
+def _worker_started() -> None:
+    """A worker (and the guarded children it forks) gives way to the server's own threads: a page
+    must be served within a second while every CPU parses."""
+    die_with_parent()
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+
+
 def _parse_in_worker(content: bytes, name: str, seconds: float, memory_mb: int) -> str:
     """Runs in a spawned worker: parse_guarded forks its child from a single-threaded process."""
     return parse_guarded(content, name=name, limits=Limits(seconds=seconds, memory_mb=memory_mb)).to_json()
@@ -62,11 +71,12 @@ class GuardedParser:
 
     def __init__(self, workers: int):
         self.workers = workers
+        self.free = threading.Semaphore(workers)
         self.lock = threading.Lock()
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=_worker_started)
 
     def __call__(self, content: bytes, *, name: str, limits: Limits, cancelled: threading.Event | None = None) -> Report:
         return Report.model_validate_json(self._in_worker(cancelled, _parse_in_worker, content, name, limits.seconds, limits.memory_mb))
@@ -76,21 +86,23 @@ class GuardedParser:
         return self._in_worker(cancelled, _run_in_worker, function, args, limits.seconds, limits.memory_mb)
 
     def _in_worker(self, cancelled: threading.Event | None, *call):
-        with self.lock:
-            pool = self.pool
+        # a job waits here for a free worker, not in the pool's own queue (whose calls cannot be cancelled)
+        while not self.free.acquire(timeout=0.2):
+            if cancelled is not None and cancelled.is_set():
+                raise Cancelled("请求已取消")
         try:
-            future = pool.submit(*call)
-            while True:
-                try:
-                    return future.result(timeout=0.2)
-                except FutureTimeout:
-                    if cancelled is not None and cancelled.is_set() and future.cancel():
-                        raise Cancelled("请求已取消") from None
+            if cancelled is not None and cancelled.is_set():
+                raise Cancelled("请求已取消")
+            with self.lock:
+                pool = self.pool
+            return pool.submit(*call).result()
         except BrokenProcessPool:
             with self.lock:
                 if self.pool is pool:
                     self.pool = self._new_pool()
             raise UnreadableError("解析进程异常退出") from None
+        finally:
+            self.free.release()
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -363,3 +363,13 @@ def test_the_token_is_never_logged_nor_kept_in_the_cookie(tmp_path):
         assert token not in log and "wrong" not in log  # … without the token
     finally:
         server.stop()
+
+
+def test_which_host_names_a_rebinding_attack_cannot_use():
+    from gongkai.web.security import host_allowed
+
+    allowed = frozenset({"reports.example.gov.cn"})
+    for host in ("127.0.0.1:8000", "[::1]:8000", "10.0.0.7", "localhost:8000", "gongkai-server", "reports.example.gov.cn:443"):
+        assert host_allowed(host, allowed), host
+    for host in ("evil.example", "127.0.0.1.nip.io:8000", "reports.example.gov.cn.evil.example", "", "a:b:c", "[::1"):
+        assert not host_allowed(host, allowed), host

@@ -130,10 +130,12 @@ class ParseQueue:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.guarded.shutdown()
 
-    def submit(self, function, *args, count: int = 1) -> Future:
-        """Run `function(*args)` on the queue's threads, or raise `QueueFull`."""
-        with self.lock:
-            self.reserve(count)
+    def submit(self, function, *args, count: int = 1, reserved: bool = False) -> Future:
+        """Run `function(*args)` on the queue's threads, or raise `QueueFull` (`reserved`: the caller
+        took the place already, with `admit`)."""
+        if not reserved:
+            with self.lock:
+                self.reserve(count)
         try:
             future = self.executor.submit(function, *args)
         except RuntimeError:  # shutting down
@@ -147,6 +149,11 @@ class ParseQueue:
         if self.in_flight + count > self.max_queue:
             raise QueueFull(f"服务器正忙：已有 {self.in_flight} 个文件在排队或解析，请稍后再试")
         self.in_flight += count
+
+    def admit(self) -> None:
+        """Take a place for a job before its bytes are read into memory (give it back with `release(1)`)."""
+        with self.lock:
+            self.reserve(1)
 
     def release(self, count: int) -> None:
         with self.lock:
@@ -162,7 +169,7 @@ class ParseQueue:
         add_to_store(self.store(), report)
         return report
 
-    def parse_now(self, content: bytes, name: str, cancelled: threading.Event | None = None) -> Future:
+    def parse_now(self, content: bytes, name: str, cancelled: threading.Event | None = None, *, reserved: bool = False) -> Future:
         """A parse for /api/parse: the upload kept while it runs, forgotten if it fails."""
         sha = hashlib.sha256(content).hexdigest()
 
@@ -176,7 +183,7 @@ class ParseQueue:
                 self.data.remove_file(sha)
                 raise
 
-        return self.submit(parse)
+        return self.submit(parse, reserved=reserved)
 
     def derive(self, sha: str, name: str, function, *args) -> Future:
         """`function(upload bytes, path, *args)` writes `name` of upload `sha` under the guard, once:

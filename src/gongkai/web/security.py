@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import os
+import re
 import secrets
 import socket
 from pathlib import Path
@@ -37,11 +38,24 @@ def host_name(host_header: str) -> str:
     host = host_header.strip().lower()
     if host.startswith("["):  # [::1]:8000
         end = host.find("]")
-        return host[1:end] if end > 0 else ""
-    name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
-    if port and not port.isdigit():
+        return host[1:end] if end > 0 and _is_ip(host[1:end]) else ""
+    if host.count(":") > 1:
+        return host if _is_ip(host) else ""
+    name, _, port = host.partition(":")
+    if port and not port.isdigit() or not _NAME.fullmatch(name):
         return ""
     return name
+
+
+_NAME = re.compile(r"[a-z0-9_.-]+")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def host_allowed(host_header: str | None, allowed: frozenset[str]) -> bool:
@@ -51,11 +65,8 @@ def host_allowed(host_header: str | None, allowed: frozenset[str]) -> bool:
     name = host_name(host_header or "")
     if not name:
         return False
-    try:
-        ipaddress.ip_address(name)
+    if _is_ip(name):
         return True
-    except ValueError:
-        pass
     return "." not in name or name in allowed or name in _own_names()
 
 

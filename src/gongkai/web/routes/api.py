@@ -48,14 +48,23 @@ def job_status(w: W, ids: str = Query("", description="逗号分隔的 sha256"))
 @router.post("/api/parse", response_model=Report, tags=["报告"], responses={503: {"description": "排队的文件已满"}})
 async def api_parse(request: Request, w: W, file: Annotated[UploadFile, File(description="一份报告（任何 gongkai 能读的格式）")]):
     """解析一份报告，返回 output.md 规定的 JSON（同时存入语料库）。与上传共用一个有上限的队列：已满时返回 503。"""
-    content = await read_upload(w, file)
-    name = display_name(file.filename)
-    fmt = sniff(content, name)
-    if fmt not in READERS:
-        raise HTTPException(415, f"不支持的文件类型（按内容判断为 {fmt}）")
-    cancelled = threading.Event()
+    w.queue.admit()  # before the bytes are read: a full queue holds no upload in memory
+    handed = False  # the place is the job's once parse_now has it
     try:
-        return await outcome(request, w.queue.parse_now(content, name, cancelled), cancelled)
+        content = await read_upload(w, file)
+        name = display_name(file.filename)
+        fmt = sniff(content, name)
+        if fmt not in READERS:
+            raise HTTPException(415, f"不支持的文件类型（按内容判断为 {fmt}）")
+        cancelled = threading.Event()
+        handed = True
+        job = w.queue.parse_now(content, name, cancelled, reserved=True)
+    except BaseException:
+        if not handed:
+            w.queue.release(1)
+        raise
+    try:
+        return await outcome(request, job, cancelled)
     except QueueFull:
         raise
     except GongkaiError as exc:

@@ -13,7 +13,6 @@ import hashlib
 import http.client
 import json
 import os
-import resource
 import socket
 import stat
 import subprocess
@@ -96,25 +95,33 @@ def start(folder: Path, *args: str, env: dict | None = None, open_files: int | N
     port = free_port()
     data = folder / "data"
     log = folder / "server.log"
-    limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))) if open_files else None
+    # the file limit is set by the server's own interpreter: a preexec_fn runs Python in a fork of
+    # this multi-threaded test process, which can deadlock before the exec
+    gongkai = (["-c", f"import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_NOFILE, ({open_files}, {open_files})); "
+                "sys.argv[0] = 'gongkai'; runpy.run_module('gongkai', run_name='__main__')"] if open_files else ["-m", "gongkai"])  # fmt: skip
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "gongkai", "serve", "--host", "127.0.0.1", "--port", str(port),
+        proc = subprocess.Popen([sys.executable, *gongkai, "serve", "--host", "127.0.0.1", "--port", str(port),
                                  "--data-dir", str(data), "--timeout", str(SECONDS), "--memory-mb", "1024", *args],
-                                stdout=out, stderr=subprocess.STDOUT, preexec_fn=limit,
+                                stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})  # fmt: skip
     server = Server(proc, port, data, log)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(server.url + "/static/gongkai.css", timeout=1).close()
-            server.timed_get()  # the first answer loads the templates
-            server.quiet = sorted(server.timed_get() for _ in range(3))[1]
-            return server
-        except OSError:
-            if proc.poll() is not None:
-                raise AssertionError(f"gongkai serve exited: {server.log_text()[-2000:]}") from None
-            time.sleep(0.1)
-    server.stop()
-    raise AssertionError("gongkai serve did not start")
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(server.url + "/static/gongkai.css", timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise AssertionError(f"gongkai serve exited: {server.log_text()[-2000:]}") from None
+                time.sleep(0.1)
+        else:
+            raise AssertionError("gongkai serve did not start")
+        server.timed_get()  # the first answer loads the templates
+        server.quiet = sorted(server.timed_get() for _ in range(3))[1]
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 # make install: .venv/ with gongkai and every extra (and the Debian packages it uses, when root)
 # make run:     install, then check the bundled sample reports and write the audit to out/
 # make test:    install, then the whole test suite
+# make fuzz:    install atheris (the fuzz extra), then fuzz for SECONDS (default 600)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 GK     := $(VENV)/bin/gongkai
@@ -30,6 +31,12 @@ test: install
 
 bench: install
 	$(PY) -m benchmarks
+
+# make fuzz SECONDS=3600: the fuzzer on one core at the lowest priority (log in fuzz/run.log)
+SECONDS ?= 600
+fuzz: install
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[fuzz]'
+	bash fuzz/run.sh $(SECONDS) > fuzz/run.log 2>&1; tail -3 fuzz/run.log
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

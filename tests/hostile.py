@@ -202,6 +202,54 @@ def many_pages_pdf(kids: int, count: int) -> bytes:
     ])  # fmt: skip
 
 
+def xobject_bomb_pdf(levels: int = 28) -> bytes:
+    """A page drawing form XObject 1, each XObject drawing the one below twice: 2^levels strokes in a few kB."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /X 5 0 R >> >> >>",
+        b"<< /Length 6 >>\nstream\n/X Do\n\nendstream",
+    ]
+    for level in range(levels):
+        below = 5 + level + 1
+        ops = b"/X Do /X Do" if level < levels - 1 else b"0 0 m 595 842 l S"
+        resources = b"/Resources << /XObject << /X %d 0 R >> >>" % below if level < levels - 1 else b""
+        objects.append(b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] %s /Length %d >>\nstream\n%s\nendstream"
+                       % (resources, len(ops), ops))
+    return pdf(objects)
+
+
+def operator_flood_pdf(operators: int = 40_000_000) -> bytes:
+    """One Flate content stream of `operators` strokes: about 1 MB on disk, 560 MB and minutes of drawing at 40 M."""
+    ops = zlib.compress(b"0 0 m 1 1 l S\n" * operators, 9)
+    return pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(ops), ops),
+    ])  # fmt: skip
+
+
+def multi_frame_tiff(frames: int) -> bytes:
+    """A TIFF of `frames` small blank pages."""
+    from PIL import Image
+
+    pages = [Image.new("L", (32, 32), 255) for _ in range(frames)]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
+    return buffer.getvalue()
+
+
+def altchunk_docx(html: bytes) -> bytes:
+    """A docx whose whole body is one w:altChunk: an HTML page kept as a part of its own (as web exports make them)."""
+    rels = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            b'<Relationship Id="htmlChunk" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk" '
+            b'Target="/word/afchunk.htm"/></Relationships>')  # fmt: skip
+    body = ('<w:altChunk xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="htmlChunk"/>'
+            '<w:sectPr/>')  # fmt: skip
+    return docx_with(docx_xml(body), extra={"word/_rels/document.xml.rels": rels, "word/afchunk.htm": html})
+
+
 def encrypted_pdf(revision: int = 3) -> bytes:
     """A PDF with a Standard security handler whose user password is not empty."""
     rng = random.Random(revision)

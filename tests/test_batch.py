@@ -231,3 +231,21 @@ def test_a_store_removed_during_the_batch_is_not_called_a_success(tmp_path, monk
     monkeypatch.setattr(batch_module, "run_serial", remove_store_midway)
     with pytest.raises(GongkaiError, match="被删除或替换"):
         run_batch([folder], db, BatchOptions(progress=False))
+
+
+def test_a_store_held_by_another_batch_is_named_as_such_not_as_a_full_disk(tmp_path):
+    folder = tmp_path / "in"
+    make_corpus(folder, 1, seed=5)
+    db = tmp_path / "s.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+                               str(db)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = subprocess.run([sys.executable, "-m", "gongkai", "batch", str(folder), "--db", str(db)],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "正被另一个程序使用" in done.stderr and f"进程 {holder.pid}" in done.stderr
+    assert "空间" not in done.stderr

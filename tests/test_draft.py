@@ -262,7 +262,7 @@ def test_browser_clerk_fills_the_form_sees_the_broken_cell_and_downloads_the_rep
         page.fill('input[name="meta.region"]', AGENCY.region)
         page.select_option('select[name="meta.body_type"]', "department")
         over = "requests.carried_over.total"
-        page.wait_for_function(f"document.querySelector('input[name=\"cell.{over}\"]').value !== ''", timeout=20_000)
+        page.wait_for_function(f"() => document.querySelector('input[name=\"cell.{over}\"]').value !== ''", timeout=20_000)
         assert "2024年度" in page.inner_text("#draft-previous")
         # type every cell but 上年结转 (already filled in from last year), the way a clerk would
         prefilled = {c: page.input_value(f'input[name="cell.{c}"]') for c in values if c.startswith("requests.carried_over.")}
@@ -275,7 +275,7 @@ def test_browser_clerk_fills_the_form_sees_the_broken_cell_and_downloads_the_rep
         page.wait_for_selector(f'td[data-cell="{cell}"].error', timeout=20_000)
         assert "requests.row_sum" in page.inner_text("#draft-findings")
         page.fill(f'input[name="cell.{cell}"]', f"{values[cell]:g}")
-        page.wait_for_function(f"!document.querySelector('td[data-cell=\"{cell}\"]').classList.contains('error')", timeout=20_000)
+        page.wait_for_function(f"() => !document.querySelector('td[data-cell=\"{cell}\"]').classList.contains('error')", timeout=20_000)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "draft.png"), full_page=False)  # a generated body: fit for the README
         with page.expect_download() as got:

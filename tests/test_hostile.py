@@ -303,3 +303,43 @@ def test_fuzz_a_pdf_whose_page_object_cannot_be_loaded():
     )
     with pytest.raises(GongkaiError, match="页已损坏"):
         parse(data)
+
+
+# ── a reader's gap is the parser's doubt (issue 18) ──────────────────────────
+
+
+def _source_findings(report: Report) -> list[str]:
+    return [f"{f.rule}: {f.message}" for f in report.findings if f.origin == "source"]
+
+
+def test_a_docx_whose_body_is_an_altchunk_is_the_parsers_doubt_not_the_reports_fault():
+    """Web exports keep the whole report as an HTML part behind one w:altChunk: the reader says so."""
+    report = parse(hostile.altchunk_docx(hostile.valid_report(3).html()), name="导出.docx")
+    assert _source_findings(report) == []
+    notes = [f.message for f in report.findings if f.rule == "extraction.reader_note"]
+    assert notes and "altChunk" in notes[0]
+    missing = [f for f in report.findings if f.rule.startswith("structure.")]
+    assert missing and all(f.origin == "extraction" and "未能读取" in f.message for f in missing)
+
+
+def test_frames_past_the_cap_are_named(monkeypatch):
+    """A TIFF of more pages than are read says how many were left, and blames no missing table on the report."""
+    report = parse(hostile.multi_frame_tiff(1000), name="扫描.tif")
+    (note,) = [f.message for f in report.findings if f.rule == "extraction.reader_note"]
+    assert "共 1000 帧" in note and "800 帧未读取" in note
+    assert _source_findings(report) == []
+
+
+def test_a_utf8_bom_before_a_gbk_body_reads_the_body():
+    valid = hostile.valid_report(4)
+    data = b"\xef\xbb\xbf" + valid.txt().decode("utf-8").encode("gbk")
+    report = parse(data, name="报告.txt")
+    assert report.cells == parse(valid.txt(), name="报告.txt").cells  # the same cells as the file saved as UTF-8
+    assert sum(v is not None for v in report.cells.values()) >= 100
+    assert any("BOM" in f.message and "gb18030" in f.message for f in report.findings if f.rule == "extraction.reader_note")
+
+
+def test_fuzz_a_control_character_after_a_dropped_html_element():
+    """The text after a <script> held a U+001F: lxml refused to set it back onto the parent (ValueError, a crash)."""
+    report = parse("<html><body><p>青山区<script>x</script>\x1f人民政府</p></body></html>".encode(), name="report.html")
+    assert isinstance(report, Report)

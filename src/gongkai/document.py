@@ -83,6 +83,7 @@ class Document:
     format: str  # txt | md | html | docx | doc | pdf | image
     pages: int | None = None
     notes: list[str] = field(default_factory=list)  # reader warnings shown as findings (e.g. fallback used)
+    partial: bool = False  # the reader left part of the file unread (a note says which): what is missing may be there
 
     @property
     def grids(self) -> list[Grid]:

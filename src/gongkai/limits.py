@@ -1,8 +1,11 @@
-"""Parse one document in a child process under a hard time limit and memory cap.
+"""Parse one document — or do anything else with its bytes — in a child process under a hard
+time limit and memory cap.
 
 pdfium, onnxruntime and LibreOffice can hang or balloon on hostile files; a child process is
 the only boundary that a runaway C library cannot cross. A document over a limit is
-unreadable, with the reason, never a hang.
+unreadable, with the reason, never a hang. `parse_guarded` is the parse; `run_guarded` runs any
+module-level function of a document's bytes the same way (the web app's page images and source
+lines), and bounds the size of what it hands back.
 
 The child is a plain `os.fork()` (no multiprocessing), so this works inside pool workers,
 which multiprocessing forbids to have children. It leads its own session: on timeout the
@@ -12,8 +15,11 @@ orphans, no zombies. Where `fork` is missing, a fresh interpreter runs the child
 
 from __future__ import annotations
 
+import base64
+import importlib
 import json
 import os
+import pickle
 import select
 import signal
 import subprocess
@@ -38,14 +44,25 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+MAX_RESULT_BYTES = 64 * 1024 * 1024  # what a child may hand back (a report's JSON is a few hundred kB)
 
 
 def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
     """`gongkai.parse` in a child process; raises `LimitExceededError` / `UnreadableError`."""
     source = os.fspath(source) if not isinstance(source, bytes | bytearray | memoryview) else bytes(source)
-    kind, payload = _run_forked(source, name, limits) if _fork_is_safe() else _run_spawned(source, name, limits)
+    return Report.model_validate_json(run_guarded(_parse_json, source, name, limits=limits))
+
+
+def run_guarded(function, *args, limits: Limits = DEFAULT_LIMITS, max_result: int = MAX_RESULT_BYTES) -> str | bytes:
+    """`function(*args)` (a module-level function returning str or bytes) in a child process under
+    `limits`; a result over `max_result` bytes, like a limit, raises `LimitExceededError`, and a
+    `GongkaiError` of the function is raised again here with its message."""
+    job = (function, args)
+    kind, payload = _run_forked(job, limits, max_result) if _fork_is_safe() else _run_spawned(job, limits, max_result)
     if kind == "ok":
-        return Report.model_validate_json(payload)
+        return payload
+    if kind == "bytes":
+        return base64.b64decode(payload)
     if kind == "memory":
         raise LimitExceededError(f"超出内存上限 {limits.memory_mb} MB")
     if kind == "limit":
@@ -81,12 +98,20 @@ def _fork_is_safe() -> bool:
     return ocr is None or not ocr.engine_loaded()
 
 
-def _outcome(source, name: str | None) -> tuple[str, str]:
-    """What the child reports: (kind, payload)."""
-    try:
-        from gongkai.pipeline import parse
+def _parse_json(source, name: str | None) -> str:
+    from gongkai.pipeline import parse
 
-        return "ok", parse(source, name=name).to_json()
+    return parse(source, name=name).to_json()
+
+
+def _outcome(job) -> tuple[str, str]:
+    """What the child reports: (kind, payload)."""
+    function, args = job
+    try:
+        result = function(*args)
+        if isinstance(result, bytes):
+            return "bytes", base64.b64encode(result).decode("ascii")
+        return "ok", result
     except MemoryError:
         return "memory", ""
     except LimitExceededError as exc:
@@ -133,7 +158,7 @@ def _mapped_bytes() -> int:
 _FORK_LOCK = threading.Lock()
 
 
-def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
+def _run_forked(job, limits: Limits, max_result: int) -> tuple[str, str]:
     with _FORK_LOCK:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -145,7 +170,7 @@ def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
             os.close(read_fd)
             os.setsid()
             _cap_memory(limits.memory_mb)
-            kind, payload = _outcome(source, name)
+            kind, payload = _outcome(job)
             message = json.dumps([kind, payload], ensure_ascii=False).encode()
             view = memoryview(message)
             while view:
@@ -156,7 +181,8 @@ def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
             os._exit(status)
     chunks: list[bytes] = []
     deadline = time.monotonic() + limits.seconds
-    timed_out = False
+    timed_out = too_big = False
+    received = 0
     try:
         while True:
             left = deadline - time.monotonic()
@@ -168,6 +194,10 @@ def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
                 chunk = os.read(read_fd, 1 << 20)
                 if not chunk:
                     break
+                received += len(chunk)
+                if received > max_result * 4 // 3 + 1024:  # base64 and the JSON around it
+                    too_big = True
+                    break
                 chunks.append(chunk)
     finally:
         os.close(read_fd)
@@ -176,11 +206,17 @@ def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
         _, status = os.waitpid(pid, 0)
     if timed_out:
         raise LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）")
+    if too_big:
+        raise LimitExceededError(_too_big(max_result))
     try:
         kind, payload = json.loads(b"".join(chunks))
     except ValueError:
         raise LimitExceededError(_died(status, limits)) from None
     return kind, payload
+
+
+def _too_big(max_result: int) -> str:
+    return f"结果过大（超过 {max_result // (1024 * 1024)} MB）"
 
 
 def _died(status: int, limits: Limits) -> str:
@@ -230,9 +266,10 @@ def _session_members(sid: int) -> list[int]:
 # ── without fork (Windows): a fresh interpreter ───────────────────────────────
 
 
-def _run_spawned(source, name: str | None, limits: Limits) -> tuple[str, str]:
-    request = json.dumps({"path": source if isinstance(source, str) else None, "name": name, "memory_mb": limits.memory_mb})
-    data = source if isinstance(source, bytes) else b""
+def _run_spawned(job, limits: Limits, max_result: int) -> tuple[str, str]:
+    function, args = job
+    request = json.dumps({"function": f"{function.__module__}:{function.__qualname__}", "memory_mb": limits.memory_mb})
+    data = pickle.dumps(args)  # our own child reads it back: the arguments are ours, not a client's
     process = subprocess.Popen(
         [sys.executable, "-m", "gongkai.limits", request],
         stdin=subprocess.PIPE,
@@ -248,6 +285,8 @@ def _run_spawned(source, name: str | None, limits: Limits) -> tuple[str, str]:
         process.kill()
         process.communicate()
         raise LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）") from None
+    if len(out) > max_result * 4 // 3 + 1024:
+        raise LimitExceededError(_too_big(max_result))
     try:
         kind, payload = json.loads(out)
     except ValueError:
@@ -256,11 +295,15 @@ def _run_spawned(source, name: str | None, limits: Limits) -> tuple[str, str]:
 
 
 def _spawned_main(request: str) -> None:
-    args = json.loads(request)
+    spec = json.loads(request)
     if resource is not None:
-        _cap_memory(args["memory_mb"])
-    source = args["path"] if args["path"] is not None else sys.stdin.buffer.read()
-    sys.stdout.write(json.dumps(_outcome(source, args["name"]), ensure_ascii=False))
+        _cap_memory(spec["memory_mb"])
+    module, _, name = spec["function"].partition(":")
+    function = importlib.import_module(module)
+    for part in name.split("."):
+        function = getattr(function, part)
+    args = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.write(json.dumps(_outcome((function, args)), ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ def serve(
     max_upload_mb: Annotated[float, typer.Option(help="单个文件上限（MB）")] = 20,
     max_files: Annotated[int, typer.Option(help="一次上传的文件数上限")] = 50,
     timeout: Annotated[float, typer.Option(help="单个文件的解析时限（秒）")] = 60,
+    memory_mb: Annotated[int, typer.Option(help="单个文件解析、页面图像与原文行的内存上限（MB）")] = 2048,
+    max_queue: Annotated[int, typer.Option(help="排队或处理中的任务上限，超过即返回 503")] = 200,
+    allowed_host: Annotated[list[str] | None, typer.Option(help="允许用来访问的域名（IP 地址与不带点的主机名总是允许），可重复")] = None,
+    allowed_origin: Annotated[list[str] | None, typer.Option(help="允许提交表单的其他来源（如 https://example.gov.cn），可重复")] = None,
+    header_timeout: Annotated[float, typer.Option(help="连接发送完请求头的时限（秒）")] = 10,
 ) -> None:
     """启动审阅网页与 REST API（上传报告、查看标出问题的表格、语料库图表）。"""
     from gongkai.limits import Limits
@@ -29,7 +34,10 @@ def serve(
 
     check_port(host, port)
     run_server(Settings(data_dir=data_dir, db=db, token=token, max_upload_mb=max_upload_mb, max_files=max_files,
-                        limits=Limits(seconds=timeout)), host=host, port=port)
+                        limits=Limits(seconds=timeout, memory_mb=memory_mb), max_queue=max_queue,
+                        allowed_hosts=tuple(allowed_host or ()), allowed_origins=tuple(allowed_origin or ()),
+                        header_timeout=header_timeout), host=host, port=port)
+
 
 
 def check_port(host: str, port: int) -> None:

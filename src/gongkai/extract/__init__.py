@@ -25,6 +25,7 @@ class Extracted:
     text: str = ""  # the whole text, for narrative checks
     notes: list[str] = field(default_factory=list)
     ocr: bool = False  # some of the text was read by OCR: a table not found may still be there
+    partial: bool = False  # the reader left part of the file unread: what is missing may be there
     grid_sections: set[int] = field(default_factory=set)  # sections holding a ruled table of some kind
 
 
@@ -43,7 +44,7 @@ def extract(layout: Layout) -> Extracted:
         region=meta_reader.region(agency),
     )
     sections = build_sections(layout)
-    seen = {"ocr": _was_ocred(document), "grid_sections": _grid_sections(layout)}
+    seen = {"ocr": _was_ocred(document), "partial": document.partial, "grid_sections": _grid_sections(layout)}
     if template is None:
         return Extracted(meta, sections, text=text, notes=list(document.notes), **seen)
     tables = extract_tables(layout, template)

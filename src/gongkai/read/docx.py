@@ -41,6 +41,7 @@ _SKIP = {
     _w("tblPr"), _w("tblGrid"), _w("trPr"), _w("tcPr"), _w("sectPr"), f"{{{MC}}}Fallback", _w("footnoteReference"),
 }  # fmt: skip
 _BREAKS = {_w("br"), _w("cr")}
+_ALT_CHUNK = _w("altChunk")
 
 
 def read(data: bytes) -> Document:
@@ -49,7 +50,12 @@ def read(data: bytes) -> Document:
     body = root.find(_w("body"))
     if body is None:
         raise UnreadableError("docx 中没有正文（word/document.xml 缺少 w:body）")
-    return Document(_Body().blocks(body), "docx")
+    reader = _Body()
+    blocks = reader.blocks(body)
+    if reader.alt_chunks:  # content kept as another file (HTML, MHT, RTF) inside the docx, as web exports do
+        note = f"正文有 {reader.alt_chunks} 处以 altChunk 嵌入的内容（docx 中另一格式的文件），未能读取：其中的文字和表格不在解析结果中"
+        return Document(blocks, "docx", notes=[note], partial=True)
+    return Document(blocks, "docx")
 
 
 def _document_xml(data: bytes) -> bytes:
@@ -115,6 +121,7 @@ class _Body:
     def __init__(self) -> None:
         self.n_paragraphs = 0
         self.n_grids = 0
+        self.alt_chunks = 0
 
     def blocks(self, container: etree._Element) -> list[Block]:
         out: list[Block] = []
@@ -130,6 +137,8 @@ class _Body:
                     out.append(grid)
             elif el.tag in _WRAPPERS:
                 stack.extend(reversed(el))
+            elif el.tag == _ALT_CHUNK:
+                self.alt_chunks += 1
         return out
 
     def grid(self, tbl: etree._Element) -> Grid | None:

@@ -66,6 +66,11 @@ def decode(data: bytes, declared: str | None = None) -> Decoded:
         raise UnreadableError("文件为空，没有可读取的内容")
     for bom, encoding in _BOMS:
         if data.startswith(bom):
+            if encoding == "utf-8" and len(data) > len(bom) and _try_utf8(data[len(bom) :]) is None:
+                # a UTF-8 BOM stuck before a GBK body (an editor that added one): the body decides
+                decoded = decode(data[len(bom) :], declared)
+                return Decoded(decoded.text, decoded.encoding, ["文件以 UTF-8 标记（BOM）开头，正文却不是 UTF-8：按 "
+                                                                 f"{decoded.encoding} 解码", *decoded.notes])
             return _finish(_decode_lenient(data[len(bom) :], encoding), encoding)
     utf16 = utf16_without_bom(data)
     if utf16:

@@ -167,12 +167,16 @@ def _remove(el: etree._Element) -> None:
     if parent is None:
         return
     if el.tail:
+        tail = _NOT_XML.sub("", el.tail)  # the HTML parser keeps control characters that lxml will not set back
         previous = el.getprevious()
         if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
+            previous.tail = _NOT_XML.sub("", previous.tail or "") + tail
         else:
-            parent.text = (parent.text or "") + el.tail
+            parent.text = _NOT_XML.sub("", parent.text or "") + tail
     parent.remove(el)
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class _Counts:

@@ -60,16 +60,21 @@ def read(data: bytes) -> Document:
     """Read an image file (PNG, JPEG, TIFF — each frame a page, …) with OCR."""
     blocks: list[Block] = []
     pages = 0
-    for number, image in enumerate(_frames(data), start=1):
+    unread: list[int] = []
+    for number, image in enumerate(_frames(data, unread), start=1):
         pages = number
         blocks.extend(read_image_blocks(image, page=number))
     if pages == 0:
         raise UnreadableError("图像没有可读的页面")
+    if unread:
+        note = f"图像共 {pages + unread[0]} 帧（页），只读取了前 {pages} 帧，其余 {unread[0]} 帧未读取"
+        return Document(blocks=_number(blocks), format="image", pages=pages, notes=[note], partial=True)
     return Document(blocks=_number(blocks), format="image", pages=pages)
 
 
-def _frames(data: bytes):
-    """Each frame of the image, checked against the pixel cap before it is decoded."""
+def _frames(data: bytes, unread: list[int]):
+    """Each frame of the image, checked against the pixel cap before it is decoded; the number of
+    frames past MAX_FRAMES is appended to `unread`."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data" must not reach a user's terminal
@@ -80,6 +85,7 @@ def _frames(data: bytes):
                 raise UnreadableError(f"图像过大（{width}×{height} 像素，上限 {MAX_PIXELS // 1_000_000} 百万像素）")
             for index, frame in enumerate(ImageSequence.Iterator(image)):
                 if index >= MAX_FRAMES:
+                    unread.append(_frame_count(image) - MAX_FRAMES)
                     break
                 if frame.size[0] * frame.size[1] > MAX_PIXELS:
                     raise UnreadableError("图像过大")
@@ -90,6 +96,14 @@ def _frames(data: bytes):
         raise UnreadableError("图像过大") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise UnreadableError(f"图像已损坏或格式不支持（{type(exc).__name__}）") from None
+
+
+def _frame_count(image: Image.Image) -> int:
+    """Frames in the file (Pillow walks the frame headers, not the pixels)."""
+    try:
+        return image.n_frames
+    except (OSError, ValueError, SyntaxError, EOFError, AttributeError):
+        return MAX_FRAMES + 1  # at least one more than was read
 
 
 def _fit(frame: Image.Image) -> Image.Image:

@@ -29,6 +29,8 @@ def check(extracted) -> list[Finding]:
     findings += document.check_fees(extracted)
     if extracted.ocr:
         findings = [_doubted_by_ocr(f) for f in findings]
+    if extracted.partial:
+        findings = [_doubted_by_gap(f) for f in findings]
     return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
 
 
@@ -40,6 +42,16 @@ def _doubted_by_ocr(finding: Finding) -> Finding:
     if finding.origin != "source" or not (finding.cells or finding.rule == "template.label_altered"):
         return finding
     return finding.model_copy(update={"origin": "extraction", "message": finding.message + _OCR_DOUBT})
+
+
+_GAP_DOUBT = "（文件有部分内容未能读取，也可能是未读的部分所致）"
+
+
+def _doubted_by_gap(finding: Finding) -> Finding:
+    """Part of the file was not read (a reader note says which): what seems missing or wrong may lie in that part."""
+    if finding.origin != "source":
+        return finding
+    return finding.model_copy(update={"origin": "extraction", "message": finding.message + _GAP_DOUBT})
 
 
 __all__ = ["CATALOG", "check"]

@@ -33,12 +33,12 @@ def check_structure(extracted) -> list[Finding]:
     tables = extracted.tables
     found = tables.found_tables if tables else set()
     # text read by OCR may have lost a heading or a table the page shows: the parser, not the report, is in doubt
-    origin = "extraction" if extracted.ocr else None
+    origin = "extraction" if extracted.ocr or extracted.partial else None
     for number in range(1, 7):
         if number not in present and not (TABLE_SECTION.get("active") == number and "active" in found) and not any(
             TABLE_SECTION[t] == number and t in found for t in found
         ):
-            message = f"未找到第{SECTION_NAMES[number][0]}部分“{SECTION_NAMES[number][2:]}”" + ("（文字经 OCR 识别，标题可能未能识别）" if origin else "")
+            message = f"未找到第{SECTION_NAMES[number][0]}部分“{SECTION_NAMES[number][2:]}”" + ("（文字经 OCR 识别，标题可能未能识别）" if extracted.ocr else "（文件有部分内容未能读取，可能在其中）" if origin else "")
             out.append(finding("structure.section_missing", message, origin=origin))
     for table, section in TABLE_SECTION.items():
         if table in found:
@@ -50,6 +50,8 @@ def check_structure(extracted) -> list[Finding]:
         elif section in present and section in extracted.grid_sections:
             why = "文字经 OCR 识别，表格未能读出" if extracted.ocr else "其中的表格与标准表对不上"
             out.append(finding("structure.table_unreadable", f"有“{SECTION_NAMES[section]}”部分，但未能读出{TABLE_NAMES[table]}（{why}），这些单元格留空", cells))
+        elif extracted.partial:
+            out.append(finding("structure.table_missing", f"未能读出{TABLE_NAMES[table]}（文件有部分内容未能读取，表格可能在其中）", cells, origin=origin))
         elif extracted.ocr:
             out.append(finding("structure.table_missing", f"未能识别出{TABLE_NAMES[table]}（文字经 OCR 识别，表格可能在页面上却未能读出）", cells, origin=origin))
         else:

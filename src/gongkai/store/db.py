@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -273,5 +274,13 @@ _FULL = tuple(os.strerror(code) for code in (errno.ENOSPC, errno.EDQUOT, errno.E
 def _write_failed(where: Path, reason: str) -> Exception:
     from gongkai.errors import GongkaiError
 
+    held = _LOCK_HOLDER.search(reason)
+    if held or "Could not set lock" in reason:
+        by = f"（进程 {held.group(1)}）" if held else ""
+        return GongkaiError(f"数据库 {where} 正被另一个程序使用{by}，可能是另一个 gongkai batch 或 serve："
+                            "等它结束后重新运行同一命令即可；已入库的报告完整无缺")
     reason = "磁盘空间不足" if any(full in reason for full in _FULL) else reason.strip().splitlines()[-1][:200]
     return GongkaiError(f"无法写入 {where}：{reason}。已入库的报告完整无缺；腾出空间后重新运行同一命令即可续完")
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")

@@ -9,15 +9,17 @@ The state every route shares is `web.context.Web`; the routes are one router per
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from gongkai.web.context import Settings, Web
 from gongkai.web.guard import install_guard
-from gongkai.web.jobs import Parser
+from gongkai.web.jobs import Parser, QueueFull
 from gongkai.web.routes import ROUTERS
 
 __all__ = ["Settings", "create_app", "serve"]
@@ -32,6 +34,9 @@ def create_app(settings: Settings, parser: Parser | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
+        from gongkai.web.connections import quiet_accept_errors
+
+        quiet_accept_errors(asyncio.get_running_loop())
         yield
         state.queue.shutdown()
 
@@ -42,7 +47,12 @@ def create_app(settings: Settings, parser: Parser | None = None) -> FastAPI:
     app.state.web = state
     app.state.executor = state.queue.executor
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    install_guard(app, settings)
+    install_guard(app, settings, state.sessions)
+
+    @app.exception_handler(QueueFull)
+    async def queue_full(_request: Request, exc: QueueFull):
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "10"})
+
     for router in ROUTERS:
         app.include_router(router)
     return app
@@ -52,6 +62,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     """Run the app with uvicorn (what `gongkai serve` calls)."""
     import uvicorn
 
+    from gongkai.web.connections import guarded_http, open_files_limit
+
     # keep-alive longer than a parse takes: a client sending its next request as the server
     # closes an idle connection would otherwise see the connection reset
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_keep_alive=75)
+    # connections are accepted a backlog at a time before any is looked at: the cap leaves room for one
+    room = open_files_limit()
+    backlog = max(8, min(128, room // 4))
+    http = guarded_http(settings.header_timeout, room - backlog)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_keep_alive=75, http=http, backlog=backlog)

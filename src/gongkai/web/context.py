@@ -3,6 +3,9 @@ how a report is found (the server's own parse, else the corpus store)."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,12 +13,14 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader
+from starlette.requests import ClientDisconnect
 
 from gongkai.limits import Limits
 from gongkai.report import Report
 from gongkai.views import BODY_TYPE_ZH, list_reports, stored_report
 from gongkai.web.jobs import ParseQueue, Parser
 from gongkai.web.models import summary_of
+from gongkai.web.security import Sessions
 from gongkai.web.storage import DataDir, is_sha256, open_store
 
 
@@ -28,7 +33,10 @@ class Settings:
     max_files: int = 50
     limits: Limits = field(default_factory=lambda: Limits(seconds=60, memory_mb=2048))
     workers: int = 2
-    max_queue: int = 200  # files waiting or being parsed; past that an upload is refused (503)
+    max_queue: int = 200  # jobs waiting or running (parses, page images, source lines); past that a request is refused (503)
+    allowed_hosts: tuple[str, ...] = ()  # domain names the server may be reached by (IP addresses and dotless names always)
+    allowed_origins: tuple[str, ...] = ()  # other origins whose pages may POST to it ("https://portal.example.gov.cn")
+    header_timeout: float = 10.0  # seconds a connection may take to send a request's headers (slowloris)
 
     @property
     def store(self) -> Path:
@@ -45,7 +53,8 @@ class Web:
     def __init__(self, settings: Settings, parser: Parser | None = None):
         self.settings = settings
         self.data = DataDir(settings.data_dir)
-        self.queue = ParseQueue(self.data, lambda: settings.store, settings.limits, settings.workers, parser)
+        self.queue = ParseQueue(self.data, lambda: settings.store, settings.limits, settings.workers, parser, max_queue=settings.max_queue)
+        self.sessions = Sessions(settings.data_dir, settings.token)
         env = Environment(loader=PackageLoader("gongkai.web", "templates"), autoescape=True)
         env.globals["body_type_zh"] = BODY_TYPE_ZH
         self.templates = Jinja2Templates(env=env)
@@ -92,6 +101,21 @@ class Web:
             if all(filters is None or v in (None, "") or str(s.get(k)) == str(v) for k, v in (filters or {}).items()):
                 rows.append(s)
         return rows, error
+
+
+async def outcome(request: Request, future: Future, cancelled: threading.Event | None = None):
+    """The result of a queue job; a client that goes away first cancels it (a job not yet started
+    never runs, a running one stops waiting for the worker) and ends its request quietly."""
+    waiting = asyncio.wrap_future(future)
+    while True:
+        done, _ = await asyncio.wait({waiting}, timeout=0.5)
+        if done:
+            return waiting.result()
+        if await request.is_disconnected():
+            if cancelled is not None:
+                cancelled.set()
+            waiting.cancel()  # cancels the job if it has not started; its result, when it comes, is dropped
+            raise ClientDisconnect()
 
 
 def report_link(sha: str) -> str:

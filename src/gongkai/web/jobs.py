@@ -1,22 +1,28 @@
-"""The parse queue: uploads become jobs, parsed by `parse_guarded` in spawned worker processes.
+"""The parse queue: every job that touches a document's bytes — an upload's parse, an /api/parse,
+a page image, the source lines — goes through one bounded queue (past `max_queue` jobs waiting or
+running, a request is refused with 503) and runs in a guarded child (`limits.run_guarded`: time
+limit, memory cap) forked by a spawned worker process.
 
 Forking straight from the server (threads, DuckDB, uvicorn) can leave the child holding a lock
 some other thread had at the fork, and hang until the time limit; a spawned worker is
-single-threaded, so its fork is clean.
+single-threaded, so its fork is clean. A page image or the source lines are made once and kept on
+disk (`DataDir.derived_path`), and so is the reason they could not be made.
 """
 
 from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from gongkai.errors import GongkaiError, UnreadableError
-from gongkai.limits import Limits, die_with_parent, parse_guarded
+from gongkai.limits import Limits, die_with_parent, parse_guarded, run_guarded
 from gongkai.read import READERS
 from gongkai.read.sniff import sniff
 from gongkai.report import Report
@@ -25,6 +31,7 @@ from gongkai.web.storage import DataDir, add_to_store
 
 STATUS_ZH = {"queued": "排队中", "parsing": "解析中", "done": "完成", "failed": "失败"}
 KEPT_JOBS = 500  # the newest jobs the server remembers for the upload page
+WORKER_NICENESS = 10
 Parser = Callable[..., Report]
 
 
@@ -34,61 +41,192 @@ def display_name(filename: str | None) -> str:
     return "".join(ch for ch in name if ch.isprintable())[:200]
 
 
+class QueueFull(GongkaiError):
+    """More jobs are waiting than the server takes (the app answers 503)."""
+
+
+class Cancelled(GongkaiError):
+    """The client that asked for the job went away before it started."""
+
+
+def _worker_started() -> None:
+    """A worker (and the guarded children it forks) gives way to the server's own threads: a page
+    must be served within a second while every CPU parses."""
+    die_with_parent()
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+
+
 def _parse_in_worker(content: bytes, name: str, seconds: float, memory_mb: int) -> str:
     """Runs in a spawned worker: parse_guarded forks its child from a single-threaded process."""
     return parse_guarded(content, name=name, limits=Limits(seconds=seconds, memory_mb=memory_mb)).to_json()
 
 
+def _run_in_worker(function, args: tuple, seconds: float, memory_mb: int) -> str | bytes:
+    return run_guarded(function, *args, limits=Limits(seconds=seconds, memory_mb=memory_mb))
+
+
 class GuardedParser:
-    """parse_guarded, called from spawned worker processes (a broken pool is replaced)."""
+    """parse_guarded (and any run_guarded job), called from spawned worker processes (a broken pool is replaced)."""
 
     def __init__(self, workers: int):
         self.workers = workers
+        self.free = threading.Semaphore(workers)
         self.lock = threading.Lock()
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=_worker_started)
 
-    def __call__(self, content: bytes, *, name: str, limits: Limits) -> Report:
-        with self.lock:
-            pool = self.pool
+    def __call__(self, content: bytes, *, name: str, limits: Limits, cancelled: threading.Event | None = None) -> Report:
+        return Report.model_validate_json(self._in_worker(cancelled, _parse_in_worker, content, name, limits.seconds, limits.memory_mb))
+
+    def run(self, function, *args, limits: Limits, cancelled: threading.Event | None = None) -> str | bytes:
+        """`run_guarded(function, *args)` in a worker."""
+        return self._in_worker(cancelled, _run_in_worker, function, args, limits.seconds, limits.memory_mb)
+
+    def _in_worker(self, cancelled: threading.Event | None, *call):
+        # a job waits here for a free worker, not in the pool's own queue (whose calls cannot be cancelled)
+        while not self.free.acquire(timeout=0.2):
+            if cancelled is not None and cancelled.is_set():
+                raise Cancelled("请求已取消")
         try:
-            payload = pool.submit(_parse_in_worker, content, name, limits.seconds, limits.memory_mb).result()
+            if cancelled is not None and cancelled.is_set():
+                raise Cancelled("请求已取消")
+            with self.lock:
+                pool = self.pool
+            return pool.submit(*call).result()
         except BrokenProcessPool:
             with self.lock:
                 if self.pool is pool:
                     self.pool = self._new_pool()
             raise UnreadableError("解析进程异常退出") from None
-        return Report.model_validate_json(payload)
+        finally:
+            self.free.release()
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class ParseQueue:
-    """Jobs by sha256, parsed on a thread pool through `parser`; each result goes to the data dir and the store."""
+    """Jobs by sha256, parsed on a thread pool through `parser`; each result goes to the data dir and the store.
 
-    def __init__(self, data: DataDir, store, limits: Limits, workers: int, parser: Parser | None = None):
+    Every job that reads a document's bytes is submitted through `submit`, which counts it until it
+    ends: past `max_queue` jobs the next is refused (`QueueFull`)."""
+
+    def __init__(self, data: DataDir, store, limits: Limits, workers: int, parser: Parser | None = None, *, max_queue: int = 200):
         self.data, self.store, self.limits = data, store, limits
+        self.max_queue = max_queue
         self.executor = ThreadPoolExecutor(max_workers=workers + 2, thread_name_prefix="gongkai")
-        self.guarded = GuardedParser(workers) if parser is None else None
+        self.guarded = GuardedParser(workers)  # page images and source lines, whatever parses the uploads
         self.parser = parser or self.guarded
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self.lock = threading.Lock()
         self.summaries: dict[str, dict] = {}
+        self.in_flight = 0  # jobs submitted and not yet ended
+        self.deriving: dict[Path, Future] = {}
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
-        if self.guarded is not None:
-            self.guarded.shutdown()
+        self.guarded.shutdown()
 
-    def run_parse(self, content: bytes, name: str) -> Report:
-        report = self.parser(content, name=name, limits=self.limits)
+    def submit(self, function, *args, count: int = 1, reserved: bool = False) -> Future:
+        """Run `function(*args)` on the queue's threads, or raise `QueueFull` (`reserved`: the caller
+        took the place already, with `admit`)."""
+        if not reserved:
+            with self.lock:
+                self.reserve(count)
+        try:
+            future = self.executor.submit(function, *args)
+        except RuntimeError:  # shutting down
+            self.release(count)
+            raise QueueFull("服务器正在停止") from None
+        future.add_done_callback(lambda _: self.release(count))
+        return future
+
+    def reserve(self, count: int) -> None:
+        """Count `count` more jobs (call under `self.lock`), or raise `QueueFull`."""
+        if self.in_flight + count > self.max_queue:
+            raise QueueFull(f"服务器正忙：已有 {self.in_flight} 个文件在排队或解析，请稍后再试")
+        self.in_flight += count
+
+    def admit(self) -> None:
+        """Take a place for a job before its bytes are read into memory (give it back with `release(1)`)."""
+        with self.lock:
+            self.reserve(1)
+
+    def release(self, count: int) -> None:
+        with self.lock:
+            self.in_flight -= count
+
+    def run_parse(self, content: bytes, name: str, cancelled: threading.Event | None = None) -> Report:
+        if self.parser is self.guarded:
+            report = self.guarded(content, name=name, limits=self.limits, cancelled=cancelled)
+        else:
+            report = self.parser(content, name=name, limits=self.limits)
         self.data.save_report(report)
         self.summaries[report.source.sha256] = summary_of(report)
         add_to_store(self.store(), report)
         return report
+
+    def parse_now(self, content: bytes, name: str, cancelled: threading.Event | None = None, *, reserved: bool = False) -> Future:
+        """A parse for /api/parse: the upload kept while it runs, forgotten if it fails."""
+        sha = hashlib.sha256(content).hexdigest()
+
+        def parse() -> Report:
+            if cancelled is not None and cancelled.is_set():
+                raise Cancelled("请求已取消")
+            self.data.save_file(sha, content)
+            try:
+                return self.run_parse(content, name, cancelled)
+            except GongkaiError:
+                self.data.remove_file(sha)
+                raise
+
+        return self.submit(parse, reserved=reserved)
+
+    def derive(self, sha: str, name: str, function, *args) -> Future:
+        """`function(upload bytes, path, *args)` writes `name` of upload `sha` under the guard, once:
+        the future of the path, or of the error the first try ended with (kept on disk too)."""
+        path = self.data.derived_path(sha, name)
+        done: Future = Future()
+        failure = self.data.derived_failure(path)
+        if path.exists() or failure is not None:
+            done.set_result(path) if failure is None else done.set_exception(failure)
+            return done
+        with self.lock:
+            running = self.deriving.get(path)
+            if running is not None:
+                return running
+            self.reserve(1)
+            self.deriving[path] = done
+        try:
+            future = self.executor.submit(self._derive, sha, path, function, args)
+        except RuntimeError:
+            future = Future()
+            future.set_exception(QueueFull("服务器正在停止"))
+        future.add_done_callback(lambda f: self._derived(path, f, done))
+        return done
+
+    def _derive(self, sha: str, path: Path, function, args: tuple) -> Path:
+        try:
+            content = self.data.file_path(sha).read_bytes()
+            self.guarded.run(function, content, str(path), *args, limits=self.limits)
+        except GongkaiError as exc:
+            self.data.save_derived_failure(path, exc)
+            raise
+        return path
+
+    def _derived(self, path: Path, future: Future, done: Future) -> None:
+        with self.lock:
+            self.deriving.pop(path, None)
+            self.in_flight -= 1
+        if future.cancelled():
+            done.set_exception(QueueFull("服务器正在停止"))
+        elif future.exception() is not None:
+            done.set_exception(future.exception())
+        else:
+            done.set_result(future.result())
 
     def _work(self, job: Job, content: bytes) -> None:
         job.status, job.status_zh = "parsing", STATUS_ZH["parsing"]
@@ -97,6 +235,7 @@ class ParseQueue:
             job.errors, job.warnings = len(report.errors), len(report.warnings)
         except GongkaiError as exc:
             job.status, job.message = "failed", str(exc)
+            self.data.remove_file(job.id)
         except Exception as exc:  # noqa: BLE001 — the server must go on; the reviewer sees one line
             if self.data.load_report(job.id) is not None:
                 job.status, job.message = "done", f"已解析，但未能写入语料库（{type(exc).__name__}: {exc}）"
@@ -107,9 +246,9 @@ class ParseQueue:
         job.status_zh = STATUS_ZH[job.status]
 
     def waiting(self) -> int:
-        """Jobs queued or being parsed."""
+        """Jobs queued or running (parses, page images, source lines)."""
         with self.lock:
-            return sum(j.status in ("queued", "parsing") for j in self.jobs.values())
+            return self.in_flight
 
     def accept(self, content: bytes, filename: str | None) -> Job:
         """A job for one uploaded file: refused by type, already known, or queued for parsing."""
@@ -133,7 +272,13 @@ class ParseQueue:
                 self.jobs.popitem(last=False)
         if job.status == "queued":
             self.data.save_file(sha, content)
-            self.executor.submit(self._work, job, content)
+            try:
+                self.submit(self._work, job, content)
+            except QueueFull as exc:
+                self.data.remove_file(sha)
+                job.id, job.status, job.status_zh, job.message = "", "failed", STATUS_ZH["failed"], str(exc)
+                with self.lock:
+                    self.jobs.pop(sha, None)
         return job
 
     def status(self, ids: list[str]) -> list[Job]:

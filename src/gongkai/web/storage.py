@@ -1,18 +1,22 @@
-"""Where the server keeps things: uploaded files and report JSON under sha256 names, and the corpus store.
+"""Where the server keeps things: uploaded files and report JSON under sha256 names, what is derived
+from an upload (page images, source lines, and why one could not be made), and the corpus store.
 
 File names are always chosen by the server (the sha256 of the content); a client's file name is
-only ever shown, escaped, never used as a path.
+only ever shown, escaped, never used as a path. Everything is readable by the server's user only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import re
 import threading
 from pathlib import Path
 
 import duckdb
 
+from gongkai.errors import GongkaiError, LimitExceededError, UnreadableError
 from gongkai.report import Report
 from gongkai.store import Store
 from gongkai.store.rows import report_rows
@@ -26,15 +30,27 @@ def is_sha256(value: str) -> bool:
     return bool(SHA256.match(value))
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole (a temp file renamed), readable and writable by its owner only."""
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
 class DataDir:
-    """The server's data directory: files/<sha256> (the upload) and reports/<sha256>.json (the parse)."""
+    """The server's data directory: files/<sha256> (the upload), reports/<sha256>.json (the parse) and
+    derived/<sha256>/ (page images, source lines, and the reason one could not be made)."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
         self.files = self.root / "files"
         self.reports = self.root / "reports"
-        for d in (self.files, self.reports):
-            d.mkdir(parents=True, exist_ok=True)
+        self.derived = self.root / "derived"
+        for d in (self.root, self.files, self.reports, self.derived):
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(d, 0o700)
 
     def file_path(self, sha256: str) -> Path:
         assert is_sha256(sha256)
@@ -43,16 +59,35 @@ class DataDir:
     def save_file(self, sha256: str, data: bytes) -> Path:
         path = self.file_path(sha256)
         if not path.exists():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            write_private(path, data)
         return path
 
+    def remove_file(self, sha256: str) -> None:
+        """Forget an upload that could not be parsed (nothing will ever show its pages or lines)."""
+        if self.load_report(sha256) is None:
+            self.file_path(sha256).unlink(missing_ok=True)
+
     def save_report(self, report: Report) -> None:
-        path = self.reports / f"{report.source.sha256}.json"
-        tmp = path.with_suffix(".part")
-        tmp.write_text(report.to_json(), encoding="utf-8")
-        tmp.replace(path)
+        write_private(self.reports / f"{report.source.sha256}.json", report.to_json().encode("utf-8"))
+
+    def derived_path(self, sha256: str, name: str) -> Path:
+        """Where something made from upload `sha256` is kept (`name` is the server's own: page-3.png, lines.sqlite)."""
+        assert is_sha256(sha256) and "/" not in name
+        folder = self.derived / sha256
+        folder.mkdir(mode=0o700, exist_ok=True)
+        return folder / name
+
+    def derived_failure(self, path: Path) -> GongkaiError | None:
+        """The error that an earlier try to make `path` ended with (kept, so a bad file is not tried again)."""
+        try:
+            kind, message = json.loads((path.parent / (path.name + ".failed")).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return (LimitExceededError if kind == "limit" else UnreadableError)(message)
+
+    def save_derived_failure(self, path: Path, error: GongkaiError) -> None:
+        kind = "limit" if isinstance(error, LimitExceededError) else "unreadable"
+        write_private(path.parent / (path.name + ".failed"), json.dumps([kind, str(error)], ensure_ascii=False).encode("utf-8"))
 
     def load_report(self, sha256: str) -> Report | None:
         if not is_sha256(sha256):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
@@ -14,8 +13,8 @@ from gongkai.read import READERS
 from gongkai.read.sniff import sniff
 from gongkai.report import Report
 from gongkai.views import as_list, corpus_view, store_columns
-from gongkai.web.context import Web, web
-from gongkai.web.jobs import display_name
+from gongkai.web.context import Web, outcome, web
+from gongkai.web.jobs import QueueFull, display_name
 from gongkai.web.models import FindingRow, Job, ReportSummary, RuleStat, Stats, YearStat
 from gongkai.web.routes.reports import read_upload
 from gongkai.web.storage import open_store
@@ -46,21 +45,30 @@ def job_status(w: W, ids: str = Query("", description="逗号分隔的 sha256"))
     return w.queue.status([i for i in ids.split(",") if i])
 
 
-@router.post("/api/parse", response_model=Report, tags=["报告"])
-async def api_parse(w: W, file: Annotated[UploadFile, File(description="一份报告（任何 gongkai 能读的格式）")]):
-    """解析一份报告，返回 docs/output.md 第 1 节规定的 JSON（同时存入语料库）。"""
-    content = await read_upload(w, file)
-    name = display_name(file.filename)
-    fmt = sniff(content, name)
-    if fmt not in READERS:
-        raise HTTPException(415, f"不支持的文件类型（按内容判断为 {fmt}）")
-    sha = hashlib.sha256(content).hexdigest()
-    w.data.save_file(sha, content)
+@router.post("/api/parse", response_model=Report, tags=["报告"], responses={503: {"description": "排队的文件已满"}})
+async def api_parse(request: Request, w: W, file: Annotated[UploadFile, File(description="一份报告（任何 gongkai 能读的格式）")]):
+    """解析一份报告，返回 docs/output.md 第 1 节规定的 JSON（同时存入语料库）。与上传共用一个有上限的队列：已满时返回 503。"""
+    w.queue.admit()  # before the bytes are read: a full queue holds no upload in memory
+    handed = False  # the place is the job's once parse_now has it
     try:
-        report = await asyncio.get_running_loop().run_in_executor(w.queue.executor, w.queue.run_parse, content, name)
+        content = await read_upload(w, file)
+        name = display_name(file.filename)
+        fmt = sniff(content, name)
+        if fmt not in READERS:
+            raise HTTPException(415, f"不支持的文件类型（按内容判断为 {fmt}）")
+        cancelled = threading.Event()
+        handed = True
+        job = w.queue.parse_now(content, name, cancelled, reserved=True)
+    except BaseException:
+        if not handed:
+            w.queue.release(1)
+        raise
+    try:
+        return await outcome(request, job, cancelled)
+    except QueueFull:
+        raise
     except GongkaiError as exc:
         raise HTTPException(422, str(exc)) from None
-    return report
 
 
 @router.get("/api/reports", response_model=list[ReportSummary], tags=["报告"])

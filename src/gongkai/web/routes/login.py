@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from gongkai.web.context import Web, web
-from gongkai.web.guard import TOKEN_COOKIE, token_ok
 
 router = APIRouter(include_in_schema=False)
 W = Annotated[Web, Depends(web)]
@@ -24,8 +23,8 @@ async def login(request: Request, w: W):
     form = await request.form(max_files=0, max_fields=5)
     token, target = str(form.get("token", "")), str(form.get("next", "/"))
     settings = w.settings
-    if not settings.token or not token_ok(settings, token):
+    if not settings.token or not w.sessions.token_ok(token):
         return w.page(request, "login.html", status_code=401, next=target, failed=True)
     response = RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/", status_code=303)
-    response.set_cookie(TOKEN_COOKIE, settings.token, httponly=True, samesite="strict")
+    w.sessions.set_cookie(response, secure=request.url.scheme == "https")
     return response

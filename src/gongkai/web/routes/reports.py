@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from gongkai.errors import GongkaiError
-from gongkai.views import body_key_of, report_view, source_lines
+from gongkai.errors import LimitExceededError, UnreadableError
+from gongkai.views import body_key_of, report_view
 from gongkai.web.context import Web, web
+from gongkai.web.derived import read_source_lines, render_page_to, write_source_lines
 from gongkai.web.downloads import report_xlsx
-from gongkai.web.jobs import display_name
+from gongkai.web.jobs import QueueFull, display_name
 from gongkai.web.models import Job
-from gongkai.web.pages import page_scale, render_page_png
+from gongkai.web.pages import page_scale
 from gongkai.web.storage import is_sha256, open_store
 
 router = APIRouter(include_in_schema=False)
@@ -73,38 +73,32 @@ def download_xlsx(sha: str, w: W):
                     headers={"Content-Disposition": f'attachment; filename="{sha}.xlsx"'})
 
 
-@lru_cache(maxsize=32)
-def _lines_of(path) -> dict[int, str]:
-    if not path.exists():
-        return {}
+async def _derived(w: Web, sha: str, name: str, function, *args):
+    """The file `name` made from upload `sha` under the guard (once, then from disk); 404 when the
+    upload is gone or the file has no such thing, 422 when making it went over a limit."""
+    if not is_sha256(sha) or not w.data.file_path(sha).exists():
+        raise HTTPException(404, "没有这份报告的原文件")
     try:
-        return source_lines(path.read_bytes())
-    except GongkaiError:
-        return {}
+        return await asyncio.wrap_future(w.queue.derive(sha, name, function, *args))
+    except QueueFull:
+        raise
+    except LimitExceededError as exc:
+        raise HTTPException(422, f"无法生成（{exc}）") from None
+    except UnreadableError as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 @router.get("/reports/{sha}/source")
 async def source(sha: str, w: W, line: int = Query(..., ge=1), context: int = Query(3, ge=0, le=20)):
-    if not is_sha256(sha):
-        raise HTTPException(404, "没有这份报告")
-    lines = await asyncio.get_running_loop().run_in_executor(w.queue.executor, _lines_of, w.data.file_path(sha))
-    return {"lines": [[n, lines[n]] for n in range(line - context, line + context + 1) if n in lines]}
+    path = await _derived(w, sha, "lines.sqlite", write_source_lines)
+    return {"lines": read_source_lines(path, line - context, line + context)}
 
 
 @router.get("/reports/{sha}/pages/{number}.png")
 async def page_image(sha: str, number: int, w: W):
-    if not is_sha256(sha) or not w.data.file_path(sha).exists():
-        raise HTTPException(404, "没有这份报告的原文件")
-    cached = w.data.root / "pages" / f"{sha}-{number}.png"
-    if not cached.exists():
-        content = w.data.file_path(sha).read_bytes()
-        try:
-            png = await asyncio.get_running_loop().run_in_executor(w.queue.executor, render_page_png, content, number)
-        except GongkaiError as exc:
-            raise HTTPException(404, str(exc)) from None
-        cached.parent.mkdir(exist_ok=True)
-        cached.write_bytes(png)
-    return Response(cached.read_bytes(), media_type="image/png")
+    if not 1 <= number <= 100_000:
+        raise HTTPException(404, "没有这一页")
+    return FileResponse(await _derived(w, sha, f"page-{number}.png", render_page_to, number), media_type="image/png")
 
 
 @router.get("/reports/{sha}", response_class=HTMLResponse)

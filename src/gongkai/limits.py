@@ -40,10 +40,12 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
+def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS,
+                  corrections: dict | None = None) -> Report:
     """`gongkai.parse` in a child process; raises `LimitExceededError` / `UnreadableError`."""
     source = os.fspath(source) if not isinstance(source, bytes | bytearray | memoryview) else bytes(source)
-    kind, payload = _run_forked(source, name, limits) if _fork_is_safe() else _run_spawned(source, name, limits)
+    run = _run_forked if _fork_is_safe() else _run_spawned
+    kind, payload = run(source, name, limits, corrections)
     if kind == "ok":
         return Report.model_validate_json(payload)
     if kind == "memory":
@@ -81,12 +83,12 @@ def _fork_is_safe() -> bool:
     return ocr is None or not ocr.engine_loaded()
 
 
-def _outcome(source, name: str | None) -> tuple[str, str]:
+def _outcome(source, name: str | None, corrections: dict | None = None) -> tuple[str, str]:
     """What the child reports: (kind, payload)."""
     try:
         from gongkai.pipeline import parse
 
-        return "ok", parse(source, name=name).to_json()
+        return "ok", parse(source, name=name, corrections=corrections).to_json()
     except MemoryError:
         return "memory", ""
     except LimitExceededError as exc:
@@ -133,7 +135,7 @@ def _mapped_bytes() -> int:
 _FORK_LOCK = threading.Lock()
 
 
-def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
+def _run_forked(source, name: str | None, limits: Limits, corrections: dict | None = None) -> tuple[str, str]:
     with _FORK_LOCK:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -145,7 +147,7 @@ def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
             os.close(read_fd)
             os.setsid()
             _cap_memory(limits.memory_mb)
-            kind, payload = _outcome(source, name)
+            kind, payload = _outcome(source, name, corrections)
             message = json.dumps([kind, payload], ensure_ascii=False).encode()
             view = memoryview(message)
             while view:
@@ -230,8 +232,9 @@ def _session_members(sid: int) -> list[int]:
 # ── without fork (Windows): a fresh interpreter ───────────────────────────────
 
 
-def _run_spawned(source, name: str | None, limits: Limits) -> tuple[str, str]:
-    request = json.dumps({"path": source if isinstance(source, str) else None, "name": name, "memory_mb": limits.memory_mb})
+def _run_spawned(source, name: str | None, limits: Limits, corrections: dict | None = None) -> tuple[str, str]:
+    request = json.dumps({"path": source if isinstance(source, str) else None, "name": name, "memory_mb": limits.memory_mb,
+                          "corrections": corrections})
     data = source if isinstance(source, bytes) else b""
     process = subprocess.Popen(
         [sys.executable, "-m", "gongkai.limits", request],
@@ -260,7 +263,7 @@ def _spawned_main(request: str) -> None:
     if resource is not None:
         _cap_memory(args["memory_mb"])
     source = args["path"] if args["path"] is not None else sys.stdin.buffer.read()
-    sys.stdout.write(json.dumps(_outcome(source, args["name"]), ensure_ascii=False))
+    sys.stdout.write(json.dumps(_outcome(source, args["name"], args.get("corrections")), ensure_ascii=False))
 
 
 if __name__ == "__main__":

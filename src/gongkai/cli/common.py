@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,7 @@ def fail(message: str) -> None:
     typer.echo(f"gongkai: {message}", err=True)
 
 
+Db = Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")]
 Timeout = Annotated[float, typer.Option("--timeout", help="每份文档的解析时限（秒）")]
 MemoryMB = Annotated[int, typer.Option("--memory-mb", help="每份文档的内存上限（MB）")]
 
@@ -42,3 +44,23 @@ def parse_each(files: list[Path], seconds: float, memory_mb: int):
             yield None
 
 
+
+
+@contextmanager
+def existing_store(db: Path):
+    """A store that must already exist (made by `gongkai batch`), opened for reading and writing review data."""
+    from gongkai.errors import GongkaiError
+    from gongkai.store import Store
+
+    if not db.exists():
+        raise GongkaiError(f"{db}：数据库不存在（先运行 gongkai batch）")
+    if not db.is_file():
+        raise GongkaiError(f"{db}：不是数据库文件")
+    with Store(db) as store:
+        yield store
+
+
+def print_json(data) -> None:
+    import json
+
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -41,7 +41,7 @@ def _run(text: str, size: int | None = None, bold: bool = False) -> str:
 
 def column_widths(key: str, n_cols: int) -> list[int]:
     """Twips per grid column: label columns wide enough for the template's long labels."""
-    labels = {"requests": [600, 800, 2800], "active": [2400]}.get(key, [])[:n_cols]
+    labels = {"requests": [600, 800, 2800], "active": [2400], "notice": [600, 2400, 1000, 2600]}.get(key, [])[:n_cols]
     rest = (PAGE_WIDTH_TWIPS - sum(labels)) // max(1, n_cols - len(labels))
     return labels + [rest] * (n_cols - len(labels))
 

@@ -88,7 +88,8 @@ def _outcome(source, name: str | None, corrections: dict | None = None) -> tuple
     try:
         from gongkai.pipeline import parse
 
-        return "ok", parse(source, name=name, corrections=corrections).to_json()
+        extra = {"corrections": corrections} if corrections else {}  # review's corrected cells (review/corrections.py)
+        return "ok", parse(source, name=name, **extra).to_json()
     except MemoryError:
         return "memory", ""
     except LimitExceededError as exc:

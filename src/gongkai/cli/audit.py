@@ -169,7 +169,7 @@ def _print_coverage(rows, year: int) -> None:
     style = {"on_time": "green", "late": "yellow", "missing": "bold red", "undated": "magenta"}
     table = Table(title=f"{year} 年度报告覆盖情况（{len(rows)} 个机关）")
     for name in ("机关", "类型", "区划代码", "状态", "发布日期", "期限", "错误", "警告", "审核"):
-        table.add_column(name, overflow="fold", no_wrap=name != "机关", justify="right" if name in ("错误", "警告") else "left")
+        table.add_column(name, overflow="fold", min_width=12 if name == "机关" else None, justify="right" if name in ("错误", "警告") else "left")
     for r in rows:
         note = f"（待确认：{'、'.join(r.candidates)}）" if r.candidates else ""
         table.add_row(r.body + note, TYPE_ZH.get(r.body_type or "", ""), r.division_code or "", f"[{style[r.status]}]{r.status_zh}[/]",
@@ -179,14 +179,18 @@ def _print_coverage(rows, year: int) -> None:
 
 
 def _print_totals(rows) -> None:
+    """Province, city and county totals (a town has a body or two: the JSON and the web page go down to it)."""
     from rich.table import Table
 
-    table = Table(title="按区划汇总")
-    for name in ("区划", "代码", "级别", "机关", "已发布", "按时", "逾期", "未发布", "有错误", "已整改"):
-        table.add_column(name, justify="left" if name in ("区划", "代码", "级别") else "right")
+    table = Table(title="按区划汇总（省、市、县级）")
+    for name in ("区划", "代码", "机关", "已发布", "按时", "逾期", "未发布", "有错误", "已整改"):
+        left = name in ("区划", "代码")
+        table.add_column(name, justify="left" if left else "right", no_wrap=name != "区划", overflow="fold", min_width=8 if name == "区划" else None)
     for t in rows:
-        table.add_row("  " * t.depth + t.name, t.code or "", t.to_dict()["level_zh"], str(t.bodies), str(t.published), str(t.on_time),
-                      str(t.late), str(t.missing), str(t.with_errors), str(t.rectified))  # fmt: skip
+        if t.level == "township":
+            continue
+        table.add_row("  " * t.depth + t.name, t.code or "", str(t.bodies), str(t.published), str(t.on_time), str(t.late),
+                      str(t.missing), str(t.with_errors), str(t.rectified))  # fmt: skip
     _console().print(table)
 
 

@@ -5,7 +5,7 @@ counties (望城区, 长沙县) with their governments, departments, towns and s
 drawn on time, late, missing, or with a planted error (a misprinted cell, a broken block sum, blank
 cells); numbers carry over from year to year as the corpus rules expect. `audit.json` is the truth:
 for every body and year, whether a report was published, when, by what deadline, and what was
-planted in it. Rosters are written beside it: `roster.csv`, `roster.xlsx` (the same bodies, spelt
+planted in it; `fixed/` holds each wrong report as its body re-submits it, corrected. Rosters are written beside it: `roster.csv`, `roster.xlsx` (the same bodies, spelt
 as a 政务公开办 would) and `roster_bad.csv` (rows with every kind of problem, and their lines).
 
 Two details are planted for the audit to handle: one department's reports call it by a short name
@@ -138,7 +138,8 @@ def write_county(outdir: Path, seed: int = 0, years=YEARS) -> dict:
             published = deadline + timedelta(days=rng.randint(1, 60)) if fate == "late" else \
                 date(year + 1, 1, 4) + timedelta(days=rng.randint(0, 20))  # fmt: skip
             faults = (rng.choice(ERROR_FAULTS),) if fate == "error" else ()
-            syn = make_report(rng.randrange(1 << 30), template="2021", year=year, agency=body.agency, values=values,
+            report_seed = rng.randrange(1 << 30)
+            syn = make_report(report_seed, template="2021", year=year, agency=body.agency, values=values,
                               published=published, faults=faults)  # fmt: skip
             printed = syn.truth["cells"]
             # next year carries what this report printed (the clean value where it printed a blank)
@@ -156,6 +157,10 @@ def write_county(outdir: Path, seed: int = 0, years=YEARS) -> dict:
                 else:
                     data = syn.render(fmt, {"txt": "tabs", "html": "plain"}[fmt])
                 (reports / name).write_bytes(data)
+                if faults:  # the body's corrected re-submission: the same report without the planted error
+                    fixed = make_report(report_seed, template="2021", year=year, agency=body.agency, values=values, published=published)
+                    (outdir / "fixed").mkdir(exist_ok=True)
+                    (outdir / "fixed" / name).write_bytes(fixed.render(fmt, {"txt": "tabs", "html": "plain"}[fmt]))
                 record |= {"file": name, "suspects": syn.truth["suspects"], "fault_details": syn.truth["fault_details"],
                            "clean": {c: values[c] for c in syn.truth["suspects"]}}  # fmt: skip
                 index += 1

@@ -8,7 +8,6 @@ as version 2), bodies of two counties (for region-limited reviewers). Decisions 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal

@@ -35,8 +35,6 @@ def findings(
     json_: Json = False,
 ) -> None:
     """列出发现及其审核状态：每份报告当前版本的发现，以及已被更正或新版本解决的（已更正）。"""
-    from rich.table import Table
-
     from gongkai.review import list_findings
     from gongkai.rules.catalog import ORIGIN_ZH, SEVERITY_ZH
 
@@ -45,13 +43,14 @@ def findings(
     if json_:
         print_json([r.to_dict() for r in rows])
         return
-    table = Table(title=f"发现 {len(rows)} 条", show_lines=False)
-    for name in ("编号", "机关", "年度", "版本", "级别", "来源", "状态", "规则", "说明"):
-        table.add_column(name, overflow="fold" if name in ("说明", "机关") else "ellipsis")
-    for r in rows:
-        table.add_row(r.id, r.agency or "", str(r.year or ""), str(r.version), SEVERITY_ZH.get(r.severity, r.severity),
-                      ORIGIN_ZH.get(r.origin, r.origin), r.status_zh, r.rule, _short(r.message, 80))  # fmt: skip
-    _console().print(table)
+    console = _console()
+    style = {"error": "bold red", "warning": "yellow", "info": "dim"}
+    for r in rows:  # two lines each: readable at any terminal width
+        console.print(f"[bold]{r.id}[/]  {r.status_zh}  [{style.get(r.severity, '')}]{SEVERITY_ZH.get(r.severity, r.severity)}[/]·"
+                      f"{ORIGIN_ZH.get(r.origin, r.origin)}  {r.rule}  {r.agency or '（机关未识别）'} {r.year or ''}年度 第{r.version}版"
+                      + (f"  [dim]{r.decided_by}：{r.reason}[/]" if r.reason else ""), highlight=False, soft_wrap=True)  # fmt: skip
+        console.print(f"    {r.message}", highlight=False, markup=False, soft_wrap=True)
+    console.print(f"共 {len(rows)} 条")
 
 
 @app.command("review")
@@ -109,8 +108,6 @@ def history(
     json_: Json = False,
 ) -> None:
     """审计日志：每个审核决定、更正、新版本、登录和用户变更（谁、何时、原值、新值、理由）。"""
-    from rich.table import Table
-
     from gongkai.review import history as read_history
 
     with existing_store(db) as store:
@@ -118,13 +115,13 @@ def history(
     if json_:
         print_json([e.to_dict() for e in entries])
         return
-    table = Table(title=f"审计日志 {len(entries)} 条")
-    for name in ("时间", "操作人", "操作", "报告", "对象", "原值", "新值", "理由"):
-        table.add_column(name, overflow="fold")
-    for e in entries:
-        table.add_row(e.at.isoformat(sep=" ", timespec="seconds"), e.actor or "（批量）", e.action_zh, _short(e.lineage, 30),
-                      e.target or "", e.old_value or "", e.new_value or "", e.reason or "")  # fmt: skip
-    _console().print(table)
+    console = _console()
+    for e in entries:  # one line each, whatever the terminal's width
+        change = f"{e.old_value or ''} → {e.new_value}" if e.old_value else (e.new_value or "")
+        parts = [e.at.isoformat(sep=" ", timespec="seconds"), e.actor or "（批量入库）", e.action_zh, e.lineage or "", e.target or "", change,
+                 f"理由：{e.reason}" if e.reason else "", e.detail if e.action in ("version", "user", "roster", "notice", "match") and e.detail else ""]
+        console.print("  ".join(p for p in parts if p), highlight=False, markup=False, soft_wrap=True)
+    console.print(f"共 {len(entries)} 条")
 
 
 @app.command()
@@ -163,7 +160,7 @@ def diff(
         console.print("单元格没有变化")
     for title, rows in (("新出现的发现", result.added), ("已解决的发现", result.resolved)):
         for f in rows:
-            console.print(f"{title}：{f.id} {f.rule} {f.message}", highlight=False)
+            console.print(f"{title}：{f.id} {f.rule} {f.message}", highlight=False, markup=False, soft_wrap=True)
 
 
 user_app = typer.Typer(no_args_is_help=True, help="用户与角色：管理员、按区划管辖的审核员、只读用户。")

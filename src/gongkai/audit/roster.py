@@ -60,15 +60,24 @@ def _cell(value) -> str:
     return str(value).strip().replace("\u3000", " ").strip()
 
 
-def _table_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """(line, cells) of every row of the file, the header included."""
-    suffix = path.suffix.lower()
+def _read(source: str | Path | bytes, filename: str | None) -> tuple[bytes, Path]:
+    """The file's bytes and the name it goes by (an upload gives bytes and its file name)."""
+    if isinstance(source, bytes | bytearray):
+        return bytes(source), Path(filename or "名单")
+    path = Path(source)
     try:
-        data = path.read_bytes()
+        return path.read_bytes(), path
     except FileNotFoundError:
         raise RosterError(f"{path}：文件不存在") from None
+    except IsADirectoryError:
+        raise RosterError(f"{path}：是目录，不是名单文件") from None
     except OSError as exc:
         raise RosterError(f"{path}：无法读取（{exc.strerror}）") from None
+
+
+def _table_rows(data: bytes, path: Path) -> list[tuple[int, list[str]]]:
+    """(line, cells) of every row of the file, the header included."""
+    suffix = path.suffix.lower()
     if suffix == ".csv":
         from gongkai.read.encoding import decode
 
@@ -107,10 +116,10 @@ def _table_rows(path: Path) -> list[tuple[int, list[str]]]:
     raise RosterError(f"{path}：名单须为 .csv 或 .xlsx 文件")
 
 
-def read_roster(path: str | Path) -> list[RosterRow]:
+def read_roster(source: str | Path | bytes, filename: str | None = None) -> list[RosterRow]:
     """The rows of a roster file, each with its line number (blank rows skipped); problems of form raise at once."""
-    path = Path(path)
-    rows = [(line, cells) for line, cells in _table_rows(path) if any(cells)]
+    data, path = _read(source, filename)
+    rows = [(line, cells) for line, cells in _table_rows(data, path) if any(cells)]
     if not rows:
         raise RosterError(f"{path}：文件是空的")
     header_line, header = rows[0]
@@ -183,12 +192,13 @@ def check_rows(rows: list[RosterRow]) -> tuple[list[Body], list[str]]:
     return [bodies[r.name] for r in rows if r.name in bodies and r.line not in bad], messages
 
 
-def import_roster(store, path: str | Path, by: str = "") -> RosterImport:
-    """Replace the store's roster with the file's, all rows or none; raises `RosterError` listing every bad row."""
+def import_roster(store, source: str | Path | bytes, by: str = "", *, filename: str | None = None) -> RosterImport:
+    """Replace the store's roster with the file's (a path, or an upload's bytes and `filename`), all rows or none;
+    raises `RosterError` listing every bad row."""
     from gongkai.review.log import now, write
 
-    path = Path(path)
-    rows = read_roster(path)
+    path = Path(filename) if isinstance(source, bytes | bytearray) else Path(source)
+    rows = read_roster(source, filename)
     bodies, problems = check_rows(rows)
     if problems:
         shown = problems[:50] + ([f"……另有 {len(problems) - 50} 处"] if len(problems) > 50 else [])

@@ -114,8 +114,8 @@ def roster_matches(db: Db, all_: Annotated[bool, typer.Option("--all", help="也
 @roster_app.command("confirm")
 def roster_confirm(
     report: Annotated[str, typer.Argument(help="报告机关（gongkai roster matches 列出的名称）")],
+    db: Db,
     roster_name: Annotated[str | None, typer.Argument(help="名单中的机关")] = None,
-    db: Db = Path("corpus.duckdb"),
     by: Annotated[str, typer.Option("--by", help="确认人（记入审计日志）")] = "",
     none: Annotated[bool, typer.Option("--none", help="确认这个报告机关不属名单中任何机关")] = False,
 ) -> None:
@@ -156,6 +156,8 @@ def coverage(
         print_json([r.to_dict() for r in rows])
         return
     _print_coverage(rows, year)
+    if rows and all(r.status == "missing" for r in rows):
+        typer.echo(f"注意：库中没有任何机关的 {year} 年度报告（年度是否写对？报告是否已用 gongkai batch 入库？）")
     if pending:
         typer.echo(f"另有 {len(pending)} 个报告机关与名单对应不确定，其报告未计入：gongkai roster matches --db {db}")
     _print_totals(totals(rows))

@@ -73,7 +73,11 @@ def sync_versions(store, actor: str | None = None) -> list[Version]:
     an upload or a re-submission is seen the next time anyone looks; the web app may call it right
     after an upload with the uploader as `actor`.
     """
+    from gongkai.store.review_tables import has_review_tables
+
     con = store.con
+    if not has_review_tables(con):
+        raise ReviewError(f"{getattr(store, 'path', '数据库')}：还没有审核用的表（须以可写方式打开：Store(db)，而不是 read_only）")
     new = con.execute(_NEW_FILES).fetchall()
     if not new:
         return []

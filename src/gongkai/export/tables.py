@@ -31,24 +31,25 @@ def report_columns(with_text: bool = False, corrected: bool = False) -> list[tup
     return [(name, zh) for name, _, zh in report_fields() if name not in skip] + ([CORRECTED] if corrected else [])
 
 
-def reports_query(with_text: bool = False, where: str = "", corrected: bool = False) -> str:
-    """The reports table; with `corrected`, every cell a person corrected carries its current value, the counts
-    are those of the corrected version, and a last column names the corrected cells."""
+def reports_query(with_text: bool = False, where: str = "", columns: list[str] | None = None, corrected: bool = False) -> str:
+    """The reports, in the contract's column order or in `columns`; with `corrected`, every cell a person corrected
+    carries its current value, the counts are those of the corrected version, and `corrected_cells` names them."""
+    names = columns or [name for name, _ in report_columns(with_text, corrected)]
     if not corrected:
-        columns = ", ".join(quote(name) for name, _ in report_columns(with_text))
-        return f"SELECT {columns} FROM reports {where} ORDER BY {ORDER}"
+        return f"SELECT {', '.join(quote(name) for name in names)} FROM reports {where} ORDER BY {ORDER}"
     kinds = {name: kind for name, kind, _ in report_fields()}
     selected = []
-    for name, _ in report_columns(with_text):
+    for name in names:
         if name in by_id():
             literal = "'" + name + "'"
             selected.append(f"CASE WHEN map_contains(cc.vals, {literal}) THEN CAST(cc.vals[{literal}] AS {duck_type(kinds[name])}) "
                             f"ELSE reports.{quote(name)} END AS {quote(name)}")  # fmt: skip
         elif name in ("errors", "warnings"):
             selected.append(f"coalesce(cf.{name}, reports.{name}) AS {name}")
+        elif name == CORRECTED[0]:
+            selected.append(f"array_to_string(cc.cells, ' ') AS {CORRECTED[0]}")
         else:
             selected.append(f"reports.{quote(name)}")
-    selected.append(f"array_to_string(cc.cells, ' ') AS {CORRECTED[0]}")
     return (
         f"SELECT {', '.join(selected)} FROM reports "
         "LEFT JOIN (SELECT sha256, map_from_entries(list(struct_pack(k := cell_id, v := value))) AS vals, list(cell_id ORDER BY cell_id) AS cells "

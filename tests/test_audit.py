@@ -221,7 +221,8 @@ def test_the_excel_export_has_the_coverage_of_every_year(audited, tmp_path):
     code, _, error = gk("export", "--db", audited["db"], "--to", tmp_path / "out.xlsx")
     assert code == 0, error
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx")["覆盖情况"]
-    assert [c.value for c in sheet[1]][:7] == ["年度", "机关", "机关类型", "区划级别", "区划代码", "所在区划", "发布情况"]
+    assert [c.value for c in sheet[2]][:7] == ["年度", "机关", "机关类型", "区划级别", "区划代码", "所在区划", "发布情况"]  # row 1: ids, hidden
+    assert sheet.row_dimensions[1].hidden and [c.value for c in sheet[1]][:2] == ["year", "body"]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
     truth = {b["roster_name"]: b for b in audited["truth"]["bodies"]}
     assert len(rows) == len(truth) * len(YEARS)

@@ -22,7 +22,7 @@ from gongkai.cells import by_id, cell_ids
 from gongkai.review import log
 from gongkai.review.accounts import User, require_change, require_user
 from gongkai.review.decisions import statuses
-from gongkai.review.model import STATUS_ZH, Correction, ReviewError, Version, with_ids
+from gongkai.review.model import NOT_REVIEWED, STATUS_ZH, Correction, ReviewError, Version, with_ids
 from gongkai.review.versions import (
     CELL_SCHEMA,
     VERSION_SCHEMA,
@@ -143,8 +143,8 @@ def correct_cells(store, sha256: str, values: dict, reason: str, by: str | User 
                       new="空" if value is None else value, reason=reason, detail=f"第{number}版", at=when)  # fmt: skip
         log.write(con, actor, "version", lineage=last.lineage, sha256=sha, target=f"第{number}版", reason=reason,
                   detail=f"人工更正 {len(changed)} 格，按同一规则重新核验（依据：{'原文件' if how == 'file' else '库中单元格与正文'}）", at=when)  # fmt: skip
-        new_ids = [r[0] for r in con.execute("SELECT finding_id FROM version_findings WHERE lineage = ? AND version = ?",
-                                             [last.lineage, number]).fetchall()]  # fmt: skip
+        new_ids = [r[0] for r in con.execute("SELECT finding_id FROM version_findings WHERE lineage = ? AND version = ? "
+                                             "AND NOT list_contains(?, rule)", [last.lineage, number, list(NOT_REVIEWED)]).fetchall()]  # fmt: skip
         old_ids = {f["finding_id"]: f for f in old_findings}
         resolved = [fid for fid in old_ids if fid not in set(new_ids)]
         raised = [fid for fid in new_ids if fid not in old_ids]
@@ -211,11 +211,13 @@ def recheck(con, sha: str, row: dict, overrides: dict, cells: dict, source=None)
 
 
 def _previous(con, row: dict) -> dict | None:
-    """Last year's report of the same body (the one the corpus rules pair it with), with its corrections."""
+    """Last year's report of the same body (the copy the corpus rules pair it with, store/duplicates.py), with its corrections."""
     if row["body_key"] is None or row["year"] is None:
         return None
-    found = con.execute("SELECT sha256, agency, template FROM reports WHERE body_key = ? AND year = ? "
-                        "ORDER BY cells_found DESC NULLS LAST, sha256 LIMIT 1", [row["body_key"], row["year"] - 1]).fetchone()  # fmt: skip
+    from gongkai.store.duplicates import PREFERENCE
+
+    found = con.execute(f"SELECT r.sha256, r.agency, r.template FROM reports r WHERE r.body_key = ? AND r.year = ? "
+                        f"ORDER BY {PREFERENCE} LIMIT 1", [row["body_key"], row["year"] - 1]).fetchone()  # fmt: skip
     if found is None:
         return None
     sha, agency, template = found

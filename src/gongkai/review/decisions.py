@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from gongkai.review import log
 from gongkai.review.accounts import User, readable_lineages, require_change, require_user
-from gongkai.review.model import DECIDABLE, STATUS_ZH, Decision, FindingRow, ReviewError, parse_status, with_ids
+from gongkai.review.model import DECIDABLE, NOT_REVIEWED, STATUS_ZH, Decision, FindingRow, ReviewError, parse_status, with_ids
 from gongkai.review.versions import archive_current, lineage_of, sync_versions
 from gongkai.store.review_tables import SEQUENCE
 
@@ -47,6 +47,7 @@ WHERE NOT EXISTS (SELECT 1 FROM cur WHERE cur.lineage = p.lineage AND cur.findin
 """
 
 _SEVERITY_ORDER = "CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END"
+
 
 
 def statuses(con) -> dict[str, dict]:
@@ -92,7 +93,9 @@ def list_findings(store, *, body: str | None = None, year: int | None = None, st
             return []
         clauses.append("list_contains(?, lineage)")
         params.append(sorted(lineages))
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    clauses.append("NOT list_contains(?, rule)")
+    params.append(list(NOT_REVIEWED))
+    where = f"WHERE {' AND '.join(clauses)}"
     rows = store.con.execute(
         f"SELECT * EXCLUDE (past) FROM ({LISTING_SQL}) {where} "
         f"ORDER BY year NULLS LAST, agency NULLS LAST, lineage, past, {_SEVERITY_ORDER}, version, rule, finding_id", params).fetchall()  # fmt: skip

@@ -18,6 +18,9 @@ from gongkai.errors import GongkaiError
 STATUSES = ("open", "confirmed", "dismissed", "resolved")
 STATUS_ZH = {"open": "待核", "confirmed": "已确认", "dismissed": "已驳回", "resolved": "已更正"}
 DECIDABLE = ("open", "confirmed", "dismissed")  # 已更正 comes of a correction or a new version, never of a decision
+# for review, a second file of one body's report for a year is its next version, not a copy to choose between:
+# the corpus's choice of copy (store/duplicates.py) is no problem of the report for anyone to decide on
+NOT_REVIEWED = ("corpus.duplicate_report",)
 KIND_ZH = {"file": "新文件", "correction": "人工更正"}
 ACTION_ZH = {
     "decision": "审核决定", "correction": "更正单元格", "version": "新版本", "resolved": "发现已更正", "login": "登录",

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from gongkai.cells import by_id, cell_ids, label
 from gongkai.review import log
-from gongkai.review.model import CellChange, FindingRow, ReviewError, Version, VersionDiff, with_ids
+from gongkai.review.model import NOT_REVIEWED, CellChange, FindingRow, ReviewError, Version, VersionDiff, with_ids
 from gongkai.store.schema import cell_columns, quote
 
 VERSION_COLUMNS = ("lineage", "version", "kind", "sha256", "agency", "year", "published", "path", "registered_at", "actor", "note")
@@ -241,7 +241,7 @@ def findings_of(con, version: Version) -> list[dict] | None:
     else:
         return None
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [f for f in (dict(zip(names, row)) for row in cursor.fetchall()) if f["rule"] not in NOT_REVIEWED]
 
 
 def snapshot(con, lineage: str, version: int, when: datetime, *, refresh: bool = False) -> bool:

@@ -22,3 +22,18 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def shared():
     return shared_path
+
+
+@pytest.fixture(scope="session")
+def county(tmp_path_factory):
+    """A generated city's audit (synth.county, seed 0): reports of ~60 bodies over three years, rosters, truth.
+
+    Shared by the audit and review tests; each builds the store it needs from it.
+    """
+    import json
+
+    from gongkai.synth.county import write_county
+
+    folder = tmp_path_factory.mktemp("county")
+    write_county(folder, seed=0)
+    return folder, json.loads((folder / "audit.json").read_text(encoding="utf-8"))

@@ -47,10 +47,11 @@ DEFAULT_LIMITS = Limits()
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # what a child may hand back (a report's JSON is a few hundred kB)
 
 
-def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
+def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS,
+                  corrections: dict | None = None) -> Report:
     """`gongkai.parse` in a child process; raises `LimitExceededError` / `UnreadableError`."""
     source = os.fspath(source) if not isinstance(source, bytes | bytearray | memoryview) else bytes(source)
-    return Report.model_validate_json(run_guarded(_parse_json, source, name, limits=limits))
+    return Report.model_validate_json(run_guarded(_parse_json, source, name, corrections, limits=limits))
 
 
 def run_guarded(function, *args, limits: Limits = DEFAULT_LIMITS, max_result: int = MAX_RESULT_BYTES) -> str | bytes:
@@ -98,10 +99,11 @@ def _fork_is_safe() -> bool:
     return ocr is None or not ocr.engine_loaded()
 
 
-def _parse_json(source, name: str | None) -> str:
+def _parse_json(source, name: str | None, corrections: dict | None = None) -> str:
     from gongkai.pipeline import parse
 
-    return parse(source, name=name).to_json()
+    extra = {"corrections": corrections} if corrections else {}  # review's corrected cells (review/corrections.py)
+    return parse(source, name=name, **extra).to_json()
 
 
 def _outcome(job) -> tuple[str, str]:

@@ -29,12 +29,18 @@ def load(source: str | os.PathLike | bytes) -> tuple[bytes, str | None]:
         raise UnreadableError(f"无法读取（{exc.strerror}）") from None
 
 
-def parse(source: str | os.PathLike | bytes, *, name: str | None = None) -> Report:
-    """Parse one report (a path or its bytes) into a checked `Report`."""
+def parse(source: str | os.PathLike | bytes, *, name: str | None = None, corrections: dict | None = None) -> Report:
+    """Parse one report (a path or its bytes) into a checked `Report`.
+
+    `corrections` (cell id → value, from review) replace what was printed in those cells before the
+    rules run: a corrected version is checked by the same reading and the same engine as the file.
+    """
     data, path = load(source)
     document = read(data, name=name or path)
     layout = locate(document)
     extracted = extract(layout)
+    if corrections:
+        extracted = extracted.corrected(corrections)
     findings = check(extracted)
     source_info = Source(
         path=path or name,

@@ -18,6 +18,12 @@ from gongkai.cli import web  # noqa: F401
 
 # isort: split
 from gongkai.cli import draft  # noqa: F401
+
+# isort: split
+from gongkai.cli import audit  # noqa: F401
+
+# isort: split
+from gongkai.cli import review  # noqa: F401
 from gongkai.cli.common import app, fail
 from gongkai.cli.conventions import click_errors, usage_error
 from gongkai.errors import GongkaiError

@@ -4,6 +4,7 @@ types, one-line failures, guarded parsing, `-` for standard input."""
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,7 @@ def fail(message: str) -> None:
     typer.echo(f"gongkai: {message}", err=True)
 
 
+Db = Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")]
 Timeout = Annotated[float, typer.Option("--timeout", help="每份文档的解析时限（秒）")]
 MemoryMB = Annotated[int, typer.Option("--memory-mb", help="每份文档的内存上限（MB）")]
 
@@ -72,4 +74,23 @@ def read_stdin(limit_mb: int) -> bytes:
         raise GongkaiError("没有读到任何内容")
     return data
 
+
+@contextmanager
+def existing_store(db: Path):
+    """A store that must already exist (made by `gongkai batch`), opened for reading and writing review data."""
+    from gongkai.errors import GongkaiError
+    from gongkai.store import Store
+
+    if not db.exists():
+        raise GongkaiError(f"{db}：数据库不存在（先运行 gongkai batch）")
+    if not db.is_file():
+        raise GongkaiError(f"{db}：不是数据库文件")
+    with Store(db) as store:
+        yield store
+
+
+def print_json(data) -> None:
+    import json
+
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 

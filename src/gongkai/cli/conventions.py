@@ -139,8 +139,12 @@ def wrap(text: str, columns: int) -> list[str]:
     for token in TOKENS.findall(" ".join(text.split())):
         size = cell_len(token)
         if used + size > columns and line.strip():
-            if token[0] in NO_LINE_START and len(line) > 1:  # carry the last character over with it
-                line, token, size = line[:-1], line[-1] + token, size + cell_len(line[-1])
+            word = re.search(r"[!-~]+$", line)  # an ASCII word is carried whole (Parquet。 never Parque / t。)
+            take = len(word.group(0)) if word else 1
+            while take < len(line) - 1 and line[-take] in NO_LINE_START:  # 图表）。 never ）。 at a line's start
+                take += 1
+            if token[0] in NO_LINE_START and len(line) > take:  # carry the last character (or word) over with it
+                line, token, size = line[:-take], line[-take:] + token, size + cell_len(line[-take:])
             lines.append(line.rstrip())
             line, used = "", 0
             if token.isspace():

@@ -84,9 +84,19 @@ def synth(
     faults: Annotated[str, typer.Option(help="缺陷：none、random，或逗号分隔的缺陷名")] = "none",
     start: Annotated[int, typer.Option(help="第一份报告的编号（向已有目录追加时用）")] = 0,
     variants: Annotated[str, typer.Option(help="版式变体：none、random，或逗号分隔的变体名（标题编号、表四转置或拆分、窄单元格、占位符、机关名位置、申请数细分）")] = "none",
+    county: Annotated[bool, typer.Option("--county", help="改为生成一个市的年度审计语料：约 60 个机关三年的报告、名单和真值")] = False,
 ) -> None:
     """生成合成报告及其真值文件（样例、测试夹具、基准语料都由它生成）。"""
     from gongkai.synth import write_corpus
+
+    if county:
+        from gongkai.synth.county import write_county
+
+        truth = write_county(outdir, seed)
+        files = sum(1 for b in truth["bodies"] for r in b["years"].values() if r["file"])
+        typer.echo(f"{len(truth['bodies'])} 个机关 {len(truth['years'])} 年的 {files} 份报告已写入 {outdir / 'reports'}；"
+                   f"名单 roster.csv、roster.xlsx，有问题的名单 roster_bad.csv，真值 audit.json")  # fmt: skip
+        return
 
     mode = None if faults == "none" else "random" if faults == "random" else tuple(faults.split(","))
     layouts = None if variants == "none" else "random" if variants == "random" else tuple(variants.split(","))

@@ -8,6 +8,7 @@ from pathlib import Path
 from gongkai.export.tables import (
     FINDING_COLUMNS,
     findings_query,
+    has_corrections,
     report_columns,
     reports_query,
 )
@@ -38,7 +39,8 @@ def _write(con, sql: str, header: list[str], target: Path) -> None:
 def write_csv(con, target: Path, *, with_text: bool = False) -> list[Path]:
     from gongkai.export import findings_path
 
-    _write(con, reports_query(with_text), [name for name, _ in report_columns(with_text)], target)
+    corrected = has_corrections(con)
+    _write(con, reports_query(with_text, corrected=corrected), [name for name, _ in report_columns(with_text, corrected)], target)
     findings = findings_path(target)
-    _write(con, findings_query(cells_as_text=True), list(FINDING_COLUMNS), findings)
+    _write(con, findings_query(cells_as_text=True, corrected=corrected), list(FINDING_COLUMNS), findings)
     return [target, findings]

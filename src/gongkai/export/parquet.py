@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gongkai.export.tables import findings_query, reports_query
+from gongkai.export.tables import findings_query, has_corrections, reports_query
 
 
 def _copy(con, sql: str, target: Path) -> None:
@@ -20,7 +20,8 @@ def _literal(path: Path) -> str:
 def write_parquet(con, target: Path, *, with_text: bool = False) -> list[Path]:
     from gongkai.export import findings_path
 
-    _copy(con, reports_query(with_text), target)
+    corrected = has_corrections(con)
+    _copy(con, reports_query(with_text, corrected=corrected), target)
     findings = findings_path(target)
-    _copy(con, findings_query(), findings)
+    _copy(con, findings_query(corrected=corrected), findings)
     return [target, findings]

@@ -6,8 +6,10 @@ published, template, the cells, errors, warnings, then ours): sha256 and path ar
 so the body's name is the first column a reviewer sees, frozen with the header.
 
 Sheets: 报告 (one row a report; a cell that breaks a rule filled red for an error, yellow for a
-warning, the findings in its comment), 发现, one sheet a year, 无法解析 (files that could not be
-read) and 说明 (the legend). Written with xlsxwriter in constant-memory mode, rows streamed from
+warning, the findings in its comment; a cell a person corrected (review) blue, with its current
+value and the parsed one and the reason in its comment), 发现, one sheet a year, 无法解析 (files
+that could not be read), 覆盖情况 (when the store has a roster: every roster body in every year,
+published on time, late or not at all) and 说明 (the legend). Written with xlsxwriter in constant-memory mode, rows streamed from
 DuckDB: 200,000 reports fit.
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 import xlsxwriter
 
 from gongkai.cells import label
-from gongkai.export.tables import ORDER, report_columns, reports_query
+from gongkai.export.tables import ORDER, findings_source, has_corrections, report_columns, reports_query
 from gongkai.report import BODY_TYPE_ZH
 from gongkai.rules.catalog import ORIGIN_ZH, SEVERITY_ZH
 from gongkai.store.schema import quote
@@ -28,6 +30,7 @@ from gongkai.views import FAILURE_KIND_ZH, rule_zh
 CHUNK = 2000
 ERROR_FILL = "#F8696B"  # red
 WARNING_FILL = "#FFE699"  # yellow: never mistaken for the red
+CORRECTED_FILL = "#BDD7EE"  # blue: a value a person corrected
 COMMENT_LIMIT = 2000  # characters Excel shows comfortably in a note
 
 # contract columns a program needs and a reviewer does not read: hidden, not moved
@@ -41,7 +44,7 @@ FROM (
     SELECT sha256, seq, rule, severity, message,
            unnest(CASE WHEN len(cells) > 0 THEN cells
                        WHEN severity = 'error' THEN ['errors'] ELSE ['warnings'] END) AS cell
-    FROM findings WHERE severity IN ('error', 'warning')
+    FROM {source} WHERE severity IN ('error', 'warning')
 ) m JOIN reports USING (sha256) {where}
 GROUP BY m.sha256, m.cell, reports.year, reports.agency
 ORDER BY {order}
@@ -56,13 +59,13 @@ FINDING_COLUMNS = (
 )  # fmt: skip
 FINDINGS_SQL = """
 SELECT r.agency, r.year, f.severity, f.origin, f.rule, f.message, f.cells, f.suspects, rr.agency, rr.year, r.path, f.sha256, f.related
-FROM findings f LEFT JOIN reports r USING (sha256) LEFT JOIN reports rr ON rr.sha256 = f.related
+FROM {source} f LEFT JOIN reports r USING (sha256) LEFT JOIN reports rr ON rr.sha256 = f.related
 ORDER BY r.year NULLS LAST, r.agency NULLS LAST, f.sha256, f.seq
 """
 FAILURE_COLUMNS = (("path", "文件", 50), ("kind", "类别", 16), ("reason", "原因", 60), ("sha256", "文件 SHA-256", 20))
 
 
-def write_xlsx(con, target: Path, *, with_text: bool = False) -> Path:
+def write_xlsx(con, target: Path, *, with_text: bool = False, coverage: list | None = None) -> Path:
     tmp = target.with_name(f".{target.name}.tmp.xlsx")
     book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_urls": False, "strings_to_formulas": False})
     styles = {
@@ -73,24 +76,40 @@ def write_xlsx(con, target: Path, *, with_text: bool = False) -> Path:
         "info": None,
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
         "title": book.add_format({"bold": True, "font_size": 14}),
+        "corrected": book.add_format({"bg_color": CORRECTED_FILL}),
     }
-    columns = excel_columns(with_text)
-    _report_sheet(book.add_worksheet("报告"), con, columns, styles, "", with_text)
-    _findings_sheet(book.add_worksheet("发现"), con, styles)
+    corrected = _corrections(con) if has_corrections(con) else None
+    columns = excel_columns(with_text, corrected is not None)
+    _report_sheet(book.add_worksheet("报告"), con, columns, styles, "", with_text, corrected)
+    _findings_sheet(book.add_worksheet("发现"), con, styles, corrected is not None)
     years = [y for (y,) in con.execute("SELECT DISTINCT year FROM reports WHERE year IS NOT NULL ORDER BY year").fetchall()]
     for year in years:
-        _report_sheet(book.add_worksheet(f"{year}年"), con, columns, styles, f"WHERE reports.year = {int(year)}", with_text)
+        _report_sheet(book.add_worksheet(f"{year}年"), con, columns, styles, f"WHERE reports.year = {int(year)}", with_text, corrected)
     if con.execute("SELECT count(*) FROM failures").fetchone()[0]:
         _failures_sheet(book.add_worksheet("无法解析"), con, styles)
+    if coverage:
+        _coverage_sheet(book.add_worksheet("覆盖情况"), coverage, styles)
     _legend_sheet(book.add_worksheet("说明"), styles)
     book.close()
     tmp.replace(target)
     return target
 
 
-def excel_columns(with_text: bool = False) -> list[tuple[str, str]]:
+def excel_columns(with_text: bool = False, corrected: bool = False) -> list[tuple[str, str]]:
     """(column, Chinese header) of the report sheet: the contract's columns in its order, then ours."""
-    return report_columns(with_text)
+    return report_columns(with_text, corrected)
+
+
+def _corrections(con) -> dict[str, dict[str, str]]:
+    """sha256 → cell → the note a corrected cell carries (parsed value, reason, who, when)."""
+    from gongkai.views import format_value
+
+    out: dict[str, dict[str, str]] = {}
+    rows = con.execute("SELECT sha256, cell_id, value, parsed_value, reason, actor, done_at FROM current_cells").fetchall()
+    for sha, cell, value, parsed, reason, actor, at in rows:
+        before, after = format_value(parsed) or "空", format_value(value) or "空"
+        out.setdefault(sha, {})[cell] = f"人工更正：原值 {before} → {after}（理由：{reason}；{actor}，{at:%Y-%m-%d %H:%M}）"
+    return out
 
 
 def _header(sheet, columns: list[tuple[str, str]], styles) -> None:
@@ -103,7 +122,7 @@ def _header(sheet, columns: list[tuple[str, str]], styles) -> None:
         sheet.write_string(1, col, zh, styles["zh"])
 
 
-def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool) -> None:
+def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool, corrected: dict | None = None) -> None:
     names = [name for name, _ in columns]
     position = {name: i for i, name in enumerate(names)}
     _header(sheet, columns, styles)
@@ -114,9 +133,9 @@ def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool) -> N
     sheet.set_column(position["region"], position["region"], 24)
     sheet.freeze_panes(2, position["agency"] + 1)
     shown = {position[n]: table for n, table in SHOWN.items() if n in position}
-    marks = _marks(con, where)
+    marks = _marks(con, where, corrected is not None)
     mark = next(marks, None)
-    rows = con.execute(reports_query(with_text, where, names))
+    rows = con.execute(reports_query(with_text, where, names, corrected is not None))
     row_index = 1
     while chunk := rows.fetchmany(CHUNK):
         for values in chunk:
@@ -127,13 +146,15 @@ def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool) -> N
                 if mark[1] in position:
                     marked[position[mark[1]]] = (mark[2], _comment(mark[3], mark[4], mark[5]))
                 mark = next(marks, None)
+            fixed = {position[c]: note for c, note in (corrected or {}).get(sha, {}).items() if c in position}
             for col, value in enumerate(values):
                 if col in shown and value is not None:
                     value = shown[col].get(value, value)
-                style = styles["error" if marked[col][0] else "warning"] if col in marked else None
+                style = styles["error" if marked[col][0] else "warning"] if col in marked else styles["corrected"] if col in fixed else None
                 _write(sheet, row_index, col, value, style)
-                if col in marked:
-                    sheet.write_comment(row_index, col, marked[col][1][:COMMENT_LIMIT], {"x_scale": 3, "y_scale": 2})
+                notes = [n for n in (fixed.get(col), marked[col][1] if col in marked else None) if n]
+                if notes:
+                    sheet.write_comment(row_index, col, "\n".join(notes)[:COMMENT_LIMIT], {"x_scale": 3, "y_scale": 2})
     sheet.autofilter(1, 0, max(row_index, 2), len(names) - 1)
 
 
@@ -142,10 +163,11 @@ def _comment(severities: list[str], rules: list[str], messages: list[str]) -> st
     return "\n".join(f"{SEVERITY_ZH.get(s, s)} · {rule_zh(r)}：{m}" for s, r, m in zip(severities, rules, messages))
 
 
-def _marks(con, where: str):
-    """(sha256, cell, is_error, severities, rules, messages) in the order of the reports query, streamed."""
+def _marks(con, where: str, corrected: bool = False):
+    """(sha256, cell, is_error, severities, rules, messages) in the order of the reports query, streamed;
+    for a file a person corrected, the findings of its corrected version."""
     order = ORDER.replace("year", "reports.year").replace("agency", "reports.agency").replace("sha256", "m.sha256")
-    cursor = con.execute(MARKS_SQL.format(where=where, order=order))
+    cursor = con.execute(MARKS_SQL.format(where=where, order=order, source=findings_source(corrected)))
     while chunk := cursor.fetchmany(CHUNK):
         yield from chunk
 
@@ -154,13 +176,13 @@ def _labels(cells) -> str:
     return "；".join(label(c) for c in cells or [])
 
 
-def _findings_sheet(sheet, con, styles) -> None:
+def _findings_sheet(sheet, con, styles, corrected: bool = False) -> None:
     _header(sheet, [(name, zh) for name, zh, _ in FINDING_COLUMNS], styles)
     for col, (_, _, width) in enumerate(FINDING_COLUMNS):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(2, 1)
     severity = [name for name, _, _ in FINDING_COLUMNS].index("severity")
-    cursor = con.execute(FINDINGS_SQL)
+    cursor = con.execute(FINDINGS_SQL.format(source=findings_source(corrected)))
     row_index = 1
     while chunk := cursor.fetchmany(CHUNK):
         for agency, year, sev, origin, rule, message, cells, suspects, r_agency, r_year, path, sha, related in chunk:
@@ -184,10 +206,34 @@ def _failures_sheet(sheet, con, styles) -> None:
             _write(sheet, row_index, col, value, None)
 
 
+COVERAGE_COLUMNS = (
+    ("year", "年度", 8), ("body", "机关", 36), ("body_type_zh", "机关类型", 10), ("level_zh", "区划级别", 10),
+    ("division_code", "区划代码", 14), ("region", "所在区划", 30), ("status_zh", "发布情况", 12), ("published", "发布日期", 12),
+    ("deadline", "发布期限", 12), ("days_late", "逾期天数", 10), ("errors", "错误数", 8), ("warnings", "警告数", 8),
+    ("review_state_zh", "审核状态", 10), ("version", "版本", 6), ("sha256", "文件 SHA-256", 20),
+)  # fmt: skip
+
+
+def _coverage_sheet(sheet, rows, styles) -> None:
+    """Every roster body in every year: published on time, late or not at all, with its errors and review state."""
+    _header(sheet, [(name, zh) for name, zh, _ in COVERAGE_COLUMNS], styles)
+    for col, (_, _, width) in enumerate(COVERAGE_COLUMNS):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(2, 2)
+    fills = {"late": styles["warning"], "missing": styles["error"]}
+    for row_index, row in enumerate(rows, start=2):
+        data = row.to_dict()
+        for col, (name, _, _) in enumerate(COVERAGE_COLUMNS):
+            _write(sheet, row_index, col, data.get(name), fills.get(row.status) if name == "status_zh" else None)
+    sheet.autofilter(1, 0, max(len(rows) + 1, 2), len(COVERAGE_COLUMNS) - 1)
+
+
 LEGEND = (
     ("工作表", "「报告」一行一份报告；「发现」每条规则发现一行；「某年」只含该年度的报告；「无法解析」列出没能读取的文件及原因；本页是说明。"),
     ("红色单元格", "错误：报告违反了必须成立的规则（如勾稽关系、各项之和），或与上一年度报告不衔接。"),
     ("黄色单元格", "警告：可能有问题（如发布晚于期限、正文与表格不一致、数字异常），请对照原件核实。"),
+    ("蓝色单元格", "人工更正：审核人员更正过的数值（原解析值保留在库中），批注写明原值、理由、更正人和时间；「人工更正的单元格」一列列出这些单元格。"),
+    ("覆盖情况", "有名单时，「覆盖情况」列出名单中每个机关每年的报告：按时发布、逾期发布或未发布，发布日期与期限，错误和警告数，审核状态。"),
     ("批注", "标色的单元格带有批注，写明级别、问题和涉及的数字；一条发现不涉及具体单元格时，标在「错误数」或「警告数」上。"),
     ("级别", "错误、警告、提示：提示只列在「发现」中，不标色。"),
     ("来源", "报告本身：报告原文就是这样写的，数字本身有问题；解析存疑：程序不能确定是否读对了原文，请核对原件。"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gongkai.document import Paragraph
 from gongkai.extract import meta as meta_reader
@@ -27,6 +27,26 @@ class Extracted:
     ocr: bool = False  # some of the text was read by OCR: a table not found may still be there
     partial: bool = False  # the reader left part of the file unread: what is missing may be there
     grid_sections: set[int] = field(default_factory=set)  # sections holding a ruled table of some kind
+
+    def corrected(self, values: dict[str, int | float | None]) -> Extracted:
+        """This reading with the cells a person corrected (review): their values replace what was printed, and
+        the parser's own doubts about exactly those cells (blank, not placed, glued, low confidence) are settled."""
+        settled = {c for c in values if c in self.cells}
+        if not settled:
+            return self
+        cells = {**self.cells, **{c: values[c] for c in settled}}
+        findings = [f for f in self.findings if not (f.cells and set(f.cells) <= settled)]
+        tables = self.tables
+        if tables is not None:
+            tables = replace(
+                tables, cells=cells,
+                blank=[c for c in tables.blank if c not in settled],
+                unplaced=[c for c in tables.unplaced if c not in settled],
+                unsplittable=[(spec, run) for spec, run in tables.unsplittable if not set(spec.cells) <= settled],
+                impossible=[(rule, cs, runs) for rule, cs, runs in tables.impossible if not set(cs) <= settled],
+                rows_found=tables.rows_found | {c.rsplit(".", 1)[0] for c in settled},
+            )  # fmt: skip
+        return replace(self, cells=cells, findings=findings, tables=tables)
 
 
 def extract(layout: Layout) -> Extracted:

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from gongkai.store.inputs import InputFile
+from gongkai.store.review_tables import ensure_review_tables
 from gongkai.store.rows import Rows
 from gongkai.store.schema import (
     FAILURE_SCHEMA,
@@ -89,6 +90,7 @@ class Store:
             " first_year INTEGER, last_year INTEGER, reports INTEGER)"
         )
         con.execute("CREATE TABLE IF NOT EXISTS agency_keys (agency VARCHAR, region VARCHAR, body_key VARCHAR)")
+        ensure_review_tables(con)  # the audit's and review's own tables: never touched by a batch
         # a store made before cells.tsv grew a cell, or before rows were stamped with their parser,
         # gets the new columns (null for old rows: an unknown parser, so --redo-stale redoes them)
         for table, schema in (("reports", report_schema()), ("findings", FINDING_SCHEMA), ("failures", FAILURE_SCHEMA)):

@@ -44,7 +44,7 @@ NARROW_TWIPS = 400  # a number column two digits wide: longer numbers wrap insid
 
 def column_widths(key: str, n_cols: int, narrow: bool = False) -> list[int]:
     """Twips per grid column: label columns wide enough for the template's long labels."""
-    labels = {"requests": [600, 800, 2800], "active": [2400]}.get(key, [])[:n_cols]
+    labels = {"requests": [600, 800, 2800], "active": [2400], "notice": [600, 2400, 1000, 2600]}.get(key, [])[:n_cols]
     if narrow and labels:
         numbers = [NARROW_TWIPS] * (n_cols - len(labels))
         spare = PAGE_WIDTH_TWIPS - sum(numbers) - sum(labels)

@@ -1,6 +1,5 @@
 """Anomaly rules over a generated two-county, five-year corpus with planted anomalies and normal variation."""
 
-import json
 import subprocess
 import sys
 

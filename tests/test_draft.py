@@ -250,7 +250,6 @@ def served(store_with_last_year, tmp_path_factory):
 @pytest.mark.browser
 def test_browser_clerk_fills_the_form_sees_the_broken_cell_and_downloads_the_report(served, tmp_path):
     from playwright.sync_api import sync_playwright
-
     from test_browser import ARGS, CHROMIUM, SHOTS
 
     served, last = served

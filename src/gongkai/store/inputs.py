@@ -48,7 +48,7 @@ def discover(roots: Iterable[str | os.PathLike], exclude: Iterable[Path] = (),
             continue
         real_root = os.path.realpath(root)
 
-        def unreadable(err: OSError) -> None:
+        def unreadable(err: OSError, root: str = root) -> None:
             refused.append((err.filename or root, f"无法读取目录（{err.strerror or err}）"))
 
         for folder, dirs, files in os.walk(root, onerror=unreadable):

@@ -46,6 +46,7 @@ class GridCell:
     colspan: int = 1
     where: Where = Where()
     confidence: float | None = None
+    readings: tuple[str, ...] = ()  # OCR: the recogniser's other readings of the text, most probable first
 
 
 @dataclass(slots=True)

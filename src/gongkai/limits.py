@@ -8,6 +8,9 @@ The child is a plain `os.fork()` (no multiprocessing), so this works inside pool
 which multiprocessing forbids to have children. It leads its own session: on timeout the
 whole session is killed, LibreOffice and any grandchildren included, and reaped — no
 orphans, no zombies. Where `fork` is missing, a fresh interpreter runs the child instead.
+
+The time limit grows with the pages OCR must read (seconds each), so a long scan is not cut off
+by a limit meant for a page; the child reports the pages it has read as it goes.
 """
 
 from __future__ import annotations
@@ -27,23 +30,36 @@ try:
 except ImportError:  # Windows
     resource = None  # type: ignore[assignment]
 
+from gongkai import progress
 from gongkai.errors import GongkaiError, LimitExceededError, UnreadableError
 from gongkai.report import Report
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    seconds: float = 120.0
+    seconds: float = 120.0  # for a document with at most one page to recognise
     memory_mb: int = 2048  # address space (RLIMIT_AS) of the child and everything it starts
+    seconds_per_page: float = 90.0  # more for each further page OCR reads (a scan on a busy machine)
+
+    def seconds_for(self, pages: int) -> float:
+        """The time limit of a document with `pages` pages to recognise."""
+        return self.seconds + self.seconds_per_page * max(0, pages - 1)
 
 
 DEFAULT_LIMITS = Limits()
 
 
-def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
-    """`gongkai.parse` in a child process; raises `LimitExceededError` / `UnreadableError`."""
+def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS,
+                  on_progress: progress.Listener | None = None) -> Report:  # fmt: skip
+    """`gongkai.parse` in a child process; raises `LimitExceededError` / `UnreadableError`.
+
+    `on_progress(done, total)` hears the pages read so far (scans report them page by page)."""
     source = os.fspath(source) if not isinstance(source, bytes | bytearray | memoryview) else bytes(source)
-    kind, payload = _run_forked(source, name, limits) if _fork_is_safe() else _run_spawned(source, name, limits)
+    seconds = limits.seconds_for(_pages_to_recognise(source))
+    if _fork_is_safe():
+        kind, payload = _run_forked(source, name, limits, seconds, on_progress)
+    else:
+        kind, payload = _run_spawned(source, name, limits, seconds)
     if kind == "ok":
         return Report.model_validate_json(payload)
     if kind == "memory":
@@ -53,6 +69,25 @@ def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None,
     if kind == "unreadable":
         raise UnreadableError(payload)
     raise UnreadableError(f"解析出错（{payload}）")
+
+
+def cores() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def cap_workers(workers: int) -> tuple[int, str | None]:
+    """At most one parsing process per core (more only queue for the same cores, and every scan among
+    them then runs out of time); a note in Chinese says when the request was lowered."""
+    available = cores()
+    if workers <= available:
+        return max(1, workers), None
+    return available, f"--workers {workers} 超过本机可用的 CPU 核数 {available}，已按 {available} 个进程并行解析"
+
+
+def share_cores(workers: int) -> None:
+    """Each of `workers` parsing processes runs OCR on its share of the cores (inherited by their children)."""
+    os.environ["GONGKAI_OCR_THREADS"] = str(max(1, cores() // max(1, workers)))
 
 
 def die_with_parent() -> None:
@@ -71,6 +106,29 @@ def die_with_parent() -> None:
     threading.Thread(target=watch, name="gongkai-die-with-parent", daemon=True).start()
 
 
+def _pages_to_recognise(source: str | bytes) -> int:
+    """Pages OCR will read in the document (0 when it has none, or cannot be opened here)."""
+    from gongkai.read.ocr import pages_to_recognise
+
+    try:
+        if isinstance(source, str):
+            with open(source, "rb") as fh:
+                head = fh.read(2048)
+                if not _may_need_ocr(head):
+                    return 0
+                fh.seek(0)
+                source = fh.read()
+        return pages_to_recognise(source)
+    except (OSError, GongkaiError):
+        return 0
+
+
+def _may_need_ocr(head: bytes) -> bool:
+    from gongkai.read.sniff import sniff
+
+    return sniff(head) in ("pdf", "image")
+
+
 def _fork_is_safe() -> bool:
     """A forked child has one thread. Once this process has run OCR, onnxruntime's own thread pool
     is part of its state, and a child that runs OCR again waits forever for threads it does not
@@ -81,12 +139,13 @@ def _fork_is_safe() -> bool:
     return ocr is None or not ocr.engine_loaded()
 
 
-def _outcome(source, name: str | None) -> tuple[str, str]:
+def _outcome(source, name: str | None, listener: progress.Listener | None = None) -> tuple[str, str]:
     """What the child reports: (kind, payload)."""
     try:
         from gongkai.pipeline import parse
 
-        return "ok", parse(source, name=name).to_json()
+        with progress.listening(listener):
+            return "ok", parse(source, name=name).to_json()
     except MemoryError:
         return "memory", ""
     except LimitExceededError as exc:
@@ -133,7 +192,13 @@ def _mapped_bytes() -> int:
 _FORK_LOCK = threading.Lock()
 
 
-def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
+def _write_all(fd: int, message: bytes) -> None:
+    view = memoryview(message)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _run_forked(source, name: str | None, limits: Limits, seconds: float, on_progress) -> tuple[str, str]:
     with _FORK_LOCK:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -145,17 +210,18 @@ def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
             os.close(read_fd)
             os.setsid()
             _cap_memory(limits.memory_mb)
-            kind, payload = _outcome(source, name)
-            message = json.dumps([kind, payload], ensure_ascii=False).encode()
-            view = memoryview(message)
-            while view:
-                view = view[os.write(write_fd, view) :]
+
+            def tell(done: int, total: int) -> None:
+                _write_all(write_fd, json.dumps(["pages", done, total]).encode() + b"\n")
+
+            kind, payload = _outcome(source, name, tell)
+            _write_all(write_fd, json.dumps([kind, payload], ensure_ascii=False).encode() + b"\n")
         except BaseException:  # noqa: BLE001 — whatever happens, the child must end here
             status = 1
         finally:
             os._exit(status)
     chunks: list[bytes] = []
-    deadline = time.monotonic() + limits.seconds
+    deadline = time.monotonic() + seconds
     timed_out = False
     try:
         while True:
@@ -169,18 +235,32 @@ def _run_forked(source, name: str | None, limits: Limits) -> tuple[str, str]:
                 if not chunk:
                     break
                 chunks.append(chunk)
+                if b"\n" in chunk:
+                    chunks = _heard(chunks, on_progress)
     finally:
         os.close(read_fd)
         _kill_session(pid)
         _kill(pid)  # a child stuck before setsid() is in no session of its own
         _, status = os.waitpid(pid, 0)
     if timed_out:
-        raise LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）")
+        raise LimitExceededError(f"解析超时（超过 {seconds:g} 秒）")
     try:
         kind, payload = json.loads(b"".join(chunks))
     except ValueError:
         raise LimitExceededError(_died(status, limits)) from None
     return kind, payload
+
+
+def _heard(chunks: list[bytes], on_progress) -> list[bytes]:
+    """Pass on the pages-done lines received so far; what follows the last line break is kept."""
+    *lines, rest = b"".join(chunks).split(b"\n")
+    for line in lines:
+        message = json.loads(line)
+        if message[0] != "pages":
+            return [line, b"\n", rest]  # the result itself (the last line the child writes)
+        if on_progress is not None:
+            on_progress(message[1], message[2])
+    return [rest] if rest else []
 
 
 def _died(status: int, limits: Limits) -> str:
@@ -230,7 +310,7 @@ def _session_members(sid: int) -> list[int]:
 # ── without fork (Windows): a fresh interpreter ───────────────────────────────
 
 
-def _run_spawned(source, name: str | None, limits: Limits) -> tuple[str, str]:
+def _run_spawned(source, name: str | None, limits: Limits, seconds: float) -> tuple[str, str]:
     request = json.dumps({"path": source if isinstance(source, str) else None, "name": name, "memory_mb": limits.memory_mb})
     data = source if isinstance(source, bytes) else b""
     process = subprocess.Popen(
@@ -241,13 +321,13 @@ def _run_spawned(source, name: str | None, limits: Limits) -> tuple[str, str]:
         start_new_session=hasattr(os, "setsid"),
     )
     try:
-        out, _ = process.communicate(data, timeout=limits.seconds)
+        out, _ = process.communicate(data, timeout=seconds)
     except subprocess.TimeoutExpired:
         if hasattr(os, "killpg"):
             _kill_session(process.pid)  # LibreOffice started by the child too
         process.kill()
         process.communicate()
-        raise LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）") from None
+        raise LimitExceededError(f"解析超时（超过 {seconds:g} 秒）") from None
     try:
         kind, payload = json.loads(out)
     except ValueError:

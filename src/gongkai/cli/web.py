@@ -19,7 +19,7 @@ def serve(
     token: Annotated[str | None, typer.Option(envvar="GONGKAI_TOKEN", help="访问令牌（请求头、Cookie 或 ?token=）")] = None,
     max_upload_mb: Annotated[float, typer.Option(help="单个文件上限（MB）")] = 20,
     max_files: Annotated[int, typer.Option(help="一次上传的文件数上限")] = 50,
-    timeout: Annotated[float, typer.Option(help="单个文件的解析时限（秒）")] = 60,
+    timeout: Annotated[float, typer.Option(help="单个文件的解析时限（秒；扫描件每多识别一页另加 90 秒，在后台解析并显示进度）")] = 60,
 ) -> None:
     """启动审阅网页与 REST API（上传报告、查看标出问题的表格、语料库图表）。"""
     from gongkai.limits import Limits

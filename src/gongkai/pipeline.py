@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gongkai.errors import UnreadableError
 from gongkai.extract import extract
+from gongkai.extract.alternatives import choose_readings
 from gongkai.locate import locate
 from gongkai.read import read
 from gongkai.report import Report, Source
@@ -35,6 +36,7 @@ def parse(source: str | os.PathLike | bytes, *, name: str | None = None) -> Repo
     document = read(data, name=name or path)
     layout = locate(document)
     extracted = extract(layout)
+    choose_readings(extracted, document)  # OCR'd cells in doubt, decided by the identities where only one reading holds
     findings = check(extracted)
     source_info = Source(
         path=path or name,

@@ -266,7 +266,9 @@ def _heard(chunks: list[bytes], on_progress) -> list[bytes]:
 def _died(status: int, limits: Limits) -> str:
     if os.WIFSIGNALED(status):
         return f"解析进程异常退出（信号 {os.WTERMSIG(status)}，可能超出内存上限 {limits.memory_mb} MB）"
-    return f"解析进程异常退出（退出码 {os.WEXITSTATUS(status) if os.WIFEXITED(status) else status}，可能超出内存上限 {limits.memory_mb} MB）"
+    return (
+        f"解析进程异常退出（退出码 {os.WEXITSTATUS(status) if os.WIFEXITED(status) else status}，可能超出内存上限 {limits.memory_mb} MB）"
+    )
 
 
 def _kill_session(sid: int) -> None:

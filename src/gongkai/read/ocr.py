@@ -168,10 +168,7 @@ def _number(blocks: list[Block]) -> list[Block]:
             line += 1
             out.append(Paragraph(block.text, Where(line=line, page=block.where.page, bbox=block.where.bbox), block.confidence))
         else:
-            cells = [
-                replace(c, where=Where(table=table, row=c.row, col=c.col, page=c.where.page, bbox=c.where.bbox))
-                for c in block.cells
-            ]
+            cells = [replace(c, where=Where(table=table, row=c.row, col=c.col, page=c.where.page, bbox=c.where.bbox)) for c in block.cells]
             out.append(Grid(cells, Where(table=table, page=block.where.page, bbox=block.where.bbox)))
             table += 1
     return out
@@ -182,7 +179,7 @@ def _number(blocks: list[Block]) -> list[Block]:
 
 def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> list[Block]:
     """Blocks of one page image in reading order; boxes are multiplied by `unit` (e.g. px → pt)."""
-    gray = _without_seals(image)
+    gray = _page_grey(image)
     ink = _binarise(np.asarray(gray))
     if not ink.any():
         return []  # a blank page: nothing to recognise (OCR would spend seconds finding nothing)
@@ -300,16 +297,27 @@ def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:
 # ── recognition: cells by their boxes, the rest by detection ───────────────
 
 
-def _without_seals(image: Image.Image) -> Image.Image:
-    """Greyscale with red ink (seals, stamps) turned white, so a seal over a cell hides nothing."""
-    if image.mode == "L":
-        return image
-    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+def _page_grey(image: Image.Image) -> Image.Image:
+    """The page in grey on an even white: red ink (seals, stamps) turned white, so a seal over a cell
+    hides nothing, and the light evened out (a shadow across a photo, a grey photocopy)."""
     gray = np.asarray(image.convert("L")).copy()
-    seal = (red - np.maximum(green, blue) > 50) & (red > 110)
-    gray[seal] = 255
-    return Image.fromarray(gray)
+    if image.mode != "L":
+        rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+        red, other = rgb[..., 0], np.maximum(rgb[..., 1], rgb[..., 2])
+        gray[(red - other > 35) & (red * 10 > other * 16)] = 255
+    return Image.fromarray(_even_light(gray))
+
+
+def _even_light(gray: np.ndarray) -> np.ndarray:
+    """Each pixel over the paper's brightness around it (the page's upper envelope, smoothed), as 0–255."""
+    import cv2
+
+    height, width = gray.shape
+    small = cv2.resize(gray, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((5, 5), np.uint8))  # text is darker than the paper: the max leaves paper
+    paper = cv2.GaussianBlur(paper, (0, 0), 3)
+    paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    return np.clip(gray.astype(np.float32) * 255.0 / np.maximum(paper, 16.0), 0, 255).astype(np.uint8)
 
 
 def _despeckled(ink: np.ndarray) -> np.ndarray:
@@ -424,7 +432,7 @@ def _alternatives(reading) -> tuple[str, ...]:
         return ()
     combos = [("", 1.0)]
     for choice in options:
-        combos = sorted(((t + c, q * p) for t, q in combos for c, p in choice), key=lambda x: -x[1])[:MAX_ALTERNATIVES + 1]
+        combos = sorted(((t + c, q * p) for t, q in combos for c, p in choice), key=lambda x: -x[1])[: MAX_ALTERNATIVES + 1]
     return tuple(t for t, _ in combos if t != text)[:MAX_ALTERNATIVES]
 
 

@@ -15,7 +15,7 @@ from gongkai.errors import UnreadableError
 sys.path.insert(0, str(ROOT))
 pytest.importorskip("rapidocr_onnxruntime")
 
-from gongkai.read import ocr
+from gongkai.read import ocr, ocr_models
 
 COLUMNS = ("natural_person", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
 
@@ -35,7 +35,7 @@ def scanned(monkeypatch_module):
         raise AssertionError("OCR tried to reach the network (models must ship in the wheel)")
 
     monkeypatch_module.setattr(socket.socket, "connect", no_network)
-    ocr._forget_engine()
+    ocr_models.forget()  # load the models here, with the network cut
     return report, ocr.read(page)
 
 

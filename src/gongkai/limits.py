@@ -47,6 +47,9 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+# OpenVINO reserves ~2 GB of address space it never touches (its resident peak on a page is ~0.8 GB):
+# a document OCR must read may map this much more than `memory_mb`
+OCR_ADDRESS_SPACE_MB = 3072
 
 
 def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS,
@@ -55,11 +58,13 @@ def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None,
 
     `on_progress(done, total)` hears the pages read so far (scans report them page by page)."""
     source = os.fspath(source) if not isinstance(source, bytes | bytearray | memoryview) else bytes(source)
-    seconds = limits.seconds_for(_pages_to_recognise(source))
+    pages = _pages_to_recognise(source)
+    seconds = limits.seconds_for(pages)
+    address_mb = limits.memory_mb + (OCR_ADDRESS_SPACE_MB if pages else 0)
     if _fork_is_safe():
-        kind, payload = _run_forked(source, name, limits, seconds, on_progress)
+        kind, payload = _run_forked(source, name, limits, seconds, on_progress, address_mb)
     else:
-        kind, payload = _run_spawned(source, name, limits, seconds)
+        kind, payload = _run_spawned(source, name, limits, seconds, address_mb)
     if kind == "ok":
         return Report.model_validate_json(payload)
     if kind == "memory":
@@ -198,7 +203,7 @@ def _write_all(fd: int, message: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _run_forked(source, name: str | None, limits: Limits, seconds: float, on_progress) -> tuple[str, str]:
+def _run_forked(source, name: str | None, limits: Limits, seconds: float, on_progress, address_mb: int) -> tuple[str, str]:
     with _FORK_LOCK:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -209,7 +214,7 @@ def _run_forked(source, name: str | None, limits: Limits, seconds: float, on_pro
         try:
             os.close(read_fd)
             os.setsid()
-            _cap_memory(limits.memory_mb)
+            _cap_memory(address_mb)
 
             def tell(done: int, total: int) -> None:
                 _write_all(write_fd, json.dumps(["pages", done, total]).encode() + b"\n")
@@ -312,8 +317,8 @@ def _session_members(sid: int) -> list[int]:
 # ── without fork (Windows): a fresh interpreter ───────────────────────────────
 
 
-def _run_spawned(source, name: str | None, limits: Limits, seconds: float) -> tuple[str, str]:
-    request = json.dumps({"path": source if isinstance(source, str) else None, "name": name, "memory_mb": limits.memory_mb})
+def _run_spawned(source, name: str | None, limits: Limits, seconds: float, address_mb: int) -> tuple[str, str]:
+    request = json.dumps({"path": source if isinstance(source, str) else None, "name": name, "memory_mb": address_mb})
     data = source if isinstance(source, bytes) else b""
     process = subprocess.Popen(
         [sys.executable, "-m", "gongkai.limits", request],

@@ -28,6 +28,7 @@ from gongkai.read.grid_from_lines import (
     find_tables,
     group_lines,
     join_line,
+    table_groups,
 )
 
 MAX_PIXELS = 100_000_000  # refuse above this (a 20000×20000 image is 400 MP): decoding alone would take GBs
@@ -190,7 +191,7 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
     pixels = np.asarray(gray)
     ink = _despeckled(ink)
     scale = min(gray.size) / (8.27 * DPI)  # 1.0 for an A4 page at 200 dpi, upright or turned, and for a long picture as wide
-    tables = find_tables(find_rules(ink, scale), _settings(scale))
+    tables = _find_tables(find_rules(ink, scale), scale)
     free = _read_page_text(pixels, ink, tables, scale)
 
     def box(b) -> tuple[float, float, float, float]:
@@ -209,6 +210,15 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
         items.append((table.ys[0], Grid(cells, Where(page=page, bbox=box(table.box)))))
     items.sort(key=lambda it: it[0])
     return [block for _, block in items]
+
+
+def _find_tables(rules: list[Rule], scale: float) -> list[RuledTable]:
+    """The tables of a page image, each from its own connected rules: snapping all of a page's rules at
+    once would chain a border with the strokes of a large title above it and lose the border."""
+    settings = _settings(scale)
+    tables = [t for group in table_groups(rules, settings) for t in find_tables(group, settings)]
+    tall = 2.5 * LINE * scale  # two rows of text at least: not the strokes of a big title's characters
+    return sorted((t for t in tables if t.ys[-1] - t.ys[0] >= tall), key=lambda t: t.ys[0])
 
 
 def _settings(scale: float) -> GridSettings:
@@ -277,9 +287,25 @@ def find_rules(ink: np.ndarray, scale: float = 1.0) -> list[Rule]:
         rules.append(Rule(True, float(row), float(start), float(end)))
     vertical = ink | np.roll(ink, 1, axis=0) | np.roll(ink, 2, axis=0)
     vertical = vertical | np.roll(vertical, 1, axis=1)
-    for col, start, end in _runs(vertical.T, min_v):
-        rules.append(Rule(False, float(col), float(start), float(end)))
+    columns = np.array(_runs(vertical.T, min_v), dtype=np.float64).reshape(-1, 3)
+    for col, start, end in columns[_meets_a_rule(columns, rules, 4 * scale + 2)].tolist():
+        rules.append(Rule(False, col, start, end))
     return rules
+
+
+def _meets_a_rule(columns: np.ndarray, horizontal: list[Rule], tol: float) -> np.ndarray:
+    """Which vertical runs touch or cross a horizontal rule: a cell border does, the stroke of a big
+    title character does not (and would smear the true borders near it when rules are snapped)."""
+    if not len(columns) or not horizontal:
+        return np.zeros(len(columns), dtype=bool)
+    rows = np.array([(r.pos, r.start, r.end) for r in horizontal])
+    keep = np.zeros(len(columns), dtype=bool)
+    for lo in range(0, len(columns), 512):
+        x, top, bottom = (columns[lo : lo + 512, k : k + 1] for k in range(3))
+        across = (rows[:, 1] - tol <= x) & (x <= rows[:, 2] + tol)
+        along = (top - tol <= rows[:, 0]) & (rows[:, 0] <= bottom + tol)
+        keep[lo : lo + 512] = (across & along).any(axis=1)
+    return keep
 
 
 def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:

@@ -326,12 +326,13 @@ def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:
 def _page_grey(image: Image.Image) -> Image.Image:
     """The page in grey on an even white: red ink (seals, stamps) turned white, so a seal over a cell
     hides nothing, and the light evened out (a shadow across a photo, a grey photocopy)."""
-    gray = np.asarray(image.convert("L")).copy()
-    if image.mode != "L":
-        rgb = np.asarray(image.convert("RGB")).astype(np.int16)
-        red, other = rgb[..., 0], np.maximum(rgb[..., 1], rgb[..., 2])
-        gray[(red - other > 35) & (red * 10 > other * 16)] = 255
-    return Image.fromarray(_even_light(gray))
+    if image.mode == "L":
+        return Image.fromarray(_even_light(np.asarray(image)))
+    rgb = np.asarray(image.convert("RGB"))
+    gray = _even_light(np.ascontiguousarray(rgb[..., 0]))  # black print stays dark in the red channel, red ink turns light
+    reddish = rgb[..., 0].astype(np.int16) - np.maximum(rgb[..., 1], rgb[..., 2]) > 12
+    gray[reddish & (gray > 150)] = 255  # the seal's ink on paper goes; print under the seal (dark in red too) stays
+    return Image.fromarray(gray)
 
 
 def _even_light(gray: np.ndarray) -> np.ndarray:

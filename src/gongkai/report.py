@@ -60,6 +60,7 @@ class Provenance(BaseModel):
     col: int | None = None
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None
+    chosen: str | None = None  # OCR: how the tables' identities chose this reading among the recogniser's candidates
 
 
 class Report(BaseModel):

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import select
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -46,13 +48,18 @@ def parse_guarded(source: str | os.PathLike | bytes, *, name: str | None = None,
     kind, payload = _run_forked(source, name, limits) if _fork_is_safe() else _run_spawned(source, name, limits)
     if kind == "ok":
         return Report.model_validate_json(payload)
+    raise outcome_error(kind, payload, limits)
+
+
+def outcome_error(kind: str, payload: str, limits: Limits) -> GongkaiError:
+    """The error a parse that did not end "ok" raises (see `parse_outcome`)."""
     if kind == "memory":
-        raise LimitExceededError(f"超出内存上限 {limits.memory_mb} MB")
+        return LimitExceededError(f"超出内存上限 {limits.memory_mb} MB")
     if kind == "limit":
-        raise LimitExceededError(payload)
+        return LimitExceededError(payload)
     if kind == "unreadable":
-        raise UnreadableError(payload)
-    raise UnreadableError(f"解析出错（{payload}）")
+        return UnreadableError(payload)
+    return UnreadableError(f"解析出错（{payload}）")
 
 
 def die_with_parent() -> None:
@@ -83,10 +90,16 @@ def _fork_is_safe() -> bool:
 
 def _outcome(source, name: str | None) -> tuple[str, str]:
     """What the child reports: (kind, payload)."""
+    kind, value = parse_outcome(source, name)
+    return (kind, value.to_json()) if kind == "ok" else (kind, value)
+
+
+def parse_outcome(source, name: str | None) -> tuple[str, Report | str]:
+    """("ok", the report) or (what went wrong, one line): "memory", "limit", "unreadable" or "crash"."""
     try:
         from gongkai.pipeline import parse
 
-        return "ok", parse(source, name=name).to_json()
+        return "ok", parse(source, name=name)
     except MemoryError:
         return "memory", ""
     except LimitExceededError as exc:
@@ -225,6 +238,107 @@ def _session_members(sid: int) -> list[int]:
         if len(fields) > 3 and int(fields[3]) == sid:
             members.append(int(entry))
     return members
+
+
+# ── many items in one child ───────────────────────────────────────────────────
+
+
+def guarded_each(work, items: list, *, limits: Limits = DEFAULT_LIMITS):
+    """`work(item)` for each item in a forked child, each item under `limits.seconds`; yields (item, result).
+
+    One child runs as many items as it survives (a fork and its clean-up cost more than a short
+    parse); an item that times out or kills its child yields a `LimitExceededError`, and a fresh
+    child goes on with the next. `work` returns a picklable value and should not raise: what it
+    raises anyway yields an `UnreadableError`. Needs `os.fork` and a process whose fork is safe
+    (`fork_is_safe()`); elsewhere guard each item with `parse_guarded`.
+    """
+    start = 0
+    while start < len(items):
+        done = 0
+        for index, result in _forked_each(work, items[start:], limits):
+            yield items[start + index], result
+            done = index + 1
+        start += max(done, 1)
+
+
+def fork_is_safe() -> bool:
+    """Whether `guarded_each` may be used in this process (see `_fork_is_safe`)."""
+    return _fork_is_safe()
+
+
+_FRAME = struct.Struct("<Q")
+
+
+def _forked_each(work, items: list, limits: Limits):
+    """Yields (index, result) in order until the items end, one times out or the child dies."""
+    with _FORK_LOCK:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid != 0:
+            os.close(write_fd)
+    if pid == 0:  # the child: never returns into the caller's code
+        status = 0
+        try:
+            os.close(read_fd)
+            os.setsid()
+            _cap_memory(limits.memory_mb)
+            for item in items:
+                try:
+                    message = pickle.dumps(("ok", work(item)), protocol=pickle.HIGHEST_PROTOCOL)
+                except MemoryError:
+                    message = pickle.dumps(("memory", ""))
+                except Exception as exc:  # noqa: BLE001 — a bug in `work` reaches the caller as one line
+                    message = pickle.dumps(("crash", _one_line(exc)))
+                view = memoryview(_FRAME.pack(len(message)) + message)
+                while view:
+                    view = view[os.write(write_fd, view) :]
+        except BaseException:  # noqa: BLE001 — whatever happens, the child must end here
+            status = 1
+        finally:
+            os._exit(status)
+    buffer = bytearray()
+    index = 0
+    deadline = time.monotonic() + limits.seconds
+    ended = ""  # why the child stopped before the last item: "timeout" or "died"
+    try:
+        while index < len(items):
+            while len(buffer) >= _FRAME.size and len(buffer) >= _FRAME.size + _FRAME.unpack_from(buffer)[0]:
+                size = _FRAME.unpack_from(buffer)[0]
+                kind, payload = pickle.loads(buffer[_FRAME.size : _FRAME.size + size])
+                del buffer[: _FRAME.size + size]
+                yield index, _each_result(kind, payload, limits)
+                index += 1
+                deadline = time.monotonic() + limits.seconds  # the next item's own time starts now
+            if index == len(items):
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                ended = "timeout"
+                break
+            ready, _, _ = select.select([read_fd], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(read_fd, 1 << 20)
+                if not chunk:
+                    ended = "died"
+                    break
+                buffer += chunk
+    finally:
+        os.close(read_fd)
+        _kill_session(pid)
+        _kill(pid)
+        _, status = os.waitpid(pid, 0)
+    if ended == "timeout":
+        yield index, LimitExceededError(f"解析超时（超过 {limits.seconds:g} 秒）")
+    elif ended == "died":
+        yield index, LimitExceededError(_died(status, limits))
+
+
+def _each_result(kind: str, payload, limits: Limits):
+    if kind == "ok":
+        return payload
+    if kind == "memory":
+        return LimitExceededError(f"超出内存上限 {limits.memory_mb} MB")
+    return UnreadableError(f"解析出错（{payload}）")
 
 
 # ── without fork (Windows): a fresh interpreter ───────────────────────────────

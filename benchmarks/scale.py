@@ -1,7 +1,7 @@
 """National scale: a batch over ≥ 100,000 generated reports, then the store's queries over 1,000,000 rows.
 
     python -m benchmarks.scale generate DIR [N]   # N generated reports (default 100,000), once
-    python -m benchmarks.scale run DIR [--workers K | --scheduler tcp://… ] [--db PATH]
+    python -m benchmarks.scale run DIR [--workers K | --scheduler tcp://… --pids P,P] [--folders F] [--db PATH]
     python -m benchmarks.scale query DB [ROWS]    # refresh and a panel query, the store grown to ROWS (default 1,000,000)
 
 The reports are bodies followed over six years (2019–2020 in the 2019 template, 2021–2024 in
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -92,14 +93,15 @@ class MemoryWatch:
         return "\n".join(lines)
 
 
-def run(folder: Path, db: Path, *, workers: int = 1, scheduler: str | None = None, worker_pids=lambda: []) -> None:
-    """A batch of everything under `folder` into a fresh store `db`, with memory over time."""
+def run(folder: Path, db: Path, *, workers: int = 1, scheduler: str | None = None, worker_pids=lambda: [], folders: int = 0) -> None:
+    """A batch of everything under `folder` (or its first `folders` folders of 1,000) into a fresh store `db`, with memory over time."""
     import psutil
 
     from gongkai.store import BatchOptions, run_batch
 
     for leftover in (db, Path(f"{db}.wal")):
         leftover.unlink(missing_ok=True)
+    shutil.rmtree(f"{db}.parts", ignore_errors=True)
     options = BatchOptions(workers=workers, engine="dask" if scheduler else "local", scheduler=scheduler,
                            progress=False, shard_size=2000)  # fmt: skip
     me = psutil.Process()
@@ -110,7 +112,8 @@ def run(folder: Path, db: Path, *, workers: int = 1, scheduler: str | None = Non
     cpu_before = _cpu_seconds()
     load = os.getloadavg()[0]
     with MemoryWatch(watched) as memory:
-        summary = run_batch([folder], db, options)
+        roots = sorted(p for p in folder.iterdir() if p.is_dir())[:folders] if folders else [folder]
+        summary = run_batch(roots, db, options)
     cpu = _cpu_seconds() - cpu_before
     cores = workers
     done = summary.parsed + summary.failed
@@ -210,11 +213,12 @@ def main(argv: list[str] | None = None) -> None:
     elif command == "run":
         options = dict(zip(rest[::2], rest[1::2]))
         db = Path(options.get("--db", f"{target.rstrip('/')}.duckdb"))
+        folders = int(options.get("--folders", 0))
         if "--scheduler" in options:
             run(Path(target), db, workers=int(options.get("--workers", 2)), scheduler=options["--scheduler"],
-                worker_pids=lambda: _pids(options.get("--pids", "")))  # fmt: skip
+                worker_pids=lambda: _pids(options.get("--pids", "")), folders=folders)  # fmt: skip
         else:
-            run(Path(target), db, workers=int(options.get("--workers", 1)))
+            run(Path(target), db, workers=int(options.get("--workers", 1)), folders=folders)
     elif command == "query":
         query(Path(target), int(rest[0]) if rest else 1_000_000)
     else:

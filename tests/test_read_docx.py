@@ -178,6 +178,17 @@ def test_broken_xml_and_dtds_are_unreadable():
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 
+def _alt_chunks(data: bytes) -> tuple[int, int]:
+    """altChunks the body holds, as the fast walk and the general walk count them."""
+    root = reader._parse(reader._document_xml(data))
+    counts = []
+    for fast in (True, False):
+        body = reader._Body(fast=fast)
+        body.walk(root.find(f"{{{W}}}body"))
+        counts.append(body.alt_chunks)
+    return tuple(counts)
+
+
 def _both(data: bytes):
     """The Document of `read`, and the one the general walk gives for every paragraph."""
     root = reader._parse(reader._document_xml(data))
@@ -202,8 +213,9 @@ def test_the_fast_path_reads_what_the_general_walk_reads_on_tricky_paragraphs():
         "<w:r><w:instrText>PAGE</w:instrText></w:r><w:r><w:br/></w:r><w:ins><w:r><w:t>插入</w:t></w:r></w:ins></w:p>"
         "<w:tbl><w:tr>" + _tc("格", '<w:gridSpan w:val="2"/>') + "<w:tc><w:p><w:del><w:r><w:t>删</w:t></w:r></w:del><w:r><w:t>留</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
     )
-    fast, general = _both(_docx_with_body(body))
+    fast, general = _both(_docx_with_body(body + "<w:altChunk/>"))
     assert fast == general
+    assert _alt_chunks(_docx_with_body(body + "<w:altChunk/><w:sdt><w:sdtContent><w:altChunk/></w:sdtContent></w:sdt>")) == (2, 2)
     assert [b.text for b in fast.blocks if isinstance(b, Paragraph)] == [
         "甲\t乙", "前", "框内文字", "后", "留下", "正文-·", "下一行", "链接域结果", "插入",
     ]  # fmt: skip

@@ -52,7 +52,8 @@ _T, _TAB, _PTAB, _NO_BREAK_HYPHEN, _SYM = (_w(n) for n in ("t", "tab", "ptab", "
 _PPR, _TRPR, _TCPR, _GRID_SPAN, _VMERGE = (_w(n) for n in ("pPr", "trPr", "tcPr", "gridSpan", "vMerge"))
 _UNREAD = {_w("del"), _w("moveFrom"), f"{{{MC}}}Fallback"}  # skipped by paragraph_lines, and they hold text
 _ROW_WRAPPERS = {_SDT, _SDT_CONTENT, _CUSTOM_XML}  # what _children looks through
-_WALKED = (_P, _TBL, _TR, _TC, _T, _TAB, _PTAB, *_BREAKS, _NO_BREAK_HYPHEN, _SYM, _PPR, _GRID_SPAN, _VMERGE, *_UNREAD)
+_ALT_CHUNK = _w("altChunk")  # content kept as another file (HTML, MHT, RTF) inside the docx: counted, not read
+_WALKED = (_P, _TBL, _TR, _TC, _T, _TAB, _PTAB, *_BREAKS, _NO_BREAK_HYPHEN, _SYM, _PPR, _GRID_SPAN, _VMERGE, *_UNREAD, _ALT_CHUNK)
 
 
 def read(data: bytes) -> Document:
@@ -127,6 +128,7 @@ class _Body:
     def __init__(self, *, fast: bool = True) -> None:
         self.n_paragraphs = 0
         self.n_grids = 0
+        self.alt_chunks = 0
         self.fast = fast
 
     def walk(self, body: etree._Element) -> list[Block]:
@@ -147,6 +149,8 @@ class _Body:
                     out.append(grid)
             elif el.tag in _WRAPPERS:
                 stack.extend(reversed(el))
+            elif el.tag == _ALT_CHUNK:
+                self.alt_chunks += 1
         return out
 
     def grid(self, tbl: etree._Element) -> Grid | None:
@@ -345,6 +349,9 @@ class _Walk:
                 self.cell, self.cell_lines, self.cell_text, self.span, self.merge = el, [], None, None, None
             else:
                 self.passing = el
+        elif tag == _ALT_CHUNK:
+            if self.table is None and _under(el, self.body, _WRAPPERS):
+                self.reader.alt_chunks += 1
         elif tag == _GRID_SPAN or tag == _VMERGE:
             props = el.getparent()
             if self.cell is not None and props.tag == _TCPR and props.getparent() is self.cell:

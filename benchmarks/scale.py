@@ -107,20 +107,25 @@ def run(folder: Path, db: Path, *, workers: int = 1, scheduler: str | None = Non
     me = psutil.Process()
 
     def watched() -> list[int]:  # a pool's workers are this process's children; a cluster's are given
-        return [*worker_pids(), *(c.pid for c in me.children() if c.name().startswith("python"))]
+        return [*worker_pids(), *(c.pid for c in me.children(recursive=True) if c.name().startswith("python"))]
 
-    cpu_before = _cpu_seconds()
+    cluster_before = _tree_cpu(worker_pids())
+    client_before = _own_cpu()
     load = os.getloadavg()[0]
     with MemoryWatch(watched) as memory:
         roots = sorted(p for p in folder.iterdir() if p.is_dir())[:folders] if folders else [folder]
         summary = run_batch(roots, db, options)
-    cpu = _cpu_seconds() - cpu_before
+    client = _own_cpu() - client_before  # this process, and the pool workers it started and reaped
+    cluster = _tree_cpu(worker_pids()) - cluster_before
     cores = workers
-    done = summary.parsed + summary.failed
+    done = max(summary.parsed + summary.failed, 1)
     print(
         f"batch: {done} reports ({summary.failed} failed) in {summary.seconds:.0f} s = {summary.rate:.1f} reports/s "
-        f"on {cores} worker process(es) = {summary.rate / cores:.1f} reports/s per core; "
-        f"machine CPU {cpu:.0f} s ({cpu / max(done, 1) * 1000:.0f} ms a report); load average at start {load:.1f}"
+        f"on {cores} worker process(es) = {summary.rate / cores:.1f} reports/s per core; load average at start {load:.1f}"
+    )
+    print(
+        f"CPU: client {client:.0f} s ({client / done * 1000:.1f} ms a report), cluster processes {cluster:.0f} s "
+        f"({cluster / done * 1000:.1f} ms a report): {(client + cluster) / done * 1000:.1f} ms a report in all"
     )
     print(
         f"store: {summary.reports} reports, {summary.findings} findings, {summary.corpus_findings} corpus findings, "
@@ -129,12 +134,26 @@ def run(folder: Path, db: Path, *, workers: int = 1, scheduler: str | None = Non
     print(memory.table())
 
 
-def _cpu_seconds() -> float:
-    """User + system seconds of the whole machine (every engine's processes, wherever they are)."""
+def _own_cpu() -> float:
+    """CPU seconds of this process and of the children it has reaped (a process pool's workers, guarded children)."""
+    import resource
+
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _tree_cpu(pids: list[int]) -> float:
+    """CPU seconds of these processes (a scheduler, workers) and of the children they have reaped."""
     import psutil
 
-    t = psutil.cpu_times()
-    return t.user + t.system + getattr(t, "nice", 0.0)
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 PANEL = """

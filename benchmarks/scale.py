@@ -205,7 +205,7 @@ def query(db: Path, rows: int = 1_000_000) -> None:
 def _replicate(con, copies: int, limit: int) -> None:
     """Copies of every report and its findings, each under a new sha256 and a new body (agency name and key)."""
     cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'reports'").fetchall()]
-    changed = {"sha256": "sha256 || '-' || k", "path": "path || '#' || k", "agency": "agency || '（副本' || k || '）'",
+    changed = {"sha256": "sha256 || '-' || k", "path": "path || '#' || k", "agency": "agency || '副本' || k",
                "body_key": "NULL"}  # fmt: skip
     select = ", ".join(changed.get(c, f'"{c}"') for c in cols)
     con.execute("BEGIN TRANSACTION")

@@ -25,6 +25,7 @@ import os
 import pickle
 import select
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -83,13 +84,28 @@ def run_guarded(function, *args, limits: Limits = DEFAULT_LIMITS, max_result: in
         return payload
     if kind == "bytes":
         return base64.b64decode(payload)
+    raise outcome_error(kind, payload, limits)
+
+
+def outcome_error(kind: str, payload: str, limits: Limits) -> GongkaiError:
+    """The error of a guarded call that did not end "ok" (kinds of `failure_of` and of the guard itself)."""
     if kind == "memory":
-        raise LimitExceededError(f"超出内存上限 {limits.memory_mb} MB")
+        return LimitExceededError(f"超出内存上限 {limits.memory_mb} MB")
     if kind in ("limit", "timeout", "too_big", "died"):
-        raise LimitExceededError(payload)
+        return LimitExceededError(payload)
     if kind == "unreadable":
-        raise UnreadableError(payload)
-    raise UnreadableError(f"解析出错（{payload}）")
+        return UnreadableError(payload)
+    return UnreadableError(f"解析出错（{payload}）")
+
+
+def parse_outcome(source, name: str | None) -> tuple[str, Report | str]:
+    """Inside a guarded child: ("ok", the report) or (what went wrong, one line), see `failure_of`."""
+    from gongkai.pipeline import parse
+
+    try:
+        return "ok", parse(source, name=name)
+    except Exception as exc:  # noqa: BLE001 — told apart by failure_of
+        return failure_of(exc)
 
 
 def die_with_parent() -> None:
@@ -159,19 +175,24 @@ def _outcome(job, write) -> tuple[str, str]:
     try:
         with progress.listening(tell, budget):
             result = function(*args)
-        if isinstance(result, bytes):
-            return "bytes", base64.b64encode(result).decode("ascii")
-        return "ok", result
-    except MemoryError:
+    except Exception as exc:  # noqa: BLE001 — told apart by failure_of
+        return failure_of(exc)
+    if isinstance(result, bytes):
+        return "bytes", base64.b64encode(result).decode("ascii")
+    return "ok", result
+
+
+def failure_of(exc: Exception) -> tuple[str, str]:
+    """(kind, one line) of what a guarded call raised: "memory", "limit", "unreadable" or "crash"."""
+    if isinstance(exc, MemoryError):
         return "memory", ""
-    except LimitExceededError as exc:
+    if isinstance(exc, LimitExceededError):
         return "limit", str(exc)
-    except GongkaiError as exc:
+    if isinstance(exc, GongkaiError):
         return "unreadable", str(exc)
-    except Exception as exc:  # noqa: BLE001 — a parser bug must reach the user as one line
-        if "bad_alloc" in str(exc):  # C++ libraries (onnxruntime) report an allocation over the cap their own way
-            return "memory", ""
-        return "crash", _one_line(exc)
+    if "bad_alloc" in str(exc):  # C++ libraries (onnxruntime) report an allocation over the cap their own way
+        return "memory", ""
+    return "crash", _one_line(exc)  # a parser bug must reach the user as one line
 
 
 def _one_line(exc: Exception) -> str:
@@ -334,6 +355,109 @@ def _session_members(sid: int) -> list[int]:
         if len(fields) > 3 and int(fields[3]) == sid:
             members.append(int(entry))
     return members
+
+
+# ── many items in one child ───────────────────────────────────────────────────
+
+
+def guarded_each(work, items: list, *, limits: Limits = DEFAULT_LIMITS):
+    """`work(item)` for each item in a forked child, each item under its own time limit; yields (item, result).
+
+    One child runs as many items as it survives (a fork and its clean-up cost more than a short
+    parse); an item that times out or kills its child yields a `LimitExceededError`, and a fresh
+    child goes on with the next. An item whose reader says OCR will read pages gets their seconds,
+    as in `run_guarded`. `work` returns a picklable value and should not raise: what it raises
+    anyway yields an `UnreadableError`. Needs `os.fork` and a process whose fork is safe
+    (`fork_is_safe()`); elsewhere guard each item with `parse_guarded`.
+    """
+    start = 0
+    while start < len(items):
+        done = 0
+        for index, result in _forked_each(work, items[start:], limits):
+            yield items[start + index], result
+            done = index + 1
+        start += max(done, 1)
+
+
+def fork_is_safe() -> bool:
+    """Whether `guarded_each` may be used in this process (see `_fork_is_safe`)."""
+    return _fork_is_safe()
+
+
+_FRAME = struct.Struct("<Q")
+
+
+def _forked_each(work, items: list, limits: Limits):
+    """Yields (index, result) in order until the items end, one times out or the child dies."""
+    with _FORK_LOCK:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid != 0:
+            os.close(write_fd)
+    if pid == 0:  # the child: never returns into the caller's code
+        status = 0
+        try:
+            os.close(read_fd)
+            os.setsid()
+            _cap_memory(limits.memory_mb)
+
+            def send(kind: str, payload) -> None:
+                message = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+                _write_all(write_fd, _FRAME.pack(len(message)) + message)
+
+            def budget(pages: int) -> None:
+                _allow_ocr_address_space()
+                send("ocr", pages)
+
+            for item in items:
+                try:
+                    with progress.listening(None, budget):
+                        result = ("ok", work(item))
+                except Exception as exc:  # noqa: BLE001 — a bug in `work` reaches the caller as one line
+                    result = failure_of(exc)
+                send(*result)
+        except BaseException:  # noqa: BLE001 — whatever happens, the child must end here
+            status = 1
+        finally:
+            os._exit(status)
+    buffer = bytearray()
+    index = 0
+    started, seconds = time.monotonic(), limits.seconds
+    ended = ""  # why the child stopped before the last item: "timeout" or "died"
+    try:
+        while index < len(items):
+            while len(buffer) >= _FRAME.size and len(buffer) >= _FRAME.size + _FRAME.unpack_from(buffer)[0]:
+                size = _FRAME.unpack_from(buffer)[0]
+                kind, payload = pickle.loads(buffer[_FRAME.size : _FRAME.size + size])
+                del buffer[: _FRAME.size + size]
+                if kind == "ocr":  # this item is a scan: seconds a page
+                    seconds = max(seconds, limits.seconds_for(payload))
+                    continue
+                yield index, payload if kind == "ok" else outcome_error(kind, payload, limits)
+                index += 1
+                started, seconds = time.monotonic(), limits.seconds  # the next item's own time starts now
+            if index == len(items):
+                break
+            left = started + seconds - time.monotonic()
+            if left <= 0:
+                ended = "timeout"
+                break
+            ready, _, _ = select.select([read_fd], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(read_fd, 1 << 20)
+                if not chunk:
+                    ended = "died"
+                    break
+                buffer += chunk
+    finally:
+        os.close(read_fd)
+        _kill_session(pid)
+        _kill(pid)
+        _, status = os.waitpid(pid, 0)
+    if ended == "timeout":
+        yield index, LimitExceededError(f"解析超时（超过 {seconds:g} 秒）")
+    elif ended == "died":
+        yield index, LimitExceededError(_died(status, limits))
 
 
 # ── without fork (Windows): a fresh interpreter ───────────────────────────────

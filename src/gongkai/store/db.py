@@ -102,45 +102,68 @@ class Store:
     # loading --------------------------------------------------------------
 
     @_writes
-    def add(self, batch: list[Rows]) -> None:
-        """Commit `batch` as a shard, then load it (the way every row enters the store).
+    def add(self, batch: list[Rows], shards: list[Path] = ()) -> None:
+        """Commit `batch` as a shard, then load it with `shards` committed elsewhere (the way every row enters the store).
 
         A write that fails (disk full, read-only, quota) is one `GongkaiError` line; the rows
         already loaded stay whole, and a shard committed but not loaded is loaded by the next run.
         """
+        shards = list(shards)
         if batch:
-            self.load_shard(commit_shard(self.parts, batch))
+            shards.append(commit_shard(self.parts, batch))
+        if shards:
+            self.load_shards(shards)
 
     @_writes
     def recover(self) -> int:
         """Load the shards a killed or interrupted run committed but did not load; returns how many."""
         shards = committed_shards(self.parts)
-        for shard in shards:
-            self.load_shard(shard)
+        for start in range(0, len(shards), 500):
+            self.load_shards(shards[start : start + 500])
         return len(shards)
 
     def load_shard(self, shard: Path) -> None:
+        self.load_shards([shard])
+
+    def load_shards(self, shards: list[Path]) -> None:
+        """Load committed shards in one transaction, each report replacing its old rows.
+
+        A report in several of them (a Dask chunk run again after its worker died) keeps the
+        rows of the newest shard only, so it is never in the store twice.
+        """
         con = self.con
-        if con.execute("SELECT 1 FROM loaded_shards WHERE name = ?", [shard.name]).fetchone():
-            remove_shard(shard)  # loaded before a kill, not yet removed
+        names = [shard.name for shard in shards]
+        loaded = {row[0] for row in con.execute("SELECT name FROM loaded_shards WHERE list_contains(?, name)", [names]).fetchall()}
+        for shard in shards:
+            if shard.name in loaded:
+                remove_shard(shard)  # loaded before a kill, not yet removed
+        shards = [shard for shard in shards if shard.name not in loaded]
+        if not shards:
             return
-        files = {t: str(shard / f"{t}.parquet") for t in KEYED_TABLES}
+        files = {t: [str(shard / f"{t}.parquet") for shard in shards] for t in KEYED_TABLES}
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE shard_keys AS "
-                "SELECT sha256 FROM read_parquet(?) UNION SELECT sha256 FROM read_parquet(?)",
-                [files["reports"], files["failures"]],
+                "CREATE OR REPLACE TEMP TABLE shard_keys AS SELECT sha256, max(parse_dirpath(filename)) AS shard FROM ("
+                "SELECT sha256, filename FROM read_parquet($reports, filename = true) "
+                "UNION ALL SELECT sha256, filename FROM read_parquet($failures, filename = true)) GROUP BY sha256",
+                {"reports": files["reports"], "failures": files["failures"]},
             )
             for table in KEYED_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT sha256 FROM shard_keys)")
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [files[table]])
-            con.execute("INSERT INTO loaded_shards VALUES (?)", [shard.name])
+                con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT t.* EXCLUDE (filename) "
+                    "FROM read_parquet(?, filename = true, union_by_name = true) t "
+                    "SEMI JOIN shard_keys k ON k.sha256 = t.sha256 AND k.shard = parse_dirpath(t.filename)",
+                    [files[table]],
+                )
+            con.execute("INSERT INTO loaded_shards SELECT unnest(?)", [[shard.name for shard in shards]])
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
             raise
-        remove_shard(shard)
+        for shard in shards:
+            remove_shard(shard)
 
     # inputs ---------------------------------------------------------------
 

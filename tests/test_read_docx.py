@@ -192,7 +192,10 @@ def _alt_chunks(data: bytes) -> tuple[int, int]:
 def _both(data: bytes):
     """The Document of `read`, and the one the general walk gives for every paragraph."""
     root = reader._parse(reader._document_xml(data))
-    general = reader.Document(reader._Body(fast=False).walk(root.find(f"{{{W}}}body")), "docx")
+    body = reader._Body(fast=False)
+    general = reader.Document(body.walk(root.find(f"{{{W}}}body")), "docx")
+    if body.alt_chunks:  # what `read` says of content it cannot reach, whichever walk counted it
+        general.notes, general.partial = reader.read(data).notes, True
     return reader.read(data), general
 
 

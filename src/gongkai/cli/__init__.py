@@ -18,6 +18,9 @@ from gongkai.cli import web  # noqa: F401
 
 # isort: split
 from gongkai.cli import draft  # noqa: F401
+
+# isort: split
+from gongkai.cli import fetch  # noqa: F401
 from gongkai.cli.common import app, fail
 from gongkai.errors import GongkaiError
 

@@ -19,6 +19,8 @@ class Source(BaseModel):
     format: str
     pages: int | None = None
     bytes: int | None = None
+    url: str | None = Field(None, description="the web address the file was fetched from (gongkai fetch), or null")
+    page: str | None = Field(None, description="the detail page that linked the fetched file, or null")
 
 
 class Meta(BaseModel):
@@ -28,6 +30,12 @@ class Meta(BaseModel):
     template: Literal["2019", "2021"] | None = None
     body_type: BodyType | None = None
     region: str | None = None
+    published_from: Literal["listed", "last_modified"] | None = Field(
+        None,
+        description="null: `published` is read from the report's text (or absent); otherwise the text gives no date and "
+        "`published` is a hint from where the report was fetched: 'listed' (the date beside its link on the site's list) "
+        "or 'last_modified' (the server's Last-Modified, China time)",
+    )
 
 
 class Section(BaseModel):

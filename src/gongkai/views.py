@@ -315,12 +315,13 @@ def report_from_row(row: dict, findings: list[dict]) -> Report:
     template = row.get("template")
     # without a detected template only the cells that hold a value say which layout it was
     cells = {k: v for k, v in row.items() if k in cell_ids and (k in _template_ids(template) if template else v is not None)}
-    meta = {k: row.get(k) for k in ("agency", "year", "published", "template", "body_type", "region") if row.get(k) is not None}
+    meta = {k: row.get(k) for k in ("agency", "year", "published", "template", "body_type", "region", "published_from") if row.get(k) is not None}
     if "published" in meta:
         meta["published"] = str(meta["published"])[:10]
     sections = [Section(number=n, title=SECTION_TITLES[n - 1], heading=f"{NUMERALS[n - 1]}、{SECTION_TITLES[n - 1]}", text=row[f"section_{n}"])
                 for n in range(1, 7) if row.get(f"section_{n}") is not None]
-    src = Source(path=row.get("path"), sha256=row["sha256"], format=row.get("format") or "?", pages=row.get("pages"))
+    src = Source(path=row.get("path"), sha256=row["sha256"], format=row.get("format") or "?", pages=row.get("pages"),
+                 url=row.get("source_url"), page=row.get("source_page"))  # fmt: skip
     return Report(source=src, meta=Meta(**meta), sections=sections, cells=cells, findings=[Finding(**f) for f in findings])
 
 

@@ -225,6 +225,15 @@ def test_batch_keeps_every_reports_address_and_takes_the_listed_date_only_when_t
     assert shown["source"]["url"] == web.server.url + web.site.report("inline_undated").link
     assert shown["meta"]["published_from"] == "listed"
 
+    from fastapi.testclient import TestClient
+
+    from gongkai.web.app import Settings, create_app
+
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", db=db))) as client:
+        assert client.get(f"/api/reports/{undated}").json()["source"]["url"] == shown["source"]["url"]
+        page = client.get(f"/reports/{undated}").text
+    assert f'<a href="{shown["source"]["url"]}"' in page and "正文没有写明发布日期" in page and "网站列表页" in page
+
     rerun = run_batch([out], db, BatchOptions(progress=False))  # nothing to parse: the addresses stay
     assert rerun.skipped == len(saved) and rerun.addressed == summary.addressed
 
@@ -408,7 +417,7 @@ def test_every_format_is_saved_and_batch_gives_each_its_address(tmp_path):
 
     # OCR of the image report may run past the limit on a busy machine: then it is a failure row, with its address too
     db = tmp_path / "corpus.duckdb"
-    run_batch([out], db, BatchOptions(workers=2, progress=False, limits=Limits(seconds=60, memory_mb=2048)))
+    run_batch([out], db, BatchOptions(workers=2, progress=False, limits=Limits(seconds=30, memory_mb=2048)))
     with Store(db, read_only=True) as store:
         stored = store.con.execute("SELECT source_url FROM reports UNION ALL SELECT source_url FROM failures").fetchall()
         formats = {row[0] for row in store.con.execute("SELECT format FROM reports").fetchall()}

@@ -19,6 +19,7 @@ from gongkai.rules.catalog import CATALOG, ORIGIN_ZH, SEVERITY_ZH  # noqa: F401 
 SECTION_TITLES = tuple(TITLES[n] for n in range(1, 7))
 NUMERALS = "一二三四五六七八九十"
 
+PUBLISHED_FROM_ZH = {"listed": "网站列表页上该报告旁所列的日期", "last_modified": "网站服务器给出的最后修改时间（Last-Modified）"}
 BODY_TYPE_ZH = {"department": "政府部门", "government": "人民政府", "township": "乡镇", "street": "街道", "other": "其他"}
 
 
@@ -226,6 +227,20 @@ class ReportView:
         meta = self.report.meta
         name = meta.agency or self.report.source.path or self.sha256[:12]
         return f"{name} {meta.year}年度" if meta.year else name
+
+    @property
+    def source_links(self) -> list[tuple[str, str]]:
+        """(what, address) of the web pages a fetched report came from, http(s) only: links a reader can follow."""
+        source = self.report.source
+        links = [("来源网址", source.url), ("详情页", source.page if source.page != source.url else None)]
+        return [(what, url) for what, url in links if url and url.startswith(("http://", "https://"))]
+
+    @property
+    def published_note(self) -> str | None:
+        """Said beside a publication date that is only a hint from the website (the text gives none)."""
+        where = PUBLISHED_FROM_ZH.get(self.report.meta.published_from or "")
+        return f"正文没有写明发布日期：{self.report.meta.published} 取自{where}" if where else None
+
 
 
 def detect_template(report: Report) -> str:

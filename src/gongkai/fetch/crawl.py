@@ -103,6 +103,7 @@ class Crawl:
 
     def __init__(self, folder: Path, options: FetchOptions, console=None):
         self.folder, self.options = folder.absolute(), options
+        self.client = Client(options.settings(), self._gate, connections=max(2, options.per_host * 2))  # first: httpx may be missing
         self.manifest = Manifest(self.folder)
         self.cache = self.folder / CACHE
         self.cache.mkdir(exist_ok=True)
@@ -116,7 +117,6 @@ class Crawl:
         self._seen: set[str] = set()  # report links handed out this run
         self._handled: set[tuple[str, str]] = set()  # files requested this run
         self._futures = []
-        self.client = Client(options.settings(), self._gate, connections=max(2, options.per_host * 2))
         self.pool = ThreadPoolExecutor(max_workers=max(1, min(16, options.per_host * 2)), thread_name_prefix="gongkai-fetch")
         self.progress = _Progress(options.progress, console)
 

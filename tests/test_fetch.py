@@ -349,6 +349,29 @@ def test_detail_page_kinds():
         base.rsplit("/", 1)[0] + "/W2.jpg",
     ]
     assert detail_page(b"<html><body><p>" + "无关的新闻".encode() * 100 + b"</p></body></html>", base).kind == "none"
+    mixed = '<html><body><div class="content"><img src="p1.png"><a href="p2.jpg">第2页</a><img src="p3.png"></div></body></html>'
+    assert [i.url[-6:] for i in detail_page(mixed.encode(), base).images] == ["p1.png", "p2.jpg", "p3.png"]  # shown order
+
+
+def test_follow_host_lets_an_attachment_server_in_and_nothing_else(tmp_path):
+    from dataclasses import replace
+
+    from gongkai.synth import make_report
+
+    files = Website()
+    report = make_report(7)
+    files.resources["/f/1.docx"] = Resource(report.render("docx"), "application/octet-stream")
+    with SiteServer(files, host="127.0.0.3") as file_server:
+        site = Website()
+        site.resources["/c/index.html"] = Resource(f'<html><body><a href="t1.html">{report.title}</a></body></html>'.encode())
+        site.resources["/c/t1.html"] = Resource(f'<html><body><a href="{file_server.url}/f/1.docx">附件.docx</a></body></html>'.encode())
+        with SiteServer(site) as server:
+            kept_out = fetch([server.url + "/c/index.html"], tmp_path / "a", FAST)
+            assert dict(kept_out.skipped) == {"站外链接（未跟随）": 1} and file_server.hits == []
+            let_in = fetch([server.url + "/c/index.html"], tmp_path / "b", replace(FAST, follow_hosts=(file_server.url,)))
+    assert let_in.downloaded == 1 and sorted(h.path for h in file_server.hits) == ["/f/1.docx", "/robots.txt"]
+    [record] = saved_files(tmp_path / "b").values()
+    assert record.detail == server.url + "/c/t1.html" and (tmp_path / "b" / record.saved).read_bytes() == files.resources["/f/1.docx"].body
 
 
 def test_scope_takes_the_www_twin_and_named_hosts_only():

@@ -229,7 +229,12 @@ class Crawl:
         elif detail.kind == "inline":
             self._keep(base, body, _response_of(record), ".html")
         elif detail.kind == "images":
-            self._images(base, [i for i in detail.images if scope.allows(i.url)], permit)
+            for image in detail.images:
+                if not scope.allows(image.url):
+                    self._skip(replace(base, kind="image", url=image.url), OUTSIDE, image.url)
+            inside = [image for image in detail.images if scope.allows(image.url)]
+            if inside:
+                self._images(base, inside, permit)
         else:
             self._count_failure("详情页里没有报告", replace(base, status="failed"), "没有附件、图片或报告正文", write=True)
 
@@ -378,7 +383,7 @@ class Crawl:
             path = Path(os.path.normpath(self.folder / previous.saved))
             if path.is_relative_to(self.folder) and not path.is_relative_to(self.cache):
                 return path
-        return self._site_dir(base.url) / f"{self._name(base)}{suffix}"
+        return self._site_dir(base.detail or base.url) / f"{self._name(base)}{suffix}"  # under the site that published it
 
     def _name(self, base: Record) -> str:
         """A file name a person can read (the report's title) that no other URL gets (a hash of the URL)."""

@@ -194,25 +194,23 @@ def detail_page(body: bytes, url: str, content_type: str | None = None) -> Detai
     root = _tree(body, content_type)
     title_el = root.find(".//title")
     page = DetailPage(title=_text(title_el) if title_el is not None else None)
-    seen = set()
-    for a, target, text in _anchors(root, url):
-        suffix = suffix_of(target, text)
-        if target in seen or _in_chrome(a):
-            continue
-        if suffix in DOCUMENT_SUFFIXES:
-            seen.add(target)
-            page.documents.append(Link(target, text))
-        elif suffix in IMAGE_SUFFIXES:
-            seen.add(target)
-            page.images.append(Link(target, text))
+    links = {a: (target, text) for a, target, text in _anchors(root, url)}  # the elements held: one proxy per node
     base = _base(root, url)
-    for img in root.iter("img"):
-        src = img.get("src") or img.get("data-src") or ""
-        target = absolute(base, src)
-        if target is None or target in seen or _furniture(img, src):
-            continue
-        seen.add(target)
-        page.images.append(Link(target, img.get("alt") or ""))
+    seen = set()
+    for el in root.iter("a", "img"):  # in document order: image pages stay in the order they are shown
+        if el.tag == "a":
+            if el not in links or _in_chrome(el):
+                continue
+            target, text = links[el]
+            suffix = suffix_of(target, text)
+            found = page.documents if suffix in DOCUMENT_SUFFIXES else page.images if suffix in IMAGE_SUFFIXES else None
+        else:
+            src = el.get("src") or el.get("data-src") or ""
+            target, text = absolute(base, src), el.get("alt") or ""
+            found = None if target is None or _furniture(el, src) else page.images
+        if found is not None and target not in seen:
+            seen.add(target)
+            found.append(Link(target, text))
     for el in root.iter("script", "style"):
         el.text = ""
     body_el = root.find("body")

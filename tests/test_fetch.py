@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
+from gongkai.errors import GongkaiError
 from gongkai.fetch import FetchOptions, fetch
 from gongkai.fetch.manifest import MANIFEST, Manifest, Record, fetched_files, latest
 from gongkai.fetch.pages import detail_page, list_page
@@ -267,16 +268,20 @@ def test_the_command_prints_a_chinese_summary_and_bad_input_is_one_line(web, tmp
     for words in ("访问的列表页", "找到的报告", "下载（新的或有变化）", "页面不存在（404）", "robots.txt 禁止", "站外链接（未跟随）"):
         assert words in result.output
 
-    for args, message in (
+    for args, message in (  # through the real command: one line on stderr, exit 2
         (["fetch", "ftp://example.gov.cn/x", "--out", str(tmp_path / "x")], "不是网址"),
-        (["fetch", "--out", str(tmp_path / "x")], "请给出年报栏目页网址"),
         (["fetch", web.start, "--out", str(urls)], "不是目录"),
-        (["fetch", web.start, "--per-host", "0"], "--per-host 至少为 1"),
     ):
         done = subprocess.run([sys.executable, "-m", "gongkai", *args], capture_output=True, text=True, timeout=60,
                               env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1
+    for args, message in (
+        (["fetch", "--out", str(tmp_path / "x")], "请给出年报栏目页网址"),
+        (["fetch", web.start, "--per-host", "0"], "--per-host 至少为 1"),
+    ):
+        result = runner.invoke(app, args)
+        assert isinstance(result.exception, GongkaiError) and message in str(result.exception)
 
 
 def test_a_site_that_cannot_be_reached_is_a_failure_not_a_crash(tmp_path):

@@ -107,9 +107,9 @@ def test_upload_review_and_provenance(server, browser, tmp_path):
     if not uploads:
         pytest.skip("既没有 shared/seeds 也没有 gongkai.synth：没有可上传的报告")
 
-    page.set_input_files("#file-input", [str(p) for p in uploads])
-    wait_for_jobs(page, len(uploads))
-    page.wait_for_timeout(600)  # the page reloads itself once every job is done
+    with page.expect_navigation(timeout=180_000):  # the page reloads itself once every job is done: wait for that, not a fixed time
+        page.set_input_files("#file-input", [str(p) for p in uploads])
+        wait_for_jobs(page, len(uploads))
     page.goto(server + "/")
     page.wait_for_selector("#report-list tbody tr")
     page.screenshot(path=str(LOCAL_SHOTS / "upload-list.png"))
@@ -187,9 +187,9 @@ def test_pdf_cell_shows_the_page_with_its_box(server, browser, tmp_path):
     pdf.write_bytes(synth.make_report(3, template="2021", faults=["balance"]).render("pdf"))
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(server + "/")
-    page.set_input_files("#file-input", [str(pdf)])
-    page.wait_for_selector("#jobs li.status-done:has-text('generated.pdf'), #jobs li.status-failed:has-text('generated.pdf')", timeout=60_000)
-    page.wait_for_timeout(600)
+    with page.expect_navigation(timeout=180_000):  # the page reloads itself once the job is done
+        page.set_input_files("#file-input", [str(pdf)])
+        page.wait_for_selector("#jobs li.status-done:has-text('generated.pdf'), #jobs li.status-failed:has-text('generated.pdf')", timeout=120_000)
     page.goto(server + "/")
     assert page.locator("#jobs li.status-failed:has-text('generated.pdf')").count() == 0, page.inner_text("#jobs")
     page.click("#jobs li:has-text('generated.pdf') a")
@@ -207,4 +207,25 @@ def test_pdf_cell_shows_the_page_with_its_box(server, browser, tmp_path):
     assert img["x"] <= b["x"] <= img["x"] + img["width"] and img["y"] <= b["y"] <= img["y"] + img["height"]
     assert 0 < b["width"] < img["width"] / 4
     page.locator(".prov-panel").screenshot(path=str(SHOTS / "provenance-pdf.png"))
+    page.close()
+
+
+def test_an_upload_error_stays_until_dismissed(server, browser, tmp_path):
+    """A refused upload is not lost when the page reloads; it goes when the reviewer dismisses it."""
+    junk = tmp_path / "不是报告.bin"
+    junk.write_bytes(bytes(range(256)) * 8)  # judged by content: nothing gongkai reads
+    page = browser.new_page()
+    page.goto(server + "/")
+    page.evaluate("() => localStorage.clear()")
+    page.set_input_files("#file-input", [str(junk)])
+    shown = "#upload-errors li:has-text('不是报告.bin')"
+    page.wait_for_selector(shown, timeout=30_000)
+    assert "不支持的文件类型" in page.inner_text(shown)
+    page.reload()
+    page.wait_for_selector(shown)  # still there after a reload
+    page.click(f"{shown} button.dismiss")
+    assert page.locator(shown).count() == 0
+    page.reload()
+    page.wait_for_load_state()
+    assert page.locator("#upload-errors li").count() == 0
     page.close()

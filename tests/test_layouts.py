@@ -22,7 +22,7 @@ FORMATS = TEXT_FORMATS + [pytest.param("pdf", None, marks=OFFICE), pytest.param(
 
 
 def _parse(syn, fmt: str, layout: str | None):
-    name = f"report.{fmt}"
+    name = "report.md" if fmt.startswith("md_") else f"report.{fmt}"  # converter markdown is markdown
     report = gongkai.parse(syn.render(fmt, layout), name=name)
     return report, compare(report, syn.truth_for(name, fmt, layout))
 
@@ -76,3 +76,122 @@ def test_columns_in_another_order_are_read_by_their_headers() -> None:
     for cid in ("active.rules.issued", "active.rules.repealed", "active.rules.in_force", "active.normative_docs.repealed"):
         assert report.cells[cid] == v[cid]
     assert not [f for f in report.findings if f.severity == "error"]
+
+
+# ── class 2: section headings numbered in other styles, or not at all ─────────────────────────
+
+HEADING_STYLES = ("headings_arabic", "headings_arabic_comma", "headings_paren", "headings_part", "headings_bare")
+
+
+@pytest.mark.parametrize("style", HEADING_STYLES)
+def test_headings_in_other_styles_open_their_sections(style: str) -> None:
+    syn = make_report(41, template="2021", year=2022, variants=(style,))
+    for fmt, layout in TEXT_FORMATS:
+        report, result = _parse(syn, fmt, layout)
+        _exact(result)
+        if layout != "glued":  # glued, a bare title right after a table's numbers is not told from the table
+            assert [s.number for s in report.sections] == [1, 2, 3, 4, 5, 6], (fmt, layout)
+        assert not any(f.rule == "structure.section_missing" for f in report.findings)
+
+
+# ── classes 3 and 4: table 四 transposed, or split into three small tables ────────────────────
+
+
+@pytest.mark.parametrize("variant", ["appeals_transposed", "appeals_split"])
+@pytest.mark.parametrize(("fmt", "layout"), FORMATS)
+def test_table_four_is_read_by_its_labels(variant: str, fmt: str, layout: str | None) -> None:
+    syn = make_report(52, template="2021", year=2023, faults=("block_sum",), variants=(variant,))
+    report, result = _parse(syn, fmt, layout)
+    assert result.silent == [] and result.false_errors == []
+    appeals = {c: v for c, v in syn.truth["cells"].items() if c.startswith("appeals.")}
+    if layout != "glued":  # glued runs of a split table are named, not guessed (and its sums cannot be judged)
+        _exact(result)
+        assert {c: report.cells[c] for c in appeals} == appeals
+
+
+def test_a_split_table_four_with_placeholders_names_its_blank_cells() -> None:
+    syn = make_report(61, template="2021", year=2022, faults=("blank_cells",), variants=("appeals_split", "placeholders"))
+    for fmt, layout in TEXT_FORMATS[:4]:
+        report, result = _parse(syn, fmt, layout)
+        _exact(result)
+        blanks = syn.truth["blank_cells"]
+        assert all(report.cells[c] is None for c in blanks)
+        named = {c for f in report.findings if f.rule == "structure.cells_missing" for c in f.cells}
+        assert set(blanks) <= named
+
+
+# ── class 1: a number wrapped inside a narrow PDF cell ─────────────────────────────────────
+
+
+def test_digit_lines_one_line_apart_are_one_number_and_a_row_apart_are_two() -> None:
+    from gongkai.read.grid_from_lines import Piece, wrapped_number
+
+    wrapped = [Piece("122", (10, 100, 25, 108)), Piece("6", (10, 109, 15, 117))]
+    assert wrapped_number(wrapped) == "1226"
+    rows_apart = [Piece("12", (10, 100, 20, 108)), Piece("6", (10, 120, 15, 128))]
+    assert wrapped_number(rows_apart) is None
+    assert wrapped_number([Piece("12", (10, 100, 20, 108)), Piece("件", (10, 109, 18, 117))]) is None
+
+
+@pytest.mark.slow
+@OFFICE
+def test_numbers_wrapped_in_narrow_pdf_cells_are_read_whole(tmp_path) -> None:
+    from gongkai.synth.corpus import write_corpus
+
+    [path] = write_corpus(tmp_path, 1, seed=8804, formats=("pdf",), faults="random", start=5, variants=("narrow_cells",))
+    import json
+
+    truth = json.loads((tmp_path / "truth" / (path.stem + ".json")).read_text(encoding="utf-8"))
+    report = gongkai.parse(path)
+    result = compare(report, truth)
+    _exact(result)
+    wide = [c for c, v in truth["cells"].items() if c.startswith("requests.") and v is not None and v >= 10]
+    assert sum(report.cells[c] == truth["cells"][c] for c in wide) >= len(wide) // 2, "wrapped numbers read whole"
+
+
+# ── class 6: a count followed by its breakdown ─────────────────────────────────────────────
+
+
+def test_a_count_followed_by_its_breakdown_is_compared_with_the_table() -> None:
+    syn = make_report(71, template="2021", year=2022, faults=("narrative_mismatch",), variants=("narrative_breakdown",))
+    for fmt, layout in TEXT_FORMATS[:4]:
+        report, result = _parse(syn, fmt, layout)
+        _exact(result)
+        assert any(f.rule == "narrative.table_mismatch" for f in report.findings), (fmt, layout)
+
+
+# ── class 7: the body's name split over lines, above the title, or only in the signature ─────
+
+
+@pytest.mark.parametrize("variant", ["title_split", "name_in_header", "name_in_signature"])
+def test_the_body_is_named_wherever_the_report_names_it(variant: str) -> None:
+    for seed in (81, 82, 83):
+        syn = make_report(seed, template="2021", year=2022, variants=(variant,))
+        for fmt, layout in TEXT_FORMATS:
+            report, result = _parse(syn, fmt, layout)
+            _exact(result)
+            assert result.meta_wrong == [], (fmt, layout)
+
+
+def test_a_region_is_never_a_fragment_of_a_name() -> None:
+    from gongkai.extract.meta import region
+
+    assert region("南岗区市场监督管理局") == "南岗区"
+    assert region("南通市生态环境局海门区分局") == "南通市"
+    assert region("湖南省宁远市江南区三合镇人民政府") == "湖南省宁远市江南区"
+
+
+# ── class 9: markdown written by a converter (markitdown) ─────────────────────────────────
+
+markitdown = pytest.importorskip("markitdown", reason="markitdown (dev extra) writes the converter markdown")
+
+
+@pytest.mark.parametrize("fmt", ["md_html", "md_docx"])
+@pytest.mark.parametrize("seed", range(4))
+def test_converter_markdown_is_read_or_named(fmt: str, seed: int) -> None:
+    from gongkai.synth.corpus import plan
+
+    syn = plan(seed, 9191, "random", "random")
+    report, result = _parse(syn, fmt, None)
+    _exact(result)
+    assert result.meta_wrong == []

@@ -46,6 +46,7 @@ class GridCell:
     colspan: int = 1
     where: Where = Where()
     confidence: float | None = None
+    wrapped: bool = False  # a number printed over several lines of its cell (or across a page break), joined
 
 
 @dataclass(slots=True)

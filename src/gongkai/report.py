@@ -11,6 +11,7 @@ SCHEMA = "gongkai.report/1"
 Severity = Literal["error", "warning", "info"]
 Origin = Literal["source", "extraction"]
 BodyType = Literal["department", "government", "township", "street", "other"]
+BODY_TYPE_ZH = {"department": "部门", "government": "人民政府", "township": "乡镇", "street": "街道", "other": "其他"}  # what a reader sees
 
 
 class Source(BaseModel):

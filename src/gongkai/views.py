@@ -13,15 +13,14 @@ from pathlib import Path
 
 from gongkai.cells import APPEAL_BLOCKS, APPEAL_COLUMNS, APPLICANT_COLUMNS, label
 from gongkai.locate.sections import TITLES
-from gongkai.report import Finding, Report
+from gongkai.report import BODY_TYPE_ZH, Finding, Report  # noqa: F401  (BODY_TYPE_ZH re-exported for the web)
 from gongkai.rules.catalog import CATALOG, ORIGIN_ZH, SEVERITY_ZH  # noqa: F401  (re-exported for the web)
+from gongkai.store.stats import METRICS, OUTCOMES, compute_stats, filter_sql, share_text
 
 SECTION_TITLES = tuple(TITLES[n] for n in range(1, 7))
 NUMERALS = "一二三四五六七八九十"
-
 PUBLISHED_FROM_ZH = {"listed": "网站列表页上该报告旁所列的日期", "last_modified": "网站服务器给出的最后修改时间（Last-Modified）"}
-BODY_TYPE_ZH = {"department": "政府部门", "government": "人民政府", "township": "乡镇", "street": "街道", "other": "其他"}
-
+FAILURE_KIND_ZH = {"unreadable": "无法读取", "limit": "超出时限或内存上限", "crash": "解析出错"}  # failures.kind
 
 
 def rule_zh(rule: str) -> str:
@@ -352,8 +351,9 @@ def _template_ids(template: str) -> set[str]:
 @dataclass(slots=True)
 class Bar:
     label: str
-    value: float
+    value: float  # the bar's length (a percentage for percent charts)
     note: str = ""
+    text: str = ""  # the value as printed (a share as `gongkai stats` prints it); else the number
 
 
 @dataclass(slots=True)
@@ -383,6 +383,8 @@ class CorpusView:
     cross_year: list[dict]
     reports: list[dict]
     anomalies: list[dict] = field(default_factory=list)  # anomaly.* findings, apart from the errors
+    failures: list[dict] = field(default_factory=list)  # files that could not be read (the `failures` table)
+    n_failures: int = 0
 
 
 def _q(name: str) -> str:
@@ -397,13 +399,7 @@ def store_columns(con, table: str) -> set[str]:
 
 
 def _where(filters: dict, columns: set[str]) -> tuple[str, list]:
-    clauses, params = [], []
-    for key in ("year", "region", "body_type"):
-        value = filters.get(key)
-        if value not in (None, "") and key in columns:
-            clauses.append(f"r.{_q(key)} = ?")
-            params.append(int(value) if key == "year" else value)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    return filter_sql({k: v for k, v in filters.items() if k in columns})
 
 
 def _sum_expr(cols: list[str], columns: set[str]) -> str:
@@ -411,18 +407,12 @@ def _sum_expr(cols: list[str], columns: set[str]) -> str:
     return " + ".join(present) if present else "0"
 
 
-_OUTCOMES = [
-    ("予以公开", ["requests.granted.total"]),
-    ("部分公开", ["requests.partial.total"]),
-    ("不予公开", [f"requests.denied.{k}.total" for _, k in _REQUEST_GROUPS[0][2]]),
-    ("无法提供", [f"requests.unable.{k}.total" for _, k in _REQUEST_GROUPS[1][2]]),
-    ("不予处理", [f"requests.not_processed.{k}.total" for _, k in _REQUEST_GROUPS[2][2]]),
-    ("其他处理", ["requests.other.total"] + [f"requests.other.{k}.total" for _, k in _OTHER_2021[2]]),
-]
+_METRIC_ZH = {m.id: m.label_zh for m in METRICS}
 
 
 def corpus_view(con, filters: dict | None = None, *, limit: int = 500) -> CorpusView:
-    """Sums over the store's `reports` and `findings` tables (output.md), under the filters."""
+    """Sums over the store's `reports` and `findings` tables (output.md), under the filters; the
+    statistics are those of `gongkai stats` (store/stats.py), never computed a second way."""
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
     columns = store_columns(con, "reports")
     if not columns:
@@ -437,17 +427,17 @@ def corpus_view(con, filters: dict | None = None, *, limit: int = 500) -> Corpus
         f"SELECT count(*), coalesce(sum(r.errors), 0), coalesce(sum(r.warnings), 0) FROM reports r{where}", params).fetchone()
 
     charts: list[Chart] = []
-    rows = con.execute(
-        f"SELECT r.year, {_sum_expr(['requests.new_received.total'], columns)}, count(*) FROM reports r{where} "
-        f"{'AND' if where else 'WHERE'} r.year IS NOT NULL GROUP BY r.year ORDER BY r.year", params).fetchall()
-    by_year = [{"year": int(y), "reports": c, "requests_received": v or 0} for y, v, c in rows]
-    charts.append(Chart("各年度新收申请数", [Bar(f"{y}年", v or 0, f"{c} 份报告") for y, v, c in rows], unit="件"))
+    years = [row for row in compute_stats(con, "year", filters) if row["key"] is not None]
+    by_year = [{"year": int(row["key"]), "reports": row["reports"], "requests_received": row["received"]} for row in years]
+    charts.append(Chart("各年度新收申请数", [Bar(f"{y['year']}年", y["requests_received"], f"{y['reports']} 份报告") for y in by_year],
+                        unit="件"))
 
-    outcome_sql = ", ".join(_sum_expr(cols, columns) for _, cols in _OUTCOMES)
-    totals = con.execute(f"SELECT {outcome_sql} FROM reports r{where}", params).fetchone()
-    grand = sum(totals) or 1
-    charts.append(Chart("办理结果占比", [Bar(name, round(100 * v / grand, 1), f"{v:g} 件") for (name, _), v in zip(_OUTCOMES, totals)],
-                        unit="%", percent=True))
+    overall = compute_stats(con, None, filters)
+    if overall:
+        whole = overall[0]
+        charts.append(Chart(f"办理结果占比（占办理结果总计 {whole['handled']:,} 件）",
+                            [Bar(_METRIC_ZH[name], round(100 * (whole[name] or 0), 1), f"{whole['counts'][name]:,} 件", share_text(whole[name]))
+                             for name in OUTCOMES], unit="%", percent=True))  # fmt: skip
 
     appeal_sql = ", ".join(_sum_expr([f"appeals.{b}.{c}" for b in APPEAL_BLOCKS], columns) for c in APPEAL_COLUMNS[:4])
     appeal_totals = con.execute(f"SELECT {appeal_sql} FROM reports r{where}", params).fetchone()
@@ -458,11 +448,9 @@ def corpus_view(con, filters: dict | None = None, *, limit: int = 500) -> Corpus
         charts.append(Chart(f"{block_zh}结果", [Bar(t, v or 0) for t, v in zip(_APPEAL_LABELS[:4], vals)], unit="件"))
 
     if "region" in columns:
-        rows = con.execute(
-            f"SELECT coalesce(r.region, '（未知）'), avg(CASE WHEN r.errors > 0 THEN 1.0 ELSE 0.0 END), count(*) "
-            f"FROM reports r{where} GROUP BY 1 ORDER BY 2 DESC, 3 DESC LIMIT 20", params).fetchall()
-        charts.append(Chart("各地区有错误的报告比例", [Bar(reg, round(100 * rate, 1), f"{c} 份") for reg, rate, c in rows],
-                            unit="%", percent=True))
+        regions = sorted(compute_stats(con, "region", filters), key=lambda r: (-(r["with_errors"] or 0), -r["reports"]))[:20]
+        charts.append(Chart("各地区有错误的报告比例", [Bar(r["group"], round(100 * (r["with_errors"] or 0), 1), f"{r['reports']} 份",
+                                                          share_text(r["with_errors"])) for r in regions], unit="%", percent=True))
 
     worst = [dict(zip(("agency", "reports", "errors", "warnings"), r)) for r in con.execute(
         f"SELECT coalesce(r.agency, '（未知机关）'), count(*), coalesce(sum(r.errors), 0), coalesce(sum(r.warnings), 0) "
@@ -471,7 +459,20 @@ def corpus_view(con, filters: dict | None = None, *, limit: int = 500) -> Corpus
     cross_year = _corpus_findings(con, "corpus.%", where, params)
     anomalies = _corpus_findings(con, "anomaly.%", where, params)
     reports = list_reports(con, filters, limit=limit)
-    return CorpusView(filters, options, n, int(errors), int(warnings), by_year, charts, worst, cross_year, reports, anomalies)
+    n_failures, failures = list_failures(con, limit=limit)
+    return CorpusView(filters, options, n, int(errors), int(warnings), by_year, charts, worst, cross_year, reports, anomalies,
+                      failures, n_failures)  # fmt: skip
+
+
+def list_failures(con, *, limit: int = 500) -> tuple[int, list[dict]]:
+    """How many files of the store could not be read, and the first `limit` of them: path, kind in
+    Chinese and the reason (the failures have no year or region: the filters do not apply)."""
+    if not {"path", "kind", "reason"} <= store_columns(con, "failures"):
+        return 0, []
+    (count,) = con.execute("SELECT count(*) FROM failures").fetchone()
+    rows = con.execute(f"SELECT sha256, path, kind, reason FROM failures ORDER BY path, sha256 LIMIT {int(limit)}").fetchall()
+    return count, [{"sha256": sha, "path": path, "kind": kind, "kind_zh": FAILURE_KIND_ZH.get(kind, kind), "reason": reason}
+                   for sha, path, kind, reason in rows]  # fmt: skip
 
 
 def _corpus_findings(con, pattern: str, where: str, params: list, limit: int = 200) -> list[dict]:
@@ -487,7 +488,7 @@ def _corpus_findings(con, pattern: str, where: str, params: list, limit: int = 2
             for sha, agency, year, rule, severity, message in rows]
 
 
-_LIST_COLUMNS = ("sha256", "path", "agency", "year", "published", "template", "body_type", "region", "errors", "warnings")
+_LIST_COLUMNS = ("sha256", "path", "agency", "year", "published", "template", "body_type", "region", "errors", "warnings", "body_key")
 
 
 def list_reports(con, filters: dict | None = None, *, limit: int = 1000) -> list[dict]:
@@ -507,6 +508,71 @@ def list_reports(con, filters: dict | None = None, *, limit: int = 1000) -> list
         d["body_type_zh"] = BODY_TYPE_ZH.get(d["body_type"] or "", d["body_type"] or "")
         out.append(d)
     return out
+
+
+# ── one body over its years ───────────────────────────────────────────────────────────────
+
+
+@dataclass(slots=True)
+class BodyYear:
+    sha256: str
+    year: int | None
+    agency: str | None  # the name as this year's report prints it
+    template: str
+    errors: int
+    warnings: int
+    values: dict[str, str]  # cell id → value as printed
+    marks: dict[str, list[str]]  # cell id → classes (cell-error, cell-warning, suspect, blank, absent)
+
+
+@dataclass(slots=True)
+class BodyView:
+    key: str
+    name: str
+    region: str | None
+    body_type_zh: str
+    years: list[BodyYear]
+    rows: list[tuple[str, str, str]]  # (table, cell id, label) in the template's order, cells of any year
+    cross_year: list[dict]  # corpus.* and anomaly.* findings of these reports
+
+
+_TABLE_OF = {"active": "表一：主动公开政府信息情况", "requests": "表二：收到和处理政府信息公开申请情况",
+             "appeals": "表三：政府信息公开行政复议、行政诉讼情况"}  # fmt: skip
+
+
+def body_key_of(con, sha256: str) -> str | None:
+    """The body a stored report belongs to (`reports.body_key`), or None."""
+    if "body_key" not in store_columns(con, "reports"):
+        return None
+    row = con.execute("SELECT body_key FROM reports WHERE sha256 = ?", [sha256]).fetchone()
+    return row[0] if row else None
+
+
+def body_view(con, key: str) -> BodyView | None:
+    """One body's reports side by side, a column a year: every cell with its value and marks, drawn by
+    the same report_view as a report's page."""
+    from gongkai.cells import all_cells
+
+    if "body_key" not in store_columns(con, "reports"):
+        return None
+    found = con.execute("SELECT sha256 FROM reports WHERE body_key = ? ORDER BY year NULLS LAST, published NULLS LAST, sha256", [key]).fetchall()
+    if not found:
+        return None
+    years = []
+    for (sha,) in found:
+        report = stored_report(con, sha)
+        view = report_view(report)
+        marks = {c.cell_id: c.classes for t in view.tables for row in t.body for c in row if c.kind == "value" and c.classes}
+        years.append(BodyYear(sha, report.meta.year, report.meta.agency, view.template, view.counts["error"], view.counts["warning"],
+                              view.values, marks))  # fmt: skip
+    present = {cid for y in years for cid in y.values}
+    rows = [(_TABLE_OF[c.id.split(".")[0]], c.id, label(c.id)) for c in all_cells() if c.id in present]
+    latest = con.execute("SELECT agency, region, body_type FROM reports WHERE body_key = ? ORDER BY year DESC NULLS LAST LIMIT 1",
+                         [key]).fetchone()  # fmt: skip
+    shas = [y.sha256 for y in years]
+    cross = [f for pattern in ("corpus.%", "anomaly.%") for f in _corpus_findings(con, pattern, " WHERE r.body_key = ?", [key])]
+    cross = [f for f in cross if f["sha256"] in shas]
+    return BodyView(key, latest[0] or key, latest[1], BODY_TYPE_ZH.get(latest[2] or "", latest[2] or ""), years, rows, cross)
 
 
 def stored_report(con, sha256: str) -> Report | None:

@@ -22,20 +22,33 @@ from gongkai.cli import draft  # noqa: F401
 # isort: split
 from gongkai.cli import fetch  # noqa: F401
 from gongkai.cli.common import app, fail
+from gongkai.cli.conventions import click_errors, usage_error
 from gongkai.errors import GongkaiError
 
 __all__ = ["app", "main"]
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """The `gongkai` command: every failure is one Chinese line on stderr and a non-zero exit."""
+    import typer
+
+    command = typer.main.get_command(app)
     try:
-        app()
+        code = command.main(args, prog_name="gongkai", standalone_mode=False)
     except GongkaiError as exc:
         fail(str(exc))
         sys.exit(2)
-    except KeyboardInterrupt:
+    except click_errors.NoArgsIsHelpError as exc:  # `gongkai`, `gongkai draft`: the help, nothing wrong
+        typer.echo(exc.format_message())
+        sys.exit(0)
+    except click_errors.UsageError as exc:
+        fail(usage_error(exc))
+        sys.exit(2)
+    except (KeyboardInterrupt, typer.Abort):
+        code = 130
+    if code == 130:
         fail("已中断")
-        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,36 @@
-"""What every command module shares: the typer app, option types, one-line failures, guarded parsing."""
+"""What every command module shares: the typer app (with the conventions of conventions.py), option
+types, one-line failures, guarded parsing, `-` for standard input."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from gongkai.cli.conventions import CONTEXT, Group, show_version
 from gongkai.errors import GongkaiError
 
 app = typer.Typer(
+    cls=Group,
+    context_settings=CONTEXT,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="gongkai（公开）：把政府信息公开工作年度报告变成核验过的结构化数据。",
 )
 
-Files = Annotated[list[Path], typer.Argument(help="报告文件（txt、html、md、docx、doc、pdf、图片）")]
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", help="显示版本并退出", is_eager=True, callback=show_version)] = False,
+) -> None:
+    """gongkai（公开）：把政府信息公开工作年度报告变成核验过的结构化数据。"""
+
+
+STDIN = Path("-")
+Files = Annotated[list[Path], typer.Argument(metavar="文件", help="报告文件（txt、html、md、docx、doc、pdf、图片）；- 表示从标准输入读取")]
 
 
 def fail(message: str) -> None:
@@ -33,12 +47,29 @@ def parse_each(files: list[Path], seconds: float, memory_mb: int):
     on stderr saying why it could not be read."""
     from gongkai.limits import Limits, parse_guarded
 
+    if files.count(STDIN) > 1:
+        raise GongkaiError("「-」（标准输入）只能给一次")
     limits = Limits(seconds=seconds, memory_mb=memory_mb)
     for path in files:
         try:
-            yield parse_guarded(path, limits=limits)
+            if path == STDIN:
+                yield parse_guarded(read_stdin(limits.memory_mb), name="-", limits=limits)
+            else:
+                yield parse_guarded(path, limits=limits)
         except GongkaiError as exc:
-            fail(f"{path}: {exc}")
+            fail(f"{'标准输入' if path == STDIN else path}: {exc}")
             yield None
+
+
+def read_stdin(limit_mb: int) -> bytes:
+    """The bytes piped in (`gongkai parse - < 报告.pdf`), refused past the memory cap of a parse."""
+    from gongkai.errors import LimitExceededError
+
+    data = sys.stdin.buffer.read(limit_mb * 1024 * 1024 + 1)
+    if len(data) > limit_mb * 1024 * 1024:
+        raise LimitExceededError(f"标准输入超过 {limit_mb} MB")
+    if not data:
+        raise GongkaiError("没有读到任何内容")
+    return data
 
 

@@ -12,7 +12,7 @@ from gongkai.cli.common import app, fail
 
 @app.command()
 def batch(
-    folders: Annotated[list[Path], typer.Argument(help="报告所在目录（或文件）；跳过 truth/ 与 json")],
+    folders: Annotated[list[Path], typer.Argument(metavar="目录", help="报告所在目录（或文件）；跳过 truth/ 与 json")],
     db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path("corpus.duckdb"),
     workers: Annotated[int, typer.Option(help="并行进程数（dask：每批提交的参考值）")] = 1,
     engine: Annotated[str, typer.Option(help="local 或 dask")] = "local",
@@ -43,6 +43,9 @@ def batch(
     )
     summary = run_batch(folders, db, options)
     print_summary(summary, db)
+    if summary.failures and not retry_failed:  # a rerun skips them: say how to try them again
+        typer.echo(f"提示：库中有 {summary.failures} 个文件解析失败（原因见 gongkai export 的「无法解析」表）；"
+                   f"换了文件或升级 gongkai 后，加 --retry-failed 重新解析它们。")
     if summary.refused:
         raise typer.Exit(1)  # done, but not every input was read: the table above says which
 
@@ -63,8 +66,8 @@ def export(
 @app.command()
 def stats(
     db: Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")],
-    by: Annotated[str | None, typer.Option(help="year / region / body_type")] = None,
-    csv: Annotated[Path | None, typer.Option("--csv", help="另存为 CSV")] = None,
+    by: Annotated[str | None, typer.Option(help="分组：year（年度）、region（地区）或 body_type（机关类型）")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="另存为 CSV：一行表头（指标编号），计数与占比都是数字列")] = None,
     charts: Annotated[Path | None, typer.Option(help="PNG 图表输出目录")] = None,
 ) -> None:
     """汇总：申请数、办理结果构成、复议诉讼及纠正比例（可按年度、地区、机关类型分组）。"""
@@ -87,7 +90,7 @@ def stats(
 
 @app.command()
 def report(
-    files: Annotated[list[Path] | None, typer.Argument(help="报告文件")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(metavar="文件", help="报告文件")] = None,
     db: Annotated[Path | None, typer.Option(help="改为汇总这个语料库（gongkai batch 生成的 DuckDB）")] = None,
     html: Annotated[Path, typer.Option("--html", help="输出的 HTML 文件")] = Path("gongkai-report.html"),
 ) -> None:

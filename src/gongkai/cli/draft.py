@@ -15,7 +15,7 @@ draft_app = typer.Typer(no_args_is_help=True, help="填报：填写统计表、�
 app.add_typer(draft_app, name="draft")
 
 Db = Annotated[Path | None, typer.Option("--db", help="语料库（有上年报告时，据其结转下年度预填上年结转并核对衔接）")]
-DraftFile = Annotated[Path, typer.Argument(help="草稿：填好的 .xlsx、表单或 gongkai parse 的 .json，或已发布的报告文件")]
+DraftFile = Annotated[Path, typer.Argument(metavar="草稿", help="草稿：填好的 .xlsx、表单或 gongkai parse 的 .json，或已发布的报告文件")]
 
 
 def _blank(year: int | None, template: str | None, agency: str | None, region: str | None):

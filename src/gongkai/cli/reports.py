@@ -19,7 +19,7 @@ def parse(
     timeout: Timeout = 120,
     memory_mb: MemoryMB = 2048,
 ) -> None:
-    """解析报告，输出 JSON（output.md 规定的格式）。"""
+    """解析报告，输出 JSON（格式见 docs/output.md 与 gongkai schema）。"""
     unreadable = False
     for report in parse_each(files, timeout, memory_mb):
         if report is None:
@@ -46,14 +46,17 @@ def check(files: Files, timeout: Timeout = 120, memory_mb: MemoryMB = 2048) -> N
 
 @app.command("eval")
 def evaluate(
-    directory: Annotated[Path, typer.Argument(help="报告所在目录（真值文件在其 truth/ 子目录）")],
-    truth: Annotated[Path | None, typer.Option(help="真值目录，默认 DIR/truth")] = None,
+    directory: Annotated[Path, typer.Argument(metavar="目录", help="报告所在目录（真值文件在其 truth/ 子目录）")],
+    truth: Annotated[Path | None, typer.Option(help="真值目录，默认为 目录/truth")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="列出每个错误")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="输出 Markdown 表格（docs/accuracy.md 用）")] = False,
 ) -> None:
     """与真值文件比较：单元格准确率、未被标记的错误单元格、元数据、源错误检出与误报。"""
+    from gongkai.errors import GongkaiError
     from gongkai.evaluate import evaluate_dir, print_evaluation
 
+    if not directory.is_dir():
+        raise GongkaiError(f"{directory}：目录不存在")
     result = evaluate_dir(directory, truth or directory / "truth")
     if markdown:
         from gongkai.evaluate import markdown as as_markdown
@@ -74,19 +77,21 @@ def schema() -> None:
 
 @app.command()
 def synth(
-    outdir: Annotated[Path, typer.Argument(help="输出目录（真值文件写入 OUTDIR/truth/）")],
+    outdir: Annotated[Path, typer.Argument(metavar="目录", help="输出目录（真值文件写入 目录/truth/）")],
     count: Annotated[int, typer.Option("--count", "-n", help="报告份数")] = 20,
     seed: Annotated[int, typer.Option(help="随机种子（同一种子得到同样的文件）")] = 0,
-    formats: Annotated[str, typer.Option(help="格式，逗号分隔：txt,md,html,docx,pdf,doc,scan_pdf,scan_png")] = "txt,html,docx",
+    formats: Annotated[str, typer.Option(help="格式，逗号分隔：txt,md,html,docx,pdf,doc,scan_pdf,scan_png；转换工具写出的 markdown：md_html,md_docx,md_pdf")] = "txt,html,docx",
     faults: Annotated[str, typer.Option(help="缺陷：none、random，或逗号分隔的缺陷名")] = "none",
     start: Annotated[int, typer.Option(help="第一份报告的编号（向已有目录追加时用）")] = 0,
+    variants: Annotated[str, typer.Option(help="版式变体：none、random，或逗号分隔的变体名（标题编号、表四转置或拆分、窄单元格、占位符、机关名位置、申请数细分）")] = "none",
 ) -> None:
     """生成合成报告及其真值文件（样例、测试夹具、基准语料都由它生成）。"""
     from gongkai.synth import write_corpus
 
     mode = None if faults == "none" else "random" if faults == "random" else tuple(faults.split(","))
+    layouts = None if variants == "none" else "random" if variants == "random" else tuple(variants.split(","))
     try:
-        paths = write_corpus(outdir, count, seed, tuple(formats.split(",")), mode, start)
+        paths = write_corpus(outdir, count, seed, tuple(formats.split(",")), mode, start, layouts)
     except (ValueError, RuntimeError) as exc:
         fail(str(exc))
         raise typer.Exit(2) from exc

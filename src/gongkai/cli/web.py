@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gongkai.cli.common import app
+from gongkai.errors import GongkaiError
 
 
 @app.command()
@@ -26,5 +27,31 @@ def serve(
     from gongkai.web.app import Settings
     from gongkai.web.app import serve as run_server
 
+    check_port(host, port)
     run_server(Settings(data_dir=data_dir, db=db, token=token, max_upload_mb=max_upload_mb, max_files=max_files,
                         limits=Limits(seconds=timeout)), host=host, port=port)
+
+
+def check_port(host: str, port: int) -> None:
+    """Bind the address the server will take, as uvicorn does, and let it go: a port in use is one
+    Chinese line here, before uvicorn would log its English error and a traceback."""
+    import errno
+    import socket
+
+    if not 0 < port < 65536:
+        raise GongkaiError(f"--port：端口须在 1–65535 之间（收到 {port}）")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except socket.gaierror:
+        raise GongkaiError(f"--host：无法解析地址 {host}") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise GongkaiError(f"端口 {port} 已被占用（{host}:{port}）：先停掉占用它的程序，或用 --port 换一个端口") from None
+        if exc.errno == errno.EACCES:
+            raise GongkaiError(f"没有权限监听端口 {port}（1024 以下的端口需要管理员权限）：用 --port 换一个端口") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise GongkaiError(f"--host：本机没有地址 {host}") from None
+        raise GongkaiError(f"无法监听 {host}:{port}（{exc.strerror or exc}）") from None

@@ -14,9 +14,10 @@ def report_columns(with_text: bool = False) -> list[tuple[str, str]]:
     return [(name, zh) for name, _, zh in report_fields() if name not in skip]
 
 
-def reports_query(with_text: bool = False, where: str = "") -> str:
-    columns = ", ".join(quote(name) for name, _ in report_columns(with_text))
-    return f"SELECT {columns} FROM reports {where} ORDER BY {ORDER}"
+def reports_query(with_text: bool = False, where: str = "", columns: list[str] | None = None) -> str:
+    """The reports, in the contract's column order or in `columns`."""
+    names = columns or [name for name, _ in report_columns(with_text)]
+    return f"SELECT {', '.join(quote(name) for name in names)} FROM reports {where} ORDER BY {ORDER}"
 
 
 def findings_query(cells_as_text: bool = False) -> str:

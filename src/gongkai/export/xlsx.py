@@ -1,7 +1,10 @@
-"""Excel: a reports sheet (Chinese header row over the id row), cells that break a rule filled red
-with the finding as a comment, a findings sheet, a sheet per year and the files that failed.
+"""Excel for a reviewer: everything a person reads is Chinese, the body's name first; ids (cell ids,
+rule ids, sha256) stay for programs in a hidden first row and in the last columns.
 
-Written with xlsxwriter in constant-memory mode, rows streamed from DuckDB: 200,000 reports fit.
+Sheets: 报告 (one row a report; a cell that breaks a rule filled red for an error, yellow for a
+warning, the findings in its comment), 发现, one sheet a year, 无法解析 (files that could not be
+read) and 说明 (the legend). Written with xlsxwriter in constant-memory mode, rows streamed from
+DuckDB: 200,000 reports fit.
 """
 
 from __future__ import annotations
@@ -11,24 +14,26 @@ from pathlib import Path
 
 import xlsxwriter
 
-from gongkai.export.tables import (
-    FINDING_COLUMNS,
-    ORDER,
-    finding_headers,
-    findings_query,
-    report_columns,
-    reports_query,
-)
-from gongkai.store.schema import quote
+from gongkai.cells import label
+from gongkai.export.tables import ORDER, report_columns, reports_query
+from gongkai.report import BODY_TYPE_ZH
+from gongkai.rules.catalog import ORIGIN_ZH, SEVERITY_ZH
+from gongkai.store.schema import SECTIONS, quote
+from gongkai.views import FAILURE_KIND_ZH, rule_zh
 
 CHUNK = 2000
-ERROR_FILL = "#FF8080"
-WARNING_FILL = "#FFC7CE"
+ERROR_FILL = "#F8696B"  # red
+WARNING_FILL = "#FFE699"  # yellow: never mistaken for the red
 COMMENT_LIMIT = 2000  # characters Excel shows comfortably in a note
+
+# the report sheet: who and when first, the counts, the cells, then the file and, last, its sha256
+FRONT = ("agency", "year", "body_type", "region", "published", "template", "errors", "warnings")
+BACK = ("format", "pages", "bytes", "cells_found", "body_key", *(name for name, _, _ in SECTIONS), "path", "sha256")
+SHOWN = {"body_type": BODY_TYPE_ZH}  # stored codes shown by their Chinese names
 
 MARKS_SQL = """
 SELECT m.sha256, m.cell, bool_or(m.severity = 'error') AS is_error,
-       string_agg('[' || m.rule || '] ' || m.message, chr(10) ORDER BY m.seq) AS notes
+       list(m.severity ORDER BY m.seq) AS severities, list(m.rule ORDER BY m.seq) AS rules, list(m.message ORDER BY m.seq) AS messages
 FROM (
     SELECT sha256, seq, rule, severity, message,
            unnest(CASE WHEN len(cells) > 0 THEN cells
@@ -39,17 +44,34 @@ GROUP BY m.sha256, m.cell, reports.year, reports.agency
 ORDER BY {order}
 """
 
+# (id, Chinese header, width) of the findings sheet; the ids last
+FINDING_COLUMNS = (
+    ("agency", "机关", 30), ("year", "年度", 8), ("severity", "级别", 8), ("origin", "来源", 10), ("rule_zh", "问题", 28),
+    ("message", "说明", 80), ("cells_zh", "涉及单元格", 40), ("suspects_zh", "可疑单元格", 30), ("related_zh", "对照报告", 30),
+    ("path", "文件", 30), ("rule", "规则编号", 24), ("cells", "单元格编号", 40), ("sha256", "文件 SHA-256", 20),
+    ("related", "对照报告 SHA-256", 20),
+)  # fmt: skip
+FINDINGS_SQL = """
+SELECT r.agency, r.year, f.severity, f.origin, f.rule, f.message, f.cells, f.suspects, rr.agency, rr.year, r.path, f.sha256, f.related
+FROM findings f LEFT JOIN reports r USING (sha256) LEFT JOIN reports rr ON rr.sha256 = f.related
+ORDER BY r.year NULLS LAST, r.agency NULLS LAST, f.sha256, f.seq
+"""
+FAILURE_COLUMNS = (("path", "文件", 50), ("kind", "类别", 16), ("reason", "原因", 60), ("sha256", "文件 SHA-256", 20))
+
 
 def write_xlsx(con, target: Path, *, with_text: bool = False) -> Path:
     tmp = target.with_name(f".{target.name}.tmp.xlsx")
     book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_urls": False, "strings_to_formulas": False})
     styles = {
         "zh": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}),
-        "id": book.add_format({"font_color": "#595959", "font_size": 9, "bg_color": "#F2F2F2", "border": 1}),
-        "error": book.add_format({"bg_color": ERROR_FILL}),
-        "warning": book.add_format({"bg_color": WARNING_FILL}),
+        "id": book.add_format({"font_color": "#595959", "font_size": 9, "bg_color": "#F2F2F2"}),
+        "error": book.add_format({"bg_color": ERROR_FILL, "font_color": "#7F0000", "bold": True}),
+        "warning": book.add_format({"bg_color": WARNING_FILL, "font_color": "#7F6000"}),
+        "info": None,
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "title": book.add_format({"bold": True, "font_size": 14}),
     }
-    columns = report_columns(with_text)
+    columns = excel_columns(with_text)
     _report_sheet(book.add_worksheet("报告"), con, columns, styles, "", with_text)
     _findings_sheet(book.add_worksheet("发现"), con, styles)
     years = [y for (y,) in con.execute("SELECT DISTINCT year FROM reports WHERE year IS NOT NULL ORDER BY year").fetchall()]
@@ -57,88 +79,133 @@ def write_xlsx(con, target: Path, *, with_text: bool = False) -> Path:
         _report_sheet(book.add_worksheet(f"{year}年"), con, columns, styles, f"WHERE reports.year = {int(year)}", with_text)
     if con.execute("SELECT count(*) FROM failures").fetchone()[0]:
         _failures_sheet(book.add_worksheet("无法解析"), con, styles)
+    _legend_sheet(book.add_worksheet("说明"), styles)
     book.close()
     tmp.replace(target)
     return target
 
 
+def excel_columns(with_text: bool = False) -> list[tuple[str, str]]:
+    """(column, Chinese header) of the report sheet: FRONT, the cells, BACK (the contract's columns, reordered)."""
+    every = dict(report_columns(with_text))
+    front = [(n, every[n]) for n in FRONT if n in every]
+    back = [(n, every[n]) for n in BACK if n in every]
+    placed = {n for n, _ in front + back}
+    return front + [(n, zh) for n, zh in every.items() if n not in placed] + back
+
+
+def _header(sheet, columns: list[tuple[str, str]], styles) -> None:
+    """Row 1 (hidden): the ids programs use, as in CSV and Parquet; row 2: the Chinese headers."""
+    sheet.set_row(0, None, styles["id"], {"hidden": True})  # constant-memory mode: a row's settings before its cells
+    for col, (name, _) in enumerate(columns):
+        sheet.write_string(0, col, name, styles["id"])
+    sheet.set_row(1, 45)
+    for col, (_, zh) in enumerate(columns):
+        sheet.write_string(1, col, zh, styles["zh"])
+
+
 def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool) -> None:
     names = [name for name, _ in columns]
     position = {name: i for i, name in enumerate(names)}
-    sheet.set_row(0, 45)  # constant-memory mode: a row's settings before its cells
-    for col, (_, zh) in enumerate(columns):
-        sheet.write_string(0, col, zh, styles["zh"])
-    for col, (name, _) in enumerate(columns):
-        sheet.write_string(1, col, name, styles["id"])
-    sheet.set_column(0, 0, 14)
-    sheet.set_column(1, 2, 32)
-    sheet.set_column(3, len(names) - 1, 10)
-    sheet.freeze_panes(2, 3)
+    _header(sheet, columns, styles)
+    sheet.set_column(0, 0, 32)
+    sheet.set_column(1, len(names) - 1, 10)
+    sheet.set_column(position["region"], position["region"], 24)
+    sheet.set_column(position["path"], position["path"], 30)
+    sheet.freeze_panes(2, 1)
+    shown = {position[n]: table for n, table in SHOWN.items() if n in position}
     marks = _marks(con, where)
     mark = next(marks, None)
-    rows = con.execute(reports_query(with_text, where))
+    rows = con.execute(reports_query(with_text, where, names))
     row_index = 1
     while chunk := rows.fetchmany(CHUNK):
         for values in chunk:
             row_index += 1
-            sha = values[0]
+            sha = values[position["sha256"]]
             marked: dict[int, tuple[bool, str]] = {}
             while mark is not None and mark[0] == sha:
                 if mark[1] in position:
-                    marked[position[mark[1]]] = (mark[2], mark[3])
+                    marked[position[mark[1]]] = (mark[2], _comment(mark[3], mark[4], mark[5]))
                 mark = next(marks, None)
             for col, value in enumerate(values):
-                style = None
-                if col in marked:
-                    is_error, _notes = marked[col]
-                    style = styles["error" if is_error else "warning"]
+                if col in shown and value is not None:
+                    value = shown[col].get(value, value)
+                style = styles["error" if marked[col][0] else "warning"] if col in marked else None
                 _write(sheet, row_index, col, value, style)
                 if col in marked:
                     sheet.write_comment(row_index, col, marked[col][1][:COMMENT_LIMIT], {"x_scale": 3, "y_scale": 2})
-    sheet.autofilter(1, 0, max(row_index, 1), len(names) - 1)
+    sheet.autofilter(1, 0, max(row_index, 2), len(names) - 1)
+
+
+def _comment(severities: list[str], rules: list[str], messages: list[str]) -> str:
+    """The findings on one cell as a reviewer reads them: 错误 · 勾稽关系不成立：…"""
+    return "\n".join(f"{SEVERITY_ZH.get(s, s)} · {rule_zh(r)}：{m}" for s, r, m in zip(severities, rules, messages))
 
 
 def _marks(con, where: str):
-    """(sha256, cell, is_error, notes) in the order of the reports query, streamed."""
+    """(sha256, cell, is_error, severities, rules, messages) in the order of the reports query, streamed."""
     order = ORDER.replace("year", "reports.year").replace("agency", "reports.agency").replace("sha256", "m.sha256")
     cursor = con.execute(MARKS_SQL.format(where=where, order=order))
     while chunk := cursor.fetchmany(CHUNK):
         yield from chunk
 
 
+def _labels(cells) -> str:
+    return "；".join(label(c) for c in cells or [])
+
+
 def _findings_sheet(sheet, con, styles) -> None:
-    for col, zh in enumerate(finding_headers()):
-        sheet.write_string(0, col, zh, styles["zh"])
-    for col, name in enumerate(FINDING_COLUMNS):
-        sheet.write_string(1, col, name, styles["id"])
-    sheet.set_column(0, 0, 14)
-    sheet.set_column(1, 2, 30)
-    sheet.set_column(4, 4, 28)
-    sheet.set_column(7, 7, 80)
-    sheet.freeze_panes(2, 0)
-    severity = FINDING_COLUMNS.index("severity")
-    cursor = con.execute(findings_query(cells_as_text=True))
+    _header(sheet, [(name, zh) for name, zh, _ in FINDING_COLUMNS], styles)
+    for col, (_, _, width) in enumerate(FINDING_COLUMNS):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(2, 1)
+    severity = [name for name, _, _ in FINDING_COLUMNS].index("severity")
+    cursor = con.execute(FINDINGS_SQL)
     row_index = 1
     while chunk := cursor.fetchmany(CHUNK):
-        for values in chunk:
+        for agency, year, sev, origin, rule, message, cells, suspects, r_agency, r_year, path, sha, related in chunk:
             row_index += 1
+            related_zh = f"{r_agency or '（未知机关）'} {r_year}年度" if related else None
+            values = (agency, year, SEVERITY_ZH.get(sev, sev), ORIGIN_ZH.get(origin, origin), rule_zh(rule), message,
+                      _labels(cells), _labels(suspects), related_zh, path, rule, " ".join(cells or []), sha, related)  # fmt: skip
             for col, value in enumerate(values):
-                style = styles.get(values[severity]) if col == severity else None
-                _write(sheet, row_index, col, value, style)
-    sheet.autofilter(1, 0, max(row_index, 1), len(FINDING_COLUMNS) - 1)
+                _write(sheet, row_index, col, value, styles.get(sev) if col == severity else None)
+    sheet.autofilter(1, 0, max(row_index, 2), len(FINDING_COLUMNS) - 1)
 
 
 def _failures_sheet(sheet, con, styles) -> None:
-    headers = (("sha256", "文件 SHA-256"), ("path", "路径"), ("kind", "类别"), ("reason", "原因"))
-    for row, index in ((0, 1), (1, 0)):
-        for col, pair in enumerate(headers):
-            sheet.write_string(row, col, pair[index], styles["zh" if row == 0 else "id"])
-    sheet.set_column(1, 1, 50)
-    sheet.set_column(3, 3, 60)
-    cursor = con.execute(f"SELECT {', '.join(quote(n) for n, _ in headers)} FROM failures ORDER BY path, sha256")
-    for row_index, values in enumerate(cursor.fetchall(), start=2):
-        for col, value in enumerate(values):
+    _header(sheet, [(name, zh) for name, zh, _ in FAILURE_COLUMNS], styles)
+    for col, (_, _, width) in enumerate(FAILURE_COLUMNS):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(2, 1)
+    cursor = con.execute(f"SELECT {', '.join(quote(n) for n, _, _ in FAILURE_COLUMNS)} FROM failures ORDER BY path, sha256")
+    for row_index, (path, kind, reason, sha) in enumerate(cursor.fetchall(), start=2):
+        for col, value in enumerate((path, FAILURE_KIND_ZH.get(kind, kind), reason, sha)):
             _write(sheet, row_index, col, value, None)
+
+
+LEGEND = (
+    ("工作表", "「报告」一行一份报告；「发现」每条规则发现一行；「某年」只含该年度的报告；「无法解析」列出没能读取的文件及原因；本页是说明。"),
+    ("红色单元格", "错误：报告违反了必须成立的规则（如勾稽关系、各项之和），或与上一年度报告不衔接。"),
+    ("黄色单元格", "警告：可能有问题（如发布晚于期限、正文与表格不一致、数字异常），请对照原件核实。"),
+    ("批注", "标色的单元格带有批注，写明级别、问题和涉及的数字；一条发现不涉及具体单元格时，标在「错误数」或「警告数」上。"),
+    ("级别", "错误、警告、提示：提示只列在「发现」中，不标色。"),
+    ("来源", "报告本身：报告原文就是这样写的，数字本身有问题；解析存疑：程序不能确定是否读对了原文，请核对原件。"),
+    ("空白单元格", "报告中该格空白、缺失或无法读取；空白不等于 0。"),
+    ("机关类型", "、".join(BODY_TYPE_ZH.values()) + "。"),
+    ("无法解析的类别", "、".join(f"{zh}" for zh in FAILURE_KIND_ZH.values()) + "。"),
+    ("编号", "第 1 行（已隐藏）是各列的编号，与另外两种导出格式的列名相同，取消隐藏即可看到；「发现」的最后几列是规则编号、单元格编号和文件 SHA-256（文件内容的指纹），供程序使用。"),
+)
+
+
+def _legend_sheet(sheet, styles) -> None:
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, 100)
+    sheet.write_string(0, 0, "说明", styles["title"])
+    for row, (term, text) in enumerate(LEGEND, start=2):
+        style = styles["error"] if term == "红色单元格" else styles["warning"] if term == "黄色单元格" else styles["zh"]
+        sheet.write_string(row, 0, term, style)
+        sheet.write_string(row, 1, text, styles["wrap"])
 
 
 def _write(sheet, row: int, col: int, value, style) -> None:

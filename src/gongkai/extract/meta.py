@@ -55,8 +55,9 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
     agency = year = None
     # match on Simplified text (mirrors print Traditional); the name is then quoted as printed
     heads = [_CHROME_PREFIX.sub("", simplify(line.strip())) for line in lines[:80] if line.strip()]
-    # a title may be broken over two lines ('2024 年上海市科委政府信息公开工作' / '年度报告')
-    pairs = [a + b if len(a) < 40 and len(b) < 20 else a for a, b in zip(heads, heads[1:] + [""])]
+    # a title may be broken over two lines ('2024 年上海市科委政府信息公开工作' / '年度报告'), also inside the
+    # body's name ('辽宁' / '省龙泉市…局2024年度…报告'): a short line that is no body's whole name runs on
+    pairs = [a + b if len(a) < 40 and (len(b) < 20 or _name_fragment(a)) else a for a, b in zip(heads, heads[1:] + [""])]
     for i, line in enumerate(pairs):
         match = _TITLE.search(line) or (_TITLE_CUT.fullmatch(heads[i]) if i < 3 else None)
         if match and not _AGENCY_JUNK.search(match.group("agency")):
@@ -77,6 +78,8 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
             if m and not _AGENCY_JUNK.search(m.group("agency")):
                 agency = _clean_agency(m.group("agency")) or _agency_nearby(heads, i)
                 break
+    if agency is None:
+        agency = _signed_by(lines)
     if agency is None:
         m = _AGENCY_IN_TEXT.search(simplify(text[:3000]))
         if m and not _AGENCY_JUNK.search(m.group(1)):
@@ -103,6 +106,35 @@ def _as_printed(name: str | None, lines: list[str], text: str) -> str | None:
         if at >= 0:
             return char_normalise(source[at : at + len(name)])
     return name
+
+
+_BODY_END = re.compile(r"(?:人民政府|政府|办事处|街道|局|委员会|委|办公室|办公厅|厅|中心|管委会|管理委员会|镇|乡|院|署|站|所)$")
+
+
+def _name_fragment(line: str) -> bool:
+    """A short line of a name only, not ending as a body's name does ('辽宁', '江州市金水区青年路街'): the title runs on."""
+    return 2 <= len(line) <= 16 and bool(re.fullmatch(r"[\u4e00-\u9fff]+", line)) and not _BODY_END.search(line)
+
+
+_GLUED_SIGNATURE = re.compile(
+    r"[。！!；;]\s*([\u4e00-\u9fff（）()]{2,40}?(?:人民政府|政府|办事处|局|委员会|办公室|中心|管委会|管理委员会|镇|乡))"
+    r"\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$"
+)
+
+
+def _signed_by(lines: list[str]) -> str | None:
+    """The body named in the signature: the name on the line above the date that closes the report."""
+    tail = [simplify(line.strip()) for line in lines[-25:] if line.strip()]
+    glued = _GLUED_SIGNATURE.search(char_normalise(tail[-1])) if tail else None
+    if glued and not _AGENCY_JUNK.search(glued.group(1)):
+        return glued.group(1)  # a glued page ends '…完成。某某街道办事处2025年1月20日'
+    for i in range(len(tail) - 1, 0, -1):
+        if _DATE_LINE.match(char_normalise(tail[i])):
+            name = tail[i - 1]
+            if _AGENCY_LINE.match(name) and _BODY_END.search(name) and not _AGENCY_JUNK.search(name):
+                return name
+            return None
+    return None
 
 
 _AGENCY_JUNK = re.compile(r"^(?:人民)?政府$|^(?:年|年度)|共和国|我局|我镇|我乡|本单位|本局|现公开|做好|编制|关于$|^的|公布")
@@ -174,4 +206,10 @@ def region(agency: str | None) -> str | None:
         return None
     m = _REGION.match(agency)
     found = m.group(1) if m else ""
+    # never a fragment: a 'city' that is a district plus the 市 of 市场 ('南岗区市'), a body inside the name ('…生态环境局海门区')
+    while found and (_BODY_INSIDE.search(found) or re.search(r"[区县]市$", found)):
+        found = _REGION.match(found[:-1]).group(1) if _REGION.match(found[:-1]) else ""
     return found or None
+
+
+_BODY_INSIDE = re.compile(r"局|委员会|办公室|中心|政府|办事处|街道|公司|学校|医院")

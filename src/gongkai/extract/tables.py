@@ -110,6 +110,9 @@ class _RowHit:
     values: list[Token] = field(default_factory=list)
     tabular: bool = False  # values came from a tab or pipe row of text, where empty cells may be padding
     columns: tuple[tuple[str, str], ...] = ()  # the column headers printed over the row: (as printed, meaning)
+    label_row: int | None = None  # the printed row (grid or text row) its label stands in, if any
+    detached: bool = False  # its values stand in a row of their own, without a label
+    after_orphans: bool = False  # the row just before its label held values and no label
 
 
 def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec, ...], table: str, result: TableResult) -> None:
@@ -123,10 +126,15 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     columns: tuple[tuple[str, str], ...] = ()  # the header row over the rows that follow
     columns_closed = True  # a row came since: the next header starts a new header row
     order = {spec.key: i for i, spec in enumerate(specs)}
+    rows = _Rows()
     for token in tokens[span[0] : span[1]]:
         if token.kind == "row":
             row_block, row_kind = token.block, token.norm
+            rows.start()
             continue
+        in_row = token.block == row_block
+        if not in_row:
+            rows.leave()
         if token.kind == "text":
             if current is not None and current.spec.exact and not any(t.kind == "value" for t in current.values):
                 hits.remove(current)  # a bare '总计' or '其他' over empty cells is a column header
@@ -169,22 +177,79 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                         h.spec = _ambiguous(h.spec)
                 spec = _ambiguous(spec)
             if spec is not None:
-                current = _RowHit(spec, list(label_run), columns=columns)
+                current = _RowHit(spec, list(label_run), columns=columns, label_row=rows.index if in_row else None)
+                current.after_orphans = rows.orphan_before
+                rows.label(in_row)
                 hits.append(current)
                 label_run = []
                 columns_closed = True
             continue
+        rows.value(in_row)
         if current is not None:
-            if token.block == row_block and row_kind == "line":
+            if in_row and row_kind == "line":
                 current.tabular = True
+            if in_row and current.label_row is not None and current.label_row != rows.index and token.kind == "empty":
+                continue  # a blank cell of another row (a header row after it) is not this row's blank
+            if in_row and current.label_row != rows.index and token.kind == "value":
+                current.detached = True
             current.values.append(token)
+    rows.leave()
     last = hits[-1] if hits else None
+    blank_before = len(result.blank)
     for hit in hits:
         # only the last row of a table cut off by the end of the document may be short
         _place_row(hit, result, truncated=hit is last and span[1] >= len(tokens), unit=header_unit)
         printed = label_alteration(hit)
         if printed is not None:
             result.altered_labels.append((hit.spec.key, hit.spec.label, printed))
+    if rows.orphans and len(result.blank) > blank_before:
+        _blanks_in_doubt(result, result.blank[blank_before:])
+
+
+def _blanks_in_doubt(result: TableResult, cells: list[str]) -> None:
+    """Blank cells of a table whose values stand apart from their labels (a converter's output): the
+    numbers may have been moved elsewhere, so a blank is the parser's doubt, not the report's."""
+    del result.blank[len(result.blank) - len(cells) :]
+    result.unplaced.extend(cells)
+    names = "、".join(label(c) for c in cells[:4]) + (f" 等 {len(cells)} 个" if len(cells) > 4 else "")
+    message = f"表格中有成行的数值没有行标签（转换工具可能把数值移到了别处），空白的单元格未必是原表空白：{names}，这些单元格留空"
+    result.findings.append(_doubt("structure.cells_missing", message, cells))
+
+
+class _Rows:
+    """Which printed row (of a grid or a text row) the walk is in, and whether the last one held values but no label.
+
+    Converters (PDF → markdown) print some labels after their values and some before: a label standing
+    between two rows of values without labels may own either, so neither can be given to it."""
+
+    def __init__(self) -> None:
+        self.index = -1
+        self.has_text = self.has_values = False
+        self.orphan_before = False  # the last finished row held values and no row label
+        self.orphans = 0  # rows so far that held values and no row label
+
+    def start(self) -> None:
+        self._finish()
+        self.index += 1
+
+    def leave(self) -> None:
+        """A token outside any row: the open row, if any, is finished."""
+        if self.index >= 0 and (self.has_text or self.has_values):
+            self._finish()
+
+    def _finish(self) -> None:
+        if self.has_text or self.has_values:
+            self.orphan_before = self.has_values and not self.has_text
+            self.orphans += self.orphan_before
+        self.has_text = self.has_values = False
+
+    def label(self, in_row: bool) -> None:
+        if in_row:
+            self.has_text = True  # a row label, not any text: a fragment of a wrapped group label ('开') names no row
+
+    def value(self, in_row: bool) -> None:
+        if in_row:
+            self.has_values = True
 
 
 @short_cache
@@ -381,6 +446,8 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
         if order is None:
             _other_columns(hit, values, result)
             return
+    if hit.detached and hit.after_orphans:
+        spec = _ambiguous(spec)  # its label stands between rows of values without labels: whose are they?
     placed = None
     if not spec.ambiguous:
         placed = _positions(
@@ -497,11 +564,18 @@ def _positions(
             seq.pop(0)
         if not seq and values:
             return [(None, values[0])] * n
-    # padding: empty cells before the first or after the last value only pad a row
-    while len(seq) > n and seq and seq[-1].kind == "empty":
-        seq.pop()
-    while len(seq) > n and seq and seq[0].kind == "empty":
-        seq.pop(0)
+    # padding: empty cells before the first or after the last value only pad a row, when it is
+    # certain which ones do (empties at both ends with one too many: the values' columns are not)
+    excess = len(seq) - n
+    if excess > 0:
+        lead = next((i for i, t in enumerate(seq) if t.kind != "empty"), len(seq))
+        trail = next((i for i, t in enumerate(reversed(seq)) if t.kind != "empty"), len(seq))
+        front_min, front_max = max(0, excess - trail), min(lead, excess)
+        if front_min > front_max:
+            return None
+        if front_min < front_max and lead < len(seq):
+            return None  # a value would land in a different column depending on which end is padding
+        seq = seq[front_min : len(seq) - (excess - front_min)]
     if len(seq) == n:
         return [(t.text if t.kind == "value" else None, t) for t in seq]
     if len(seq) < n:
@@ -567,8 +641,12 @@ def _resolve_readings(result: TableResult, template: str) -> None:
 
 
 def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResult) -> None:
-    """15 values: 行政复议 ×5, 未经复议直接起诉 ×5, 复议后起诉 ×5 (the transposed 3×5 layout keeps the order)."""
+    """15 values: 行政复议 ×5, 未经复议直接起诉 ×5, 复议后起诉 ×5 — in the official layout by position;
+    when a block's label stands right before its own five values (the table transposed, or split into
+    three small tables under their own captions), by the labels: block by its label, column by its header."""
     region = tokens[span[0] : span[1]]
+    if _read_appeals_by_labels(region, result, truncated=span[1] >= len(tokens)):
+        return
     values: list[Token] = []
     in_table = False
     for token in region:
@@ -614,11 +692,80 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
         _fill(result, cid, label(cid), text, token)
 
 
+_BLOCK_KEYS = {
+    "行政复议": "review", "未经复议直接起诉": "suit_direct", "直接起诉": "suit_direct", "行政诉讼未经复议直接起诉": "suit_direct",
+    "行政诉讼直接起诉": "suit_direct", "复议后起诉": "suit_after_review", "行政诉讼复议后起诉": "suit_after_review",
+    "经复议后起诉": "suit_after_review", "行政诉讼经复议后起诉": "suit_after_review",
+}  # fmt: skip
+_OUTCOME_KEYS = {"结果维持": "upheld", "维持": "upheld", "结果纠正": "corrected", "纠正": "corrected", "其他结果": "other",
+                 "其他": "other", "尚未审结": "pending", "未审结": "pending", "总计": "total", "合计": "total"}  # fmt: skip
+_APPEAL_COLUMN_ORDER = ("upheld", "corrected", "other", "pending", "total")
+
+
+def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncated: bool) -> bool:
+    """Table 四 read by its labels, when every run of values follows one block's own label; False when
+    the layout is not that one (the official layout, with all block labels in its header)."""
+    segments: list[tuple[list[Token], list[Token]]] = []  # (text tokens, value/empty tokens) in turn
+    for token in region:
+        if token.kind == "text":
+            if _ends_appeals(token):
+                break
+            if not segments or any(t.kind == "value" for t in segments[-1][1]):
+                segments.append(([], []))  # blank cells before a header (an empty header row) stay with the label
+            segments[-1][0].append(token)
+        elif token.kind in ("value", "empty") and segments:
+            segments[-1][1].append(token)
+    columns: tuple[str, ...] = _APPEAL_COLUMN_ORDER
+    blocks: dict[str, list[Token] | None] = {}
+    for texts, values in segments:
+        keys = [label_key(t.norm) for t in texts]
+        named = [_BLOCK_KEYS[k] for k in keys if k in _BLOCK_KEYS]
+        outcomes = [_OUTCOME_KEYS[k] for k in keys if k in _OUTCOME_KEYS]
+        if len(outcomes) == 5 and sorted(outcomes) == sorted(_APPEAL_COLUMN_ORDER):
+            columns = tuple(outcomes)  # a header row of its own: the columns in the order printed
+        if not any(t.kind == "value" for t in values):
+            continue
+        if len(named) != 1 or sum(t.kind == "value" for t in values) > 5:
+            if len(named) > 1 or blocks:
+                return False  # several blocks' labels over one run of values: the official layout
+            continue  # a sentence's numbers before the table
+        block = named[0]
+        blocks[block] = None if block in blocks else values  # a block printed twice: its values are not certain
+    if not blocks:
+        return False
+    result.rows_found.add("appeals")
+    for block in APPEAL_BLOCKS_ORDER:
+        values = blocks.get(block)
+        cells = [f"appeals.{block}.{c}" for c in columns]
+        placed = _positions(values, 5, None, tabular=False, truncated=False) if values else None  # type: ignore[arg-type]
+        if placed is None:
+            result.unplaced.extend(cells)
+            why = "未找到" if block not in blocks else "数值与 5 列对不上或出现两次，无法确定"
+            message = f"行政复议、行政诉讼情况表中“{_BLOCK_NAME[block]}”一行{why}，这些单元格留空"
+            result.findings.append(_doubt("structure.cells_missing", message, cells))
+            continue
+        for cid, (text, token) in zip(cells, placed):
+            if token is None or text is None:
+                result.cells[cid] = None
+                if token is not None:
+                    result.blank.append(cid)
+                continue
+            _fill(result, cid, label(cid), text, token)
+    return True
+
+
+APPEAL_BLOCKS_ORDER = ("review", "suit_direct", "suit_after_review")
+_BLOCK_NAME = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
+
+
 def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[tuple[str | None, Token | None]] | None:
     """Glued or spaced runs of 表三 values, split by the blocks' own sums."""
     filled = [t for t in values if t.kind == "value"]
     if not filled or any(t.garbled for t in filled):
         return None  # OCR'd cells in doubt are not split into runs
+    inner = values[values.index(filled[0]) : len(values) - values[::-1].index(filled[-1])]
+    if any(t.kind == "empty" for t in inner):
+        return None  # a blank cell among the numbers: which column it is depends on how the runs split
     pieces: list[tuple[str, Token]] = []
     for token in filled:
         for part in token.text.split():

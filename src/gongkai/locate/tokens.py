@@ -24,10 +24,12 @@ BLANK_MARKS = frozenset({"", "-", "—", "——", "–", "/", "／", "\\", "无
 # a run of digits inside text (glued cells); a trailing 'N.' or 'N、' before CJK is the next label's numbering
 _NUMBER_RUN = re.compile(r"[-−]?\d(?:[\d\s,]|-(?=\d))*(?:\.\d+)?(?:\s*(?:万元|元))?")
 _NUMBERING_AFTER = re.compile(r"\s*[.．、]\s*[\u4e00-\u9fff]")
+_BRACKETED_NUMBERING = re.compile(r"[(（]\s*\d{1,2}\s*[)）]\s*[\u4e00-\u9fff]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # what OCR makes of a lone number with a speck beside it: digits and stray marks, nothing else
 _SPLIT_DIGITS = re.compile(r"\d\s+\d")
 _DIGIT_LOOKALIKE = re.compile(r"^\s*[oOlI|]\s*$")  # a lone letter OCR reads for 0 or 1
+_SEVERAL_NUMBERS = re.compile(r"^\s*\d+(?:\s+\d+)+\s*$")
 _GARBLED = re.compile(r"^[\s.,，。、·'‘’`:;：；|!_~]*\d[\d\s.,，。、·'‘’`:;：；|!_~]*$")
 
 
@@ -83,6 +85,9 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
             if cell.confidence is not None and _is_garbled(pieces, cell.text):
                 out.append(Token(cell.text, simplify(cell.text.strip()), "value", cell.where, index, False, cell.confidence, garbled=True))
                 continue
+            if len(pieces) == 1 and pieces[0][2] == "value" and _SEVERAL_NUMBERS.match(cell.text):
+                # '0 0' in one cell: a converter merged two columns (a number is never printed with spaces here)
+                pieces = tuple((part, part, "value", False) for part in cell.text.split())
             out.extend(_tokens(pieces, cell.where, index, cell.confidence))
     return out
 
@@ -172,6 +177,8 @@ def _split_glued(text: str) -> tuple[Piece, ...]:
             run = run[:-1]
         if not run.strip() or not any(ch.isdigit() for ch in run):
             continue
+        if _BRACKETED_NUMBERING.match(text, start - 1 if start else 0) and start and run.strip().isdigit():
+            continue  # '（1）总体情况': a heading's or label's number, not a value
         if start > pos:
             piece = text[pos:start]
             out.append((piece, simplify(piece.strip()), "text", False))

@@ -340,3 +340,19 @@ def cell_text(pieces: list[Piece]) -> str:
     if len(pieces) == 1:  # most cells: one number or word
         return " ".join(pieces[0].text.split())
     return join_cell_lines([join_line(line, cjk_spaces=False) for line in group_lines(pieces)])
+
+
+def wrapped_number(pieces: list[Piece]) -> str | None:
+    """A number wrapped inside a narrow cell ('122' over '6'), joined ('1226'): digit lines one line-height
+    apart. Numbers a row apart (a rule not drawn) are not joined; None when the cell is not that."""
+    lines = group_lines(pieces)
+    if len(lines) < 2:
+        return None
+    texts = ["".join(p.text for p in line).strip() for line in lines]
+    if not all(t.isdigit() for t in texts):
+        return None
+    for above, below in zip(lines, lines[1:]):
+        height = max(p.box[3] - p.box[1] for p in above)
+        if min(p.box[1] for p in below) - min(p.box[1] for p in above) > 2.1 * height:  # line spacing up to 1.5 lines; a row is more
+            return None
+    return "".join(texts)

@@ -104,6 +104,6 @@ def split_row(line: str) -> list[str]:
 
 
 def _plain(line: str) -> str:
-    """Heading text without its '#'s; any other line unchanged."""
+    """Heading text without its '#'s, and any line without its bold marks (converters write headings as **一、总体情况**)."""
     heading = _HEADING.match(line)
-    return heading.group(2) if heading else line
+    return _BOLD.sub(r"\2", heading.group(2) if heading else line)

@@ -32,6 +32,7 @@ from gongkai.read.grid_from_lines import (
     group_lines,
     join_cell_lines,
     join_line,
+    wrapped_number,
 )
 
 SETTINGS = GridSettings()
@@ -93,6 +94,7 @@ class _Part:
     page: int
     table: RuledTable
     texts: dict[int, str] = field(default_factory=dict)  # id(cell) → text
+    wrapped: set[int] = field(default_factory=set)  # id(cell) of cells holding a number wrapped over lines
 
 
 @dataclass(slots=True)
@@ -195,7 +197,13 @@ def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
     free = _place(pieces, tables) if tables else pieces
     items: list[_Line | _Part] = [_Line(join_line(line), _union(line)) for line in group_lines(free)]
     for table in tables:
-        items.append(_Part(number, table, {id(c): cell_text(c.pieces) for c in table.cells}))
+        part = _Part(number, table)
+        for c in table.cells:
+            joined = wrapped_number(c.pieces) if len(c.pieces) > 1 else None
+            part.texts[id(c)] = joined if joined is not None else cell_text(c.pieces)
+            if joined is not None:
+                part.wrapped.add(id(c))
+        items.append(part)
     items.sort(key=lambda it: it.box[1] if isinstance(it, _Line) else it.table.ys[0])
     return _Page(number, frame.height, items)
 
@@ -672,7 +680,7 @@ def _grid(parts: list[_Part], index: int) -> Grid:
             nearest[x] = min(range(len(xs)), key=lambda i: abs(xs[i] - x))
         return nearest[x]
 
-    placed: list[list] = []  # [row, col, rowspan, colspan, text, page, box]
+    placed: list[list] = []  # [row, col, rowspan, colspan, text, page, box, wrapped]
     offset = 0
     for k, part in enumerate(parts):
         skip = _repeated_header_rows(parts[0], part) if k else 0
@@ -692,17 +700,20 @@ def _grid(parts: list[_Part], index: int) -> Grid:
             rowspan = cell.row_end - max(cell.row, skip)
             over = above.get((c0, c1)) if cell.row <= skip else None
             if over is not None and split:
-                over[4] = join_cell_lines([over[4], text])  # the rest of a row the page break cut
+                if text.isdigit() and over[4].isdigit():
+                    over[4], over[7] = over[4] + text, True  # a number the page break cut: '7' then '4' is 74
+                else:
+                    over[4] = join_cell_lines([over[4], text])  # the rest of a row the page break cut
                 over[2] += rowspan - 1
                 continue
             if over is not None and not text and _is_carried_label(over, cell):
                 over[2] += rowspan  # the rest of a merged cell the page break cut
                 continue
-            placed.append([row, c0, rowspan, max(c1 - c0, 1), text, part.page, cell.box])
+            placed.append([row, c0, rowspan, max(c1 - c0, 1), text, part.page, cell.box, id(cell) in part.wrapped])
         offset = shift + len(part.table.ys) - 1
     cells = [
-        GridCell(r, c, text, rs, cs, Where(table=index, row=r, col=c, page=page, bbox=_round(box)))
-        for r, c, rs, cs, text, page, box in sorted(placed, key=lambda p: (p[0], p[1]))
+        GridCell(r, c, text, rs, cs, Where(table=index, row=r, col=c, page=page, bbox=_round(box)), wrapped=wrapped)
+        for r, c, rs, cs, text, page, box, wrapped in sorted(placed, key=lambda p: (p[0], p[1]))
     ]
     first_part = parts[0]
     return Grid(cells, Where(table=index, page=first_part.page, bbox=_round(first_part.table.box)))
@@ -718,16 +729,22 @@ def _is_split_row(first: list[RuledCell], part: _Part, above: dict, col) -> bool
     Yes when its texts sit under same-shaped cells with text and read as tails (not numbers,
     not a numbered label), and the cells under the numbers above are empty.
     """
-    tails = 0
+    tails = numbers = 0
+    label_ended = False  # a label cell above is not continued on the new page
     for cell in first:
         text = part.texts[id(cell)]
         over = above.get((col(cell.box[0]), col(cell.box[2])))
         if not text:
+            label_ended = label_ended or (over is not None and bool(over[4]) and not _NUMBER.fullmatch(over[4]))
+            continue
+        if over is not None and text.isdigit() and over[4].isdigit():
+            numbers += 1  # digits under digits: the rest of a number wrapped in its cell
             continue
         if over is None or not over[4] or _NUMBER.fullmatch(text) or _NUMBER.fullmatch(over[4]) or _LIST_MARK.match(text):
             return False
         tails += 1
-    return tails > 0
+    # a cut row of numbers: its own label ended on the page before (a new row would bring its own label)
+    return (numbers == 0 and tails > 0) or (numbers > 0 and label_ended)
 
 
 def _is_carried_label(above: list, cell: RuledCell) -> bool:

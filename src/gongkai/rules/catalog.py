@@ -52,6 +52,7 @@ CATALOG: dict[str, Rule] = {
         Rule("corpus.in_force_continuity", "warning", "source", "现行有效件数与上一年不衔接", "现行有效件数与上一年度不衔接"),
         Rule("corpus.copied_text", "warning", "source", "正文与上一年雷同", "正文与上一年度雷同"),
         Rule("corpus.identical_tables", "warning", "source", "表格与上一年完全相同", "统计表与上一年度完全相同"),
+        Rule("corpus.duplicate_report", "info", "source", "同一机关同一年度的报告有多份文件，取可读性最好的一份", "同一报告的重复文件"),
         Rule("anomaly.yoy_jump", "warning", "source", "主要总数与上年相比变化在五倍以上", "与上年相比陡增或骤降"),
         Rule("anomaly.peer_outlier", "warning", "source", "办理结果或纠错占比远离同类机关", "占比远离同地区同类机关"),
         Rule("anomaly.zero_run", "warning", "source", "依申请公开连续多年全部为 0，而同类机关都有申请", "连续多年申请为 0"),

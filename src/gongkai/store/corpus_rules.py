@@ -10,6 +10,7 @@ them all: it is idempotent and runs after every batch.
 from __future__ import annotations
 
 from gongkai.cells import APPLICANT_COLUMNS, cell_ids, label
+from gongkai.store.duplicates import RANKED_SQL, duplicate_report_sql
 from gongkai.store.schema import quote
 
 # a fixed order for corpus findings, after a report's own (seq 0 …)
@@ -18,6 +19,7 @@ SEQ = {
     "corpus.in_force_continuity": 10_010,
     "corpus.copied_text": 10_020,
     "corpus.identical_tables": 10_030,
+    "corpus.duplicate_report": 10_040,
 }
 COPIED_TEXT_SECTIONS = {1: "一、总体情况", 5: "五、存在的主要问题及改进情况"}
 COPIED_TEXT_MIN_CHARS = 60  # shorter sections (…“无”…) say too little to call a copy
@@ -33,15 +35,11 @@ COLUMN_NAMES = {
 }
 IN_FORCE_KINDS = {"rules": "规章", "normative_docs": "行政规范性文件"}
 
-PAIRS_SQL = """
+PAIRS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE year_pairs AS
-WITH ranked AS (
-    SELECT sha256, body_key, year,
-           row_number() OVER (PARTITION BY body_key, year ORDER BY cells_found DESC NULLS LAST, sha256) AS rank
-    FROM reports WHERE body_key IS NOT NULL AND year IS NOT NULL
-)
+WITH ranked AS ({RANKED_SQL})
 SELECT cur.sha256 AS cur, prev.sha256 AS prev
-FROM reports cur JOIN ranked prev ON prev.body_key = cur.body_key AND prev.year = cur.year - 1 AND prev.rank = 1
+FROM reports cur JOIN ranked prev ON prev.body_key = cur.body_key AND prev.year = cur.year - 1 AND prev.copy_rank = 1
 """
 
 INSERT_HEAD = "INSERT INTO findings (sha256, seq, rule, severity, origin, message, cells, suspects, related) "
@@ -156,7 +154,8 @@ def run_corpus_rules(con) -> int:
         con.execute(macro)
     con.execute("DELETE FROM findings WHERE rule LIKE 'corpus.%'")
     con.execute(PAIRS_SQL)
-    for sql in (carry_continuity_sql(), in_force_continuity_sql(), copied_text_sql(), identical_tables_sql()):
+    for sql in (carry_continuity_sql(), in_force_continuity_sql(), copied_text_sql(), identical_tables_sql(),
+                duplicate_report_sql(SEQ["corpus.duplicate_report"])):
         for statement in sql.split("\n;\n"):
             con.execute(statement)
     return con.execute("SELECT count(*) FROM findings WHERE rule LIKE 'corpus.%'").fetchone()[0]
@@ -169,4 +168,5 @@ def describe() -> list[tuple[str, str]]:
         ("corpus.in_force_continuity", "现行有效（本年）= 现行有效（上年）+ 本年制发 − 本年废止（2021 格式）"),
         ("corpus.copied_text", f"第一、五部分与上年字符三元组 Jaccard ≥ {COPIED_TEXT_JACCARD:.0%}"),
         ("corpus.identical_tables", "所有表格与上年完全相同且有非零数据"),
+        ("corpus.duplicate_report", "同一机关同一年度有多份文件：除可读性最好的一份外，每份都点名两份文件（可读性：读出单元格多、错误少、版式完整、sha256）"),
     ]

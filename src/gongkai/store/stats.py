@@ -1,4 +1,11 @@
-"""`gongkai stats`: the totals people ask for, over the store, by year, region or body type."""
+"""The corpus statistics, defined once: `gongkai stats`, the HTML report and the web corpus page all
+take them from `compute_stats`, so the same store gives the same 予以公开 share everywhere.
+
+A share of an outcome is that outcome's total over the reports that print 办理结果总计, divided by
+the sum of their 办理结果总计 (so 予以公开 86 of 办理结果总计 210 is 41.0%); a report whose table
+has no total adds to neither. 有错误的报告 is the share of reports with at least one error finding;
+复议诉讼被纠正 is 结果纠正 over 结果维持 + 结果纠正 + 其他结果 of the three blocks of table 三.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gongkai.report import BODY_TYPE_ZH
 from gongkai.store.schema import quote
 
 GROUPS = {"year": "year", "region": "region", "body_type": "body_type"}
 BY_ZH = {"year": "年度", "region": "地区", "body_type": "机关类型"}
-BODY_TYPES_ZH = {"department": "部门", "government": "人民政府", "township": "乡镇", "street": "街道", "other": "其他"}
+FILTERS = ("year", "region", "body_type")
 DENIED = ("state_secret", "law_prohibited", "security_stability", "third_party", "internal_affairs", "process_info", "enforcement_file", "admin_query")
 UNABLE = ("not_held", "needs_creation", "still_unclear")
 NOT_PROCESSED = ("petition_complaint", "duplicate", "publication", "excessive", "confirm_reissue")
@@ -52,7 +60,18 @@ def _sum(ids: list[str]) -> str:
     return " + ".join(_cell(i) for i in ids)
 
 
-def stats_sql(by: str | None) -> str:
+def filter_sql(filters: dict | None) -> tuple[str, list]:
+    """` WHERE …` over `reports r` for the filters given (year, region, body_type), and its parameters."""
+    clauses, params = [], []
+    for key in FILTERS:
+        value = (filters or {}).get(key)
+        if value not in (None, ""):
+            clauses.append(f"r.{quote(key)} = ?")
+            params.append(int(value) if key == "year" else value)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def stats_sql(by: str | None, where: str = "") -> str:
     """One row per group (or one in all) with the sums behind every metric."""
     handled = quote("requests.total.total")
     has_table = f"{handled} IS NOT NULL"
@@ -66,7 +85,7 @@ def stats_sql(by: str | None) -> str:
     }
     corrected = _sum([f"appeals.{b}.corrected" for b in BLOCKS])
     decided = _sum([f"appeals.{b}.{k}" for b in BLOCKS for k in ("upheld", "corrected", "other")])
-    group = GROUPS[by] if by else "'全部'"
+    group = f"r.{GROUPS[by]}" if by else "'全部'"
     select = [
         f"{group} AS grp",
         "count(*) AS reports",
@@ -79,24 +98,26 @@ def stats_sql(by: str | None) -> str:
         f"sum({corrected}) AS corrected",
         f"sum({decided}) AS decided",
     ]
-    return f"SELECT {', '.join(select)} FROM reports GROUP BY grp ORDER BY grp NULLS LAST"
+    return f"SELECT {', '.join(select)} FROM reports r{where} GROUP BY grp ORDER BY grp NULLS LAST"
 
 
-def compute_stats(con, by: str | None = None) -> list[dict]:
-    """Rows of {group, metric: value}: counts as sums, shares as fractions (None when nothing to divide)."""
+def compute_stats(con, by: str | None = None, filters: dict | None = None) -> list[dict]:
+    """Rows of {group, key, metric: value, counts}: counts as sums, shares as fractions (None when
+    nothing to divide); `key` is the group's value in the store (a year, a region, a body type code)."""
     if by and by not in GROUPS:
         from gongkai.errors import GongkaiError
 
         raise GongkaiError(f"未知的分组：{by}（可用 {' / '.join(GROUPS)}）")
-    cursor = con.execute(stats_sql(by))
+    where, params = filter_sql(filters)
+    cursor = con.execute(stats_sql(by, where), params)
     names = [d[0] for d in cursor.description]
     result = []
     for values in cursor.fetchall():
         raw = dict(zip(names, values))
-        group = raw["grp"]
+        key = group = raw["grp"]
         if by == "body_type":
-            group = BODY_TYPES_ZH.get(group, group)
-        row = {"group": "（未知）" if group is None else str(group), "reports": raw["reports"]}
+            group = BODY_TYPE_ZH.get(group, group)
+        row = {"group": "（未知）" if group is None else str(group), "key": key, "reports": raw["reports"]}
         row["with_errors"] = _share(raw["with_errors"], raw["reports"])
         row["received"] = int(raw["received"] or 0)
         row["handled"] = int(raw["handled"] or 0)
@@ -105,6 +126,7 @@ def compute_stats(con, by: str | None = None) -> list[dict]:
         row["reviews"] = int(raw["reviews"] or 0)
         row["lawsuits"] = int(raw["lawsuits"] or 0)
         row["corrected"] = _share(raw["corrected"], raw["decided"])
+        row["counts"] = {name: int(raw[name] or 0) for name in OUTCOMES}
         result.append(row)
     return result
 
@@ -113,10 +135,15 @@ def _share(part, whole) -> float | None:
     return float(part or 0) / float(whole) if whole else None
 
 
+def share_text(value: float | None) -> str:
+    """A share as every output prints it: 41.0%, or — when there is nothing to divide."""
+    return "—" if value is None else f"{value:.1%}"
+
+
 def _show(metric: Metric, value) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.1%}" if metric.kind == "share" else f"{value:,}"
+    if metric.kind == "share":
+        return share_text(value)
+    return "—" if value is None else f"{value:,}"
 
 
 def print_stats(rows: list[dict], by: str | None, console=None) -> None:
@@ -142,14 +169,17 @@ def print_stats(rows: list[dict], by: str | None, console=None) -> None:
 
 
 def write_stats_csv(rows: list[dict], target: str | os.PathLike) -> Path:
+    """One header row of metric ids (their Chinese names are in docs/output.md), then one row per
+    group: counts as integers, shares as fractions, an empty field where there is nothing, so that
+    pandas, R and Stata read every metric column as numbers."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["group", *(m.id for m in METRICS)])
-        writer.writerow(["分组", *(m.label_zh for m in METRICS)])
         for row in rows:
-            writer.writerow([row["group"], *("" if row[m.id] is None else row[m.id] for m in METRICS)])
+            group = "" if row["key"] is None else row["group"]
+            writer.writerow([group, *("" if row[m.id] is None else row[m.id] for m in METRICS)])
     return target
 
 

@@ -65,10 +65,11 @@ class Synthetic:
     blocks: list[Block]
     truth: dict
     labels: dict[str, str] = field(default_factory=dict)  # label as printed, for altered labels
+    variants: tuple[str, ...] = ()  # layout variants (synth/variants.py) it is printed in
 
     @property
     def title(self) -> str:
-        return next(b.text for b in self.blocks if isinstance(b, Para) and b.kind == "title")
+        return "".join(b.text for b in self.blocks if isinstance(b, Para) and b.kind == "title")  # a title split over lines is one title
 
     def tables(self) -> list[Table]:
         return [b for b in self.blocks if isinstance(b, Table)]
@@ -78,7 +79,8 @@ class Synthetic:
         return random.Random(f"{self.seed}:{purpose}")
 
     def render(self, fmt: str, layout: str | None = None, *, encoding: str | None = None) -> bytes:
-        """Bytes of the report as txt (layouts of render_text.LAYOUTS), md, html, docx, pdf, doc, scan_png, scan_pdf."""
+        """Bytes of the report as txt (layouts of render_text.LAYOUTS), md, html, docx, pdf, doc, scan_png, scan_pdf,
+        or as converter markdown of its html, docx or pdf (md_html, md_docx, md_pdf)."""
         if fmt == "txt":
             from gongkai.synth.render_text import render_txt
 
@@ -95,6 +97,10 @@ class Synthetic:
             from gongkai.synth.render_docx import render_docx
 
             return render_docx(self)
+        if fmt in ("md_html", "md_docx", "md_pdf"):
+            from gongkai.synth import converted
+
+            return converted.render(self, fmt)
         if fmt in ("pdf", "doc", "scan_png", "scan_pdf"):
             from gongkai.synth import render_office
 
@@ -117,13 +123,14 @@ class Synthetic:
 
 def make_report(seed: int, *, template: str = "2021", year: int | None = None, faults=(),
                 body_type: str | None = None, agency: Agency | None = None, values: Values | None = None,
-                published: date | None = None) -> Synthetic:  # fmt: skip
+                published: date | None = None, variants=()) -> Synthetic:  # fmt: skip
     """A random, realistic report with its truth; `faults` names entries of faults.FAULTS.
 
     The outdated_template fault uses the 2019 template whatever `template` says, with a year ≥ 2021.
     `agency`, `values` (every cell of the template, consistent) and `published` fix what is otherwise
-    drawn at random: a body followed over several years.
+    drawn at random: a body followed over several years. `variants` names layouts of synth/variants.py.
     """
+    from gongkai.synth import variants as layout
     rng = random.Random(seed)
     faults = tuple(dict.fromkeys(faults))
     if "outdated_template" in faults:
@@ -135,6 +142,8 @@ def make_report(seed: int, *, template: str = "2021", year: int | None = None, f
     if template == "2021" and year < 2021:
         raise ValueError("the 2021 template applies from report year 2021")
     check_compatible(faults, template, year)
+    variants = tuple(sorted(set(variants)))
+    layout.check(variants)
 
     drawn_agency = make_agency(rng, body_type)  # drawn even when given, so a seed draws the same numbers
     agency = agency or drawn_agency
@@ -144,6 +153,8 @@ def make_report(seed: int, *, template: str = "2021", year: int | None = None, f
     if values is not None and set(values) != set(cell_ids(template)):
         raise ValueError(f"values must give every cell of the {template} template")
     values = dict(values) if values is not None else drawn_values
+    if "narrow_cells" in variants:
+        layout.scale_requests(values)
     applied = Applied()
     for name in ("unpaid_without_notice", *ARITHMETIC):
         if name in faults:
@@ -182,8 +193,13 @@ def make_report(seed: int, *, template: str = "2021", year: int | None = None, f
 
     blocks = _blocks(rng, template, year, agency, published, values, facts, faults, labels,
                      missing_table=missing_table, missing_section=missing_section, old_columns=old_columns)  # fmt: skip
+    if variants:
+        blocks = layout.apply(blocks, variants, seed=seed, agency=agency, year=year, values=values)
     truth = _truth(seed, template, year, agency, published, values, faults, applied, blanks)
-    return Synthetic(seed, template, year, agency, published, faults, blocks, truth, labels)
+    if variants:
+        truth["layout_variants"] = list(variants)
+        truth["notes"] += f" Layout variants: {', '.join(variants)}."
+    return Synthetic(seed, template, year, agency, published, faults, blocks, truth, labels, variants)
 
 
 def _columns_2019(seed: int, values: Values, applied: Applied) -> Values:

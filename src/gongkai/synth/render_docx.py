@@ -39,9 +39,16 @@ def _run(text: str, size: int | None = None, bold: bool = False) -> str:
     return f'<w:r>{f"<w:rPr>{props}</w:rPr>" if props else ""}<w:t xml:space="preserve">{escape(text)}</w:t></w:r>'
 
 
-def column_widths(key: str, n_cols: int) -> list[int]:
+NARROW_TWIPS = 400  # a number column two digits wide: longer numbers wrap inside the cell
+
+
+def column_widths(key: str, n_cols: int, narrow: bool = False) -> list[int]:
     """Twips per grid column: label columns wide enough for the template's long labels."""
     labels = {"requests": [600, 800, 2800], "active": [2400]}.get(key, [])[:n_cols]
+    if narrow and labels:
+        numbers = [NARROW_TWIPS] * (n_cols - len(labels))
+        spare = PAGE_WIDTH_TWIPS - sum(numbers) - sum(labels)
+        return [labels[0], labels[1], labels[2] + spare][: len(labels)] + numbers if len(labels) == 3 else labels + numbers
     rest = (PAGE_WIDTH_TWIPS - sum(labels)) // max(1, n_cols - len(labels))
     return labels + [rest] * (n_cols - len(labels))
 
@@ -49,7 +56,7 @@ def column_widths(key: str, n_cols: int) -> list[int]:
 def table_xml(table: Table) -> str:
     grid = owners(table)
     n_cols = len(grid[0])
-    widths = column_widths(table.key, n_cols)
+    widths = column_widths(table.key, n_cols, table.narrow)
     rows = []
     for r, row in enumerate(grid):
         cells = []

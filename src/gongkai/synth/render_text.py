@@ -127,6 +127,8 @@ def render_markdown(syn: Synthetic) -> bytes:
             out.append("# " + block.text)
         elif block.kind == "heading":
             out.append("## " + block.text)
+        elif block.kind == "caption":
+            out.append("### " + block.text)
         elif block.kind == "subheading":
             out.append("**" + block.text + "**")
         else:

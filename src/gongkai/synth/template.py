@@ -293,6 +293,7 @@ class Table:
 
     key: str  # active | requests | appeals
     rows: list[list[Cell]] = field(default_factory=list)
+    narrow: bool = False  # number columns too narrow for long numbers (they wrap in a PDF)
 
     def n_cols(self) -> int:
         return max(sum(c.colspan for c in row) for row in self.rows[:1]) if self.rows else 0

@@ -48,7 +48,7 @@ def job_status(w: W, ids: str = Query("", description="逗号分隔的 sha256"))
 
 @router.post("/api/parse", response_model=Report, tags=["报告"])
 async def api_parse(w: W, file: Annotated[UploadFile, File(description="一份报告（任何 gongkai 能读的格式）")]):
-    """解析一份报告，返回 output.md 规定的 JSON（同时存入语料库）。"""
+    """解析一份报告，返回 docs/output.md 第 1 节规定的 JSON（同时存入语料库）。"""
     content = await read_upload(w, file)
     name = display_name(file.filename)
     fmt = sniff(content, name)
@@ -74,7 +74,7 @@ def api_reports(w: W, year: int | None = None, region: str | None = None, body_t
 
 @router.get("/api/reports/{sha}", response_model=Report, tags=["报告"])
 def api_report(sha: str, w: W):
-    """一份报告的完整 JSON（output.md）。"""
+    """一份报告的完整 JSON（docs/output.md 第 1 节）。"""
     return w.report_or_404(sha)
 
 

@@ -1,19 +1,25 @@
-"""The corpus page: filters, charts and the reports of the store."""
+"""The corpus page (filters, charts, the reports and the files that failed), a body's years side by
+side, and the whole corpus as the reviewer's Excel."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.background import BackgroundTask
 
-from gongkai.views import corpus_view
+from gongkai.views import body_view, corpus_view, store_columns
 from gongkai.web.context import Web, web
 from gongkai.web.storage import open_store
 
 router = APIRouter(include_in_schema=False)
 W = Annotated[Web, Depends(web)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/corpus", response_class=HTMLResponse)
@@ -28,3 +34,34 @@ def corpus(request: Request, w: W, year: str = "", region: str = "", body_type: 
         with open_store(Path(":memory:")) as con:
             view = corpus_view(con, {})
     return w.page(request, "corpus.html", c=view, store_error=error, db_name=w.settings.store.name)
+
+
+@router.get("/corpus.xlsx")
+def corpus_xlsx(w: W):
+    """The whole store as `gongkai export --to corpus.xlsx` writes it."""
+    from gongkai.export.xlsx import write_xlsx
+
+    folder = Path(tempfile.mkdtemp(prefix="gongkai-xlsx-"))
+    try:
+        with open_store(w.settings.store) as con:
+            if not store_columns(con, "reports"):
+                raise HTTPException(404, "语料库里还没有报告")
+            target = write_xlsx(con, folder / "corpus.xlsx")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    name = f"{w.settings.store.stem}-语料库.xlsx"
+    return FileResponse(target, media_type=XLSX, background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+                        headers={"Content-Disposition": f"attachment; filename=\"corpus.xlsx\"; filename*=UTF-8''{quote(name)}"})  # fmt: skip
+
+
+@router.get("/body", response_class=HTMLResponse)
+def body(request: Request, w: W, key: str = ""):
+    """One body's reports side by side, a column a year."""
+    view = None
+    if key and w.settings.store.exists():
+        with open_store(w.settings.store) as con:
+            view = body_view(con, key)
+    if view is None:
+        return w.page(request, "error.html", status_code=404, title="没有这个机关", message="语料库中没有这个机关的报告。")
+    return w.page(request, "body.html", b=view)

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, UploadFil
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gongkai.errors import GongkaiError
-from gongkai.views import report_view, source_lines
+from gongkai.views import body_key_of, report_view, source_lines
 from gongkai.web.context import Web, web
 from gongkai.web.downloads import report_xlsx
 from gongkai.web.jobs import display_name
 from gongkai.web.models import Job
 from gongkai.web.pages import page_scale, render_page_png
-from gongkai.web.storage import is_sha256
+from gongkai.web.storage import is_sha256, open_store
 
 router = APIRouter(include_in_schema=False)
 W = Annotated[Web, Depends(web)]
@@ -112,4 +112,8 @@ def report_page(request: Request, sha: str, w: W):
     report = w.load(sha)
     if report is None:
         return w.page(request, "error.html", status_code=404, title="没有这份报告", message="这份报告不存在，或已被删除。")
-    return w.page(request, "report.html", v=report_view(report), scale=page_scale(report.source.format))
+    body_key = None
+    if w.settings.store.exists():
+        with open_store(w.settings.store) as con:
+            body_key = body_key_of(con, sha)
+    return w.page(request, "report.html", v=report_view(report), scale=page_scale(report.source.format), body_key=body_key)

@@ -167,8 +167,34 @@
       })
       .catch(function () { showError("上传失败：网络错误"); });
   }
-  function showError(msg) { var li = el("li", "status-failed", typeof msg === "string" ? msg : JSON.stringify(msg)); list.prepend(li); }
+  /* an upload refused (too large, too many, wrong type, network) stays on the page, across reloads,
+     until the reviewer dismisses it: kept in localStorage, shown in #upload-errors */
+  var KEY = "gongkai.uploadErrors", errorBox = document.getElementById("upload-errors");
+  function storedErrors() { try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } }
+  function saveErrors(list) { try { localStorage.setItem(KEY, JSON.stringify(list)); } catch (e) { /* private mode: shown until reload */ } }
+  function drawErrors() {
+    if (!errorBox) return;
+    errorBox.textContent = "";
+    storedErrors().forEach(function (item) {
+      var li = el("li", "status-failed");
+      li.appendChild(el("span", "muted", item.time));
+      li.appendChild(el("span", "message", item.text));
+      var b = el("button", "dismiss", "知道了");
+      b.type = "button";
+      b.addEventListener("click", function () { saveErrors(storedErrors().filter(function (x) { return x.id !== item.id; })); drawErrors(); });
+      li.appendChild(b);
+      errorBox.appendChild(li);
+    });
+  }
+  function showError(msg) {
+    var text = typeof msg === "string" ? msg : JSON.stringify(msg), list = storedErrors();
+    list.unshift({ id: Date.now() + "-" + Math.random().toString(36).slice(2), time: new Date().toLocaleString("zh-CN"), text: "上传失败：" + text });
+    saveErrors(list.slice(0, 50));
+    drawErrors();
+  }
+  drawErrors();
   function renderJob(j) {
+    if (!j.id && j.status === "failed") { showError(j.name + "：" + (j.message || "无法解析")); return; }  // refused on arrival: kept by no job
     var li = list.querySelector('li[data-job="' + j.id + '"]');
     if (!li) { li = el("li"); li.setAttribute("data-job", j.id); list.prepend(li); }
     li.className = "status-" + j.status;

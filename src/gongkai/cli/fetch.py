@@ -13,10 +13,10 @@ from gongkai.errors import GongkaiError
 
 @app.command()
 def fetch(
-    urls: Annotated[list[str] | None, typer.Argument(help="年报栏目页网址（可多个）")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="保存报告的目录（其中的 manifest.jsonl 记下每个网址的结果）")] = Path("fetched"),
-    from_file: Annotated[Path | None, typer.Option("--from-file", help="网址列表文件，每行一个（# 开头为注释）")] = None,
-    follow_host: Annotated[list[str] | None, typer.Option("--follow-host", help="报告所在的其他主机（如附件服务器），可多次给出")] = None,
+    urls: Annotated[list[str] | None, typer.Argument(metavar="网址", help="年报栏目页网址（可多个）")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="目录", help="保存报告的目录（其中的 manifest.jsonl 记下每个网址的结果）")] = Path("fetched"),
+    from_file: Annotated[Path | None, typer.Option("--from-file", metavar="文件", help="网址列表文件，每行一个（# 开头为注释）")] = None,
+    follow_host: Annotated[list[str] | None, typer.Option("--follow-host", metavar="主机", help="报告所在的其他主机（如附件服务器），可多次给出")] = None,
     delay: Annotated[float, typer.Option("--delay", help="对同一主机两次请求的最小间隔（秒）")] = 1.0,
     per_host: Annotated[int, typer.Option("--per-host", help="对同一主机同时进行的请求数")] = 2,
     timeout: Annotated[float, typer.Option("--timeout", help="连接和读取的超时（秒）")] = 30.0,
@@ -26,9 +26,9 @@ def fetch(
 ) -> None:
     """从政府网站的年报栏目采集报告：翻页、打开标题像年报的详情页，保存网页正文或附件（pdf、doc、docx、wps、ofd、图片）。
 
-    只访问栏目所在的网站（及其 www 孪生域名）和 --follow-host 给出的主机；遵守 robots.txt，按主机限速、限并发，
-    超时和 5xx 重试。目录中的 manifest.jsonl 边采集边记下每个网址的结果：再次运行只做条件请求，服务器说没变的不再下载，
-    中断（包括 kill -9）后再运行即接着做。之后用 gongkai batch 目录 入库，每份报告记下来源网址。
+    只访问栏目所在的网站（及其 www 孪生域名）和 --follow-host 给出的主机；遵守 robots.txt，按主机限速、限并发，超时和 5xx 重试。
+
+    目录中的 manifest.jsonl 边采集边记下每个网址的结果：再次运行只做条件请求，服务器说没变的不再下载；中断（包括 kill -9）后再运行即接着做。之后用 gongkai batch 目录 入库，每份报告记下来源网址。这是 gongkai 唯一联网的命令。
     """
     from gongkai.fetch import FetchOptions, print_summary
     from gongkai.fetch import fetch as run_fetch

@@ -19,7 +19,6 @@ from gongkai.rules.catalog import CATALOG, ORIGIN_ZH, SEVERITY_ZH  # noqa: F401 
 SECTION_TITLES = tuple(TITLES[n] for n in range(1, 7))
 NUMERALS = "一二三四五六七八九十"
 
-PUBLISHED_FROM_ZH = {"listed": "网站列表页上该报告旁所列的日期", "last_modified": "网站服务器给出的最后修改时间（Last-Modified）"}
 BODY_TYPE_ZH = {"department": "政府部门", "government": "人民政府", "township": "乡镇", "street": "街道", "other": "其他"}
 
 
@@ -238,6 +237,8 @@ class ReportView:
     @property
     def published_note(self) -> str | None:
         """Said beside a publication date that is only a hint from the website (the text gives none)."""
+        from gongkai.report import PUBLISHED_FROM_ZH
+
         where = PUBLISHED_FROM_ZH.get(self.report.meta.published_from or "")
         return f"正文没有写明发布日期：{self.report.meta.published} 取自{where}" if where else None
 

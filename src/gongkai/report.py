@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA = "gongkai.report/1"
+# meta.published_from: where a publication date the text does not give was taken from (gongkai fetch's manifest)
+PUBLISHED_FROM_ZH = {"listed": "网站列表页所列日期", "last_modified": "网站服务器的最后修改时间（Last-Modified）"}
 
 Severity = Literal["error", "warning", "info"]
 Origin = Literal["source", "extraction"]

@@ -19,7 +19,6 @@ from gongkai.store.stats import METRICS, OUTCOMES, compute_stats, filter_sql, sh
 
 SECTION_TITLES = tuple(TITLES[n] for n in range(1, 7))
 NUMERALS = "一二三四五六七八九十"
-PUBLISHED_FROM_ZH = {"listed": "网站列表页上该报告旁所列的日期", "last_modified": "网站服务器给出的最后修改时间（Last-Modified）"}
 FAILURE_KIND_ZH = {"unreadable": "无法读取", "limit": "超出时限或内存上限", "crash": "解析出错"}  # failures.kind
 
 
@@ -237,6 +236,8 @@ class ReportView:
     @property
     def published_note(self) -> str | None:
         """Said beside a publication date that is only a hint from the website (the text gives none)."""
+        from gongkai.report import PUBLISHED_FROM_ZH
+
         where = PUBLISHED_FROM_ZH.get(self.report.meta.published_from or "")
         return f"正文没有写明发布日期：{self.report.meta.published} 取自{where}" if where else None
 

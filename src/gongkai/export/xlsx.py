@@ -16,7 +16,7 @@ import xlsxwriter
 
 from gongkai.cells import label
 from gongkai.export.tables import ORDER, report_columns, reports_query
-from gongkai.report import BODY_TYPE_ZH
+from gongkai.report import BODY_TYPE_ZH, PUBLISHED_FROM_ZH
 from gongkai.rules.catalog import ORIGIN_ZH, SEVERITY_ZH
 from gongkai.store.schema import SECTIONS, quote
 from gongkai.views import FAILURE_KIND_ZH, rule_zh
@@ -29,7 +29,7 @@ COMMENT_LIMIT = 2000  # characters Excel shows comfortably in a note
 # the report sheet: who and when first, the counts, the cells, then the file and, last, its sha256
 FRONT = ("agency", "year", "body_type", "region", "published", "template", "errors", "warnings")
 BACK = ("format", "pages", "bytes", "cells_found", "body_key", *(name for name, _, _ in SECTIONS), "path", "sha256")
-SHOWN = {"body_type": BODY_TYPE_ZH}  # stored codes shown by their Chinese names
+SHOWN = {"body_type": BODY_TYPE_ZH, "published_from": PUBLISHED_FROM_ZH}  # stored codes shown by their Chinese names
 
 MARKS_SQL = """
 SELECT m.sha256, m.cell, bool_or(m.severity = 'error') AS is_error,

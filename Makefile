@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml scripts/install-system.sh
 	bash scripts/install-system.sh
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[ocr,web,dask,charts,dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[ocr,web,dask,charts,fetch,dev]'
 	touch $(STAMP)
 
 run: install

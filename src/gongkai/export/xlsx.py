@@ -22,7 +22,7 @@ import xlsxwriter
 
 from gongkai.cells import label
 from gongkai.export.tables import ORDER, findings_source, has_corrections, report_columns, reports_query
-from gongkai.report import BODY_TYPE_ZH
+from gongkai.report import BODY_TYPE_ZH, PUBLISHED_FROM_ZH
 from gongkai.rules.catalog import ORIGIN_ZH, SEVERITY_ZH
 from gongkai.store.schema import quote
 from gongkai.views import FAILURE_KIND_ZH, rule_zh
@@ -35,7 +35,7 @@ COMMENT_LIMIT = 2000  # characters Excel shows comfortably in a note
 
 # contract columns a program needs and a reviewer does not read: hidden, not moved
 HIDDEN = ("sha256", "path")
-SHOWN = {"body_type": BODY_TYPE_ZH}  # stored codes shown by their Chinese names
+SHOWN = {"body_type": BODY_TYPE_ZH, "published_from": PUBLISHED_FROM_ZH}  # stored codes shown by their Chinese names
 
 MARKS_SQL = """
 SELECT m.sha256, m.cell, bool_or(m.severity = 'error') AS is_error,

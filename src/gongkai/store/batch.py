@@ -58,6 +58,7 @@ class BatchSummary:
     corpus_findings: int = 0
     failures: int = 0
     outdated: int = 0  # reports and failures in the store made by another parser than this one
+    addressed: int = 0  # reports in the store with the web address they were fetched from
     interrupted: bool = False
     failure_reasons: list[tuple[str, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # inputs not read: (path, why)
@@ -147,6 +148,7 @@ def run_batch(
                 summary.interrupted = True
             finally:
                 flush()  # Ctrl-C: what came in is kept
+        summary.addressed = store.set_sources(fetched_under(roots))
         if not summary.interrupted:
             summary.corpus_findings = store.refresh()
         summary.reports = store.count("reports")
@@ -159,6 +161,23 @@ def run_batch(
     if summary.interrupted:
         raise KeyboardInterrupt
     return summary
+
+
+def fetched_under(roots: list[str | os.PathLike]) -> list:
+    """The files `gongkai fetch` saved under `roots`: from the manifest of each root, or of the folder
+    one or two levels up that holds one (a root may be a site's folder, or a file, inside a fetch folder)."""
+    from gongkai.fetch.manifest import MANIFEST, fetched_files
+
+    folders = set()
+    for root in roots:
+        folder = Path(os.path.abspath(root))
+        if not folder.is_dir():
+            folder = folder.parent
+        for candidate in (folder, *list(folder.parents)[:2]):
+            if (candidate / MANIFEST).is_file():
+                folders.add(candidate)
+                break
+    return [f for folder in sorted(folders) for f in fetched_files(folder)]
 
 
 def _file_identity(db: str | os.PathLike) -> tuple[int, int] | None:
@@ -428,6 +447,7 @@ def print_summary(summary: BatchSummary, db: str | os.PathLike, console=None) ->
         ("跨年核验发现", summary.corpus_findings),
         ("库中失败文件", summary.failures),
         ("库中非当前解析器的结果", summary.outdated),
+        ("库中有来源网址的报告", summary.addressed),
     ):
         table.add_row(name, str(value))
     console.print(table)

@@ -215,6 +215,50 @@ class Store:
             con.unregister("found_files")
         return stale
 
+    @_writes
+    def set_sources(self, fetched) -> int:
+        """Give the reports and failures of files a fetch saved (`gongkai.fetch.manifest.FetchedFile`s) their
+        web address, and, to a report whose text gives no publication date, the date the site listed it
+        (else its Last-Modified) as `published`, marked in `published_from`. A date the text gives is never
+        replaced; a hint earlier than the report's year is not taken. Returns how many reports have an address.
+        """
+        if not fetched:
+            return 0
+        table = pa.table(
+            {
+                "path": [f.path for f in fetched],
+                "url": [f.url for f in fetched],
+                "page": [f.page for f in fetched],
+                "hint": pa.array([f.published_hint for f in fetched], pa.date32()),
+                "hint_from": [f.hint_from for f in fetched],
+            }
+        )
+        con = self.con
+        con.register("fetched_files", table)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE fetched_sources AS SELECT i.sha256, arg_min(f.url, f.path) AS url, "
+                "arg_min(f.page, f.path) AS page, arg_min(f.hint, f.path) AS hint, arg_min(f.hint_from, f.path) AS hint_from "
+                "FROM fetched_files f JOIN inputs i USING (path) GROUP BY i.sha256"
+            )
+            hinted = "(r.published IS NULL OR r.published_from IS NOT NULL)"  # no date from the text, or only a hint so far
+            usable = "(s.hint IS NOT NULL AND (r.year IS NULL OR year(s.hint) >= r.year))"
+            con.execute(
+                f"UPDATE reports r SET source_url = s.url, source_page = s.page, "
+                f"published = CASE WHEN {hinted} THEN CASE WHEN {usable} THEN s.hint END ELSE r.published END, "
+                f"published_from = CASE WHEN {hinted} AND {usable} THEN s.hint_from END "
+                f"FROM fetched_sources s WHERE r.sha256 = s.sha256"
+            )
+            con.execute("UPDATE failures f SET source_url = s.url FROM fetched_sources s WHERE f.sha256 = s.sha256")
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+        finally:
+            con.unregister("fetched_files")
+        return self.count("reports", "WHERE source_url IS NOT NULL")
+
     def done(self) -> set[str]:
         """sha256 of every input already in the store, parsed or failed."""
         return self._shas("SELECT sha256 FROM reports UNION SELECT sha256 FROM failures")

@@ -1,79 +1,164 @@
-"""parse_guarded: a child under a time limit and memory cap; never a hang, never a leftover process."""
+"""parse_guarded: a child under a time limit and memory cap; never a hang, never a leftover process.
+
+A guarded parse starts its child one of two ways: a fork, or (once this process has loaded the
+OCR engine, whose threads do not fork) a fresh interpreter. The `child` fixture runs a test
+through each way explicitly, so no test depends on what another test loaded before it; the
+inputs are real documents that take too long or need too much memory, not patched parsers.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import threading
 import time
+import uuid
 from multiprocessing import Pool
 
 import pytest
-from conftest import shared_path
+from conftest import require_ocr, require_soffice
 
-import gongkai.pipeline
+from gongkai import limits
 from gongkai.errors import LimitExceededError
 from gongkai.limits import Limits, parse_guarded
+from gongkai.pipeline import parse
+from gongkai.synth import make_report
+
+REPORT = make_report(1).render("txt")  # a generated report of 2021 (~6 KB of text)
 
 
-def _spawn_and_hang(source, name=None):
-    subprocess.Popen(["sleep", "307"], process_group=0)  # like soffice: its own process group
-    subprocess.Popen(["sleep", "308"])
-    time.sleep(600)
+@pytest.fixture(params=["fork", "fresh interpreter"])
+def child(request, monkeypatch) -> str:
+    """Each way a guarded parse starts its child, whatever this process has loaded before."""
+    monkeypatch.setattr(limits, "_fork_is_safe", lambda: request.param == "fork")
+    return request.param
 
 
-def _hog(source, name=None):
-    return bytearray(4 * 1024**3)
+def tagged(monkeypatch) -> str:
+    """A mark in this process's environment that every child, grandchild and LibreOffice inherits."""
+    tag = f"GONGKAI_TEST_TAG={uuid.uuid4().hex}"
+    monkeypatch.setenv("GONGKAI_TEST_TAG", tag.split("=", 1)[1])
+    return tag
 
 
-def _leftovers() -> str:
-    return subprocess.run(["pgrep", "-f", "sleep 30[78]"], capture_output=True, text=True).stdout.strip()
-
-
-def test_timeout_kills_the_whole_session(monkeypatch):
-    monkeypatch.setattr(gongkai.pipeline, "parse", _spawn_and_hang)
-    started = time.monotonic()
-    with pytest.raises(LimitExceededError, match="超时"):
-        parse_guarded(b"x", limits=Limits(seconds=1.5))
-    assert time.monotonic() - started < 5
-    time.sleep(0.2)
-    assert _leftovers() == ""
-
-
-def test_memory_cap(monkeypatch):
-    monkeypatch.setattr(gongkai.pipeline, "parse", _hog)
-    with pytest.raises(LimitExceededError, match="内存"):
-        parse_guarded(b"x", limits=Limits(seconds=30, memory_mb=512))
-
-
-def test_no_zombies_after_many_runs():
-    for _ in range(5):
+def descendants(tag: str) -> dict[int, str]:
+    """Live processes (pid → command line) carrying `tag` in their environment: this test's own, wherever they were reparented."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
         try:
-            parse_guarded(b"\x00\x01binary", limits=Limits(seconds=20))
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if tag.encode() not in fh.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                found[int(entry)] = fh.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone, or a zombie's environment (empty): not alive
+            continue
+    return found
+
+
+def zombie_children() -> set[int]:
+    """This process's children that have ended and not been reaped."""
+    zombies = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            zombies.add(int(entry))
+    return zombies
+
+
+def test_a_report_parses_the_same_in_the_child(child):
+    guarded = parse_guarded(REPORT, limits=Limits(seconds=60))
+    assert guarded.model_dump() == parse(REPORT).model_dump()
+
+
+def test_a_document_that_takes_too_long_is_stopped_at_the_limit(child, monkeypatch):
+    """The same report 2,000 times over (11 MB of text) takes seconds to parse: a 1 s limit stops it."""
+    tag = tagged(monkeypatch)
+    started = time.monotonic()
+    with pytest.raises(LimitExceededError, match="超时（超过 1 秒）"):
+        parse_guarded(REPORT * 2000, limits=Limits(seconds=1.0))
+    assert time.monotonic() - started < 15  # the limit, a kill and a reap: never the whole parse
+    assert descendants(tag) == {}
+
+
+def test_a_document_that_needs_too_much_memory_is_refused(child):
+    """One report parses under a 32 MB cap; the same report 1,000 times over needs more and is refused."""
+    assert parse_guarded(REPORT, limits=Limits(seconds=60, memory_mb=32)).cells
+    with pytest.raises(LimitExceededError, match="内存上限 32 MB"):
+        parse_guarded(REPORT * 1000, limits=Limits(seconds=60, memory_mb=32))
+
+
+def big_rtf(paragraphs: int) -> bytes:
+    """An RTF document of many short paragraphs: LibreOffice takes many seconds to convert it."""
+    line = "本年度共收到政府信息公开申请12件，办结12件。"
+    escaped = "".join(f"\\u{ord(c)}?" if ord(c) > 127 else c for c in line)
+    return ("{\\rtf1\\ansi\\deff0 " + "".join(f"{{\\pard {i} {escaped}\\par}}\n" for i in range(paragraphs)) + "}").encode()
+
+
+@pytest.mark.slow
+def test_a_timeout_kills_libreoffice_started_by_the_child(child, monkeypatch):
+    """LibreOffice runs in a process group of its own; the time limit ends it with the child."""
+    require_soffice()
+    tag = tagged(monkeypatch)
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            parse_guarded(big_rtf(40_000), limits=Limits(seconds=4.0))
+        except BaseException as exc:  # noqa: BLE001 — judged below
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    seen: set[int] = set()
+    while runner.is_alive():
+        seen |= {pid for pid, cmd in descendants(tag).items() if "soffice" in cmd}
+        time.sleep(0.05)
+    runner.join()
+    assert seen, "LibreOffice never started: the test did not test the kill"
+    assert isinstance(outcome.get("error"), LimitExceededError) and "超时" in str(outcome["error"]), outcome
+    time.sleep(0.2)
+    assert descendants(tag) == {}
+
+
+def test_no_zombies_after_many_runs(child):
+    before = zombie_children()
+    for data in (b"\x00\x01binary", REPORT, b"\x00\x01binary", REPORT, b""):
+        try:
+            parse_guarded(data, limits=Limits(seconds=30))
         except LimitExceededError:
             raise
         except Exception:  # noqa: BLE001 — unreadable is fine; a leftover child is not
             pass
-    children = subprocess.run(["ps", "-o", "stat=", "--ppid", str(os.getpid())], capture_output=True, text=True).stdout.split()
-    assert not [s for s in children if s.startswith("Z")]
+    assert zombie_children() - before == set()
 
 
-def _pages(path: str) -> int | None:
-    return parse_guarded(path).source.pages
+def _cells(path: str) -> dict:
+    return parse_guarded(path).cells
 
 
-def test_works_inside_a_process_pool():
-    path = str(shared_path("corpus", "09_hongze_2023.pdf"))
+def test_works_inside_a_process_pool(tmp_path):
+    """Pool workers may not start multiprocessing children: the guarded child is a plain fork."""
+    path = tmp_path / "report.txt"
+    path.write_bytes(REPORT)
     with Pool(2) as pool:
-        assert pool.map(_pages, [path, path]) == [5, 5]
+        assert pool.map(_cells, [str(path), str(path)]) == [parse(path).cells] * 2
 
 
 def test_a_child_stuck_before_its_own_session_is_killed(monkeypatch):
-    """The time limit holds even for a child that never got to setsid() (no session to kill)."""
+    """The time limit holds even for a forked child that never got to setsid() (no session to kill)."""
 
     def stuck() -> None:
         time.sleep(60)
 
+    monkeypatch.setattr(limits, "_fork_is_safe", lambda: True)  # setsid() in the child is the fork's own step
     monkeypatch.setattr(os, "setsid", stuck)
     started = time.monotonic()
     with pytest.raises(LimitExceededError, match="超时"):
@@ -83,7 +168,7 @@ def test_a_child_stuck_before_its_own_session_is_killed(monkeypatch):
 
 def test_after_ocr_in_this_process_a_guarded_scan_still_parses():
     """onnxruntime's threads do not fork: once this process has run OCR, the guarded parse starts a fresh interpreter."""
-    pytest.importorskip("rapidocr_onnxruntime")
+    require_ocr()
     import io
 
     from PIL import Image, ImageDraw
@@ -96,12 +181,16 @@ def test_after_ocr_in_this_process_a_guarded_scan_still_parses():
     image.save(buffer, format="PNG")
     ocr.read(buffer.getvalue())  # loads the engine here
     assert ocr.engine_loaded()
+    assert not limits._fork_is_safe()
     report = parse_guarded(buffer.getvalue(), limits=Limits(seconds=60))
     assert report.source.format == "image"
 
 
 def test_a_pool_worker_ends_when_its_parent_is_killed(tmp_path):
     """A batch or web server killed with -9 leaves no pool workers waiting for ever."""
+    import subprocess
+    import sys
+
     script = tmp_path / "owner.py"
     script.write_text(
         "import multiprocessing as mp, os, sys, time\n"

@@ -1,8 +1,10 @@
-"""Shared fixtures: where ../shared is (env GONGKAI_SHARED), and skipping cleanly without it."""
+"""Shared fixtures: where ../shared is (env GONGKAI_SHARED), skipping cleanly without it, and the optional tools."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
@@ -22,3 +24,27 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def shared():
     return shared_path
+
+
+def require_ocr() -> None:
+    """Skip without the ocr extra; fail when it is installed but cannot load (opencv without libGL/glib).
+
+    rapidocr imports opencv, which needs libgl1 and libglib2.0-0 from the system: without them the
+    extra looks installed and OCR is quietly unavailable, which a skip would hide.
+    """
+    try:
+        version("rapidocr-onnxruntime")
+    except PackageNotFoundError:
+        pytest.skip("没有安装 ocr 附加依赖（pip install 'gongkai[ocr]'）", allow_module_level=True)
+    try:
+        import rapidocr_onnxruntime  # noqa: F401
+    except ImportError as exc:
+        pytest.fail(
+            f"ocr 附加依赖已安装却无法加载（{exc}）：缺系统库 libgl1 / libglib2.0-0？请运行 scripts/install-system.sh", pytrace=False
+        )
+
+
+def require_soffice() -> None:
+    """Skip when LibreOffice is not installed (a conversion that runs and writes nothing must fail, not skip)."""
+    if shutil.which("soffice") is None:
+        pytest.skip("没有 LibreOffice（soffice）：无法生成 PDF、.doc 或扫描件", allow_module_level=True)

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 
 from gongkai.cells import APPLICANT_COLUMNS, cell_ids
 from gongkai.report import Finding, Meta, Report, Section, Source
 from gongkai.store import BatchOptions, run_batch
+from gongkai.synth import make_report
 
 TABLES = ("reports", "findings", "failures", "bodies", "agency_keys")
 
 
 def make_corpus(folder: Path, count: int, seed: int = 0) -> list[Path]:
-    """`count` report files under `folder` (gongkai.synth when it is there, else small text reports)."""
+    """`count` generated text reports (gongkai.synth) under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        from gongkai.synth import make_report
-    except ImportError:
-        make_report = None
     paths = []
     for i in range(count):
-        if make_report is not None:
-            report = make_report(seed * 100_000 + i)
-            rendered = report.render("txt")
-            data = rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
-        else:
-            data = _plain_report(random.Random(seed * 100_000 + i), i).encode("utf-8")
+        data = make_report(seed * 100_000 + i).render("txt")
         path = folder / f"{i // 10:02d}" / f"report_{i:04d}.txt"
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(data)
@@ -45,17 +36,6 @@ def corpus_with_store(tmp_path_factory, name: str, seed: int) -> tuple[Path, Pat
     started = time.perf_counter()
     run_batch([folder], db, BatchOptions(progress=False))
     return folder, db, time.perf_counter() - started + 0.6  # + a fresh interpreter's start-up
-
-
-def _plain_report(rng: random.Random, i: int) -> str:
-    year = 2019 + i % 4
-    received = rng.randint(0, 200)
-    return (
-        f"第{i}街道办事处{year}年政府信息公开工作年度报告\n"
-        f"一、总体情况\n本年度共收到政府信息公开申请{received}件。\n"
-        "二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n"
-        "四、政府信息公开行政复议、行政诉讼情况\n五、存在的主要问题及改进情况\n六、其他需要报告的事项\n无。\n"
-    )
 
 
 def hand_report(

@@ -56,7 +56,7 @@ MUTATIONS = [
              ("tests/test_limits.py::test_a_child_stuck_before_its_own_session_is_killed",)),
     Mutation("fork-after-ocr", "after OCR in the process, the guarded parse starts a fresh interpreter",
              "src/gongkai/limits.py", "    return ocr is None or not ocr.engine_loaded()", "    return True",
-             ("tests/test_limits.py::test_after_ocr_in_this_process_a_guarded_scan_still_parses",)),
+             ("tests/test_limits.py::test_after_ocr_in_this_process_a_guarded_parse_starts_a_fresh_interpreter",)),
     Mutation("balance-not-flagged", "a broken 勾稽关系 is flagged and shown (web, browser)",
              "src/gongkai/extract/rows.py", '(f"requests.total.{col}", f"requests.carried_forward.{col}"),',
              '(f"requests.new_received.{col}", f"requests.carried_over.{col}"),',

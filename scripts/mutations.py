@@ -149,7 +149,8 @@ def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[str, str]:
         done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=SECONDS, start_new_session=True)
     except subprocess.TimeoutExpired:
         return "hung", f"still running after {SECONDS} s"
-    tail = "\n".join(done.stdout.strip().splitlines()[-3:])
+    lines = done.stdout.strip().splitlines()
+    tail = "\n".join([line for line in lines if line.startswith(("FAILED", "ERROR", "E "))][:12] + lines[-1:])
     if done.returncode in (1, 2, 3):
         return "failed", tail
     return "passed", tail

@@ -48,3 +48,10 @@ def require_soffice() -> None:
     """Skip when LibreOffice is not installed (a conversion that runs and writes nothing must fail, not skip)."""
     if shutil.which("soffice") is None:
         pytest.skip("没有 LibreOffice（soffice）：无法生成 PDF、.doc 或扫描件", allow_module_level=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The random order's seed, also under -q (pytest-randomly prints it only in the header)."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"random order: rerun this one with --randomly-seed={seed}")

@@ -110,12 +110,12 @@ def test_a_scan_gives_cells_right_or_named(scanned):
     truth = {"meta": {}, "cells": generated.truth}
     result = compare(report, truth)
     assert result.silent == [], "cells misread with no finding naming them"
-    assert result.right >= 150, f"only {result.right} of {result.cells} cells read right from the scan; flagged {result.flagged}"
+    assert result.right >= 170, f"only {result.right} of {result.cells} cells read right from the scan; flagged {result.flagged}"
 
 
 @pytest.mark.slow
 def test_a_scanned_cell_points_at_its_box_on_the_page(scanned):
-    """The middle of a value's box is where the printed PDF (before the scan) has that value's text."""
+    """Inside a value's box lies one word of the printed PDF (before the scan): that value as printed."""
     import pdfplumber
 
     _, printed, report = scanned
@@ -125,12 +125,10 @@ def test_a_scanned_cell_points_at_its_box_on_the_page(scanned):
     for cell, where in placed_in(report):
         assert where.page is not None and where.bbox is not None, cell
         x0, top, x1, bottom = where.bbox
-        cx, cy = (x0 + x1) / 2, (top + bottom) / 2
-        nearest = min(words[where.page], key=lambda w: abs((w["x0"] + w["x1"]) / 2 - cx) + abs((w["top"] + w["bottom"]) / 2 - cy))
-        off = abs((nearest["x0"] + nearest["x1"]) / 2 - cx) + abs((nearest["top"] + nearest["bottom"]) / 2 - cy)
-        assert off < 10 and nearest["text"] == where.raw.strip(), (cell, where, nearest)  # 10 pt: the 0.8° turn moves a corner ~4 pt
+        inside = [w["text"] for w in words[where.page] if x0 <= (w["x0"] + w["x1"]) / 2 <= x1 and top <= (w["top"] + w["bottom"]) / 2 <= bottom]
+        assert inside == [where.raw.strip()], (cell, where, inside)
         checked += 1
-    assert checked >= 100
+    assert checked >= 170
 
 
 def placed_in(report) -> list[tuple[str, object]]:

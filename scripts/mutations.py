@@ -144,7 +144,7 @@ def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[str, str]:
     """('passed' | 'failed' | 'hung', last lines) of the tests run in `copy`."""
     env = {**os.environ, "PYTHONPATH": str(copy / "src")}
     env.setdefault("GONGKAI_SHARED", str(ROOT.parent / "shared"))
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-rs", *tests]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-rfEs", *tests]
     try:
         done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=SECONDS, start_new_session=True)
     except subprocess.TimeoutExpired:

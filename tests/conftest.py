@@ -11,6 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GONGKAI_SHARED", ROOT.parent / "shared"))
+# modules whose tests run OCR in the test process itself: after that, a fork of this process waits for
+# ever on onnxruntime's threads (a Pool, a preexec_fn, a forced fork), so these run after all the others
+OCR_IN_PROCESS = {"test_read_ocr.py", "test_read_pdf.py", "test_hostile.py"}
 
 
 def shared_path(*parts: str) -> Path:
@@ -55,3 +58,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     seed = getattr(config.option, "randomly_seed", None)
     if seed is not None and config.pluginmanager.hasplugin("randomly"):
         terminalreporter.write_line(f"random order: rerun this one with --randomly-seed={seed}")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The random order, with the modules that load the OCR engine into this process moved to the end (a stable sort)."""
+    items.sort(key=lambda item: item.path.name in OCR_IN_PROCESS)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from gongkai.errors import GongkaiError
+
 # province-level names, full and short; a short prefix is written out in full before comparing
 PROVINCES = (
     ("北京市", "北京"), ("天津市", "天津"), ("上海市", "上海"), ("重庆市", "重庆"),
@@ -45,8 +47,14 @@ _REGION_UNIT = re.compile(r"^(.{1,10}?(?:自治区|自治州|自治县|特别行
 
 def load_aliases(path: str | Path) -> dict[str, str]:
     """alias → canonical name from a file of `alias<TAB>canonical` lines (# comments, blank lines ok)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GongkaiError(f"无法读取机关名别名文件 {path}（{exc.strerror or exc}）") from None
+    except UnicodeDecodeError:
+        raise GongkaiError(f"机关名别名文件 {path} 不是 UTF-8 文本") from None
     aliases = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue

@@ -140,6 +140,7 @@ def run_batch(
                 flush()  # Ctrl-C: what came in is kept
         if not summary.interrupted:
             summary.corpus_findings = store.refresh()
+            store.write_comments()  # the data dictionary in the file itself
         summary.reports = store.count("reports")
         summary.findings = store.count("findings")
         summary.failures = store.count("failures")

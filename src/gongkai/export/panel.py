@@ -14,7 +14,6 @@ Every file is written beside its target and renamed into place, so a failed expo
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
@@ -97,23 +96,34 @@ def _swap(tmp: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _csv_value(value):
-    from gongkai.export.csvfile import neutral
+def _csv_select() -> str:
+    """The panel as CSV columns: lists as space-separated names, and text that a spreadsheet would run as a
+    formula quoted with an apostrophe (export/csvfile.py's `neutral`, in SQL)."""
+    from gongkai.export.csvfile import FORMULA_STARTS
 
-    if isinstance(value, list):
-        return " ".join(value)
-    return neutral(value)
+    starts = ", ".join(_literal(s) for s in FORMULA_STARTS)
+    columns = []
+    for c in panel_columns():
+        if c.kind == "VARCHAR[]":
+            columns.append(f"array_to_string({c.name}, ' ') AS {c.name}")
+        elif c.kind == "VARCHAR":
+            columns.append(f"CASE WHEN left({c.name}, 1) IN ({starts}) THEN {_literal(APOSTROPHE)} || {c.name} ELSE {c.name} END AS {c.name}")
+        else:
+            columns.append(c.name)
+    return f"SELECT {', '.join(columns)} FROM {VIEW} ORDER BY year, body_id"
+
+
+APOSTROPHE = "'"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _csv(con, target: Path) -> Path:
-    columns = panel_columns()
-    cursor = con.execute(_select())
+    """DuckDB writes it: numbers as numbers, blanks empty, one header row, UTF-8 without BOM."""
     tmp = target.with_name(f".{target.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([c.name for c in columns])
-        while rows := cursor.fetchmany(CHUNK):
-            writer.writerows([_csv_value(v) for v in row] for row in rows)
+    con.execute(f"COPY ({_csv_select()}) TO {_literal(str(tmp))} (FORMAT csv, HEADER true, DELIMITER ',', NULLSTR '')")
     tmp.replace(target)
     return target
 

@@ -69,6 +69,30 @@ def export(
 
 
 @app.command()
+def panel(
+    db: Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")],
+    to: Annotated[Path | None, typer.Option("--to", help="panel.parquet（按年度分区的目录）/ panel.csv / panel.xlsx；不给则只刷新库中的 panel 视图")] = None,
+) -> None:
+    """研究用面板：每个机关每年一行（机关编号、区划、上一年度报告、审核状态、人工更正后的全部单元格）。
+
+    先刷新库中的 panel 视图（机关与名单的对应、所在区划、字段说明），再按 --to 的后缀导出。各列的含义见 docs/data.md。
+    """
+    from gongkai.cli.common import existing_store
+    from gongkai.export.panel import write_panel
+    from gongkai.store.panel import refresh_panel
+
+    with existing_store(db) as store:
+        done = refresh_panel(store)
+        years = store.con.execute("SELECT min(year), max(year), count(DISTINCT body_id) FROM panel").fetchone()
+        if to is not None:
+            typer.echo(write_panel(store.con, to))
+    span = f"{years[0]}–{years[1]} 年，" if years[0] is not None else ""
+    typer.echo(f"面板：{span}{years[2]} 个机关，{done.rows} 行（每个机关每年一行）")
+    if done.without_year:
+        typer.echo(f"提示：{done.without_year} 份报告未读出年度，不在面板中（见 reports 表中 year 为空的行）")
+
+
+@app.command()
 def stats(
     db: Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")],
     by: Annotated[str | None, typer.Option(help="分组：year（年度）、region（地区）或 body_type（机关类型）")] = None,

@@ -151,6 +151,7 @@ def run_batch(
         summary.addressed = store.set_sources(fetched_under(roots))
         if not summary.interrupted:
             summary.corpus_findings = store.refresh()
+            store.write_comments()  # the data dictionary in the file itself
         summary.reports = store.count("reports")
         summary.findings = store.count("findings")
         summary.failures = store.count("failures")

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from gongkai.store.inputs import InputFile
+from gongkai.store.panel import ensure_panel
 from gongkai.store.review_tables import ensure_review_tables
 from gongkai.store.rows import Rows
 from gongkai.store.schema import (
@@ -89,8 +90,10 @@ class Store:
             "CREATE TABLE IF NOT EXISTS bodies (body_key VARCHAR, name VARCHAR, region VARCHAR, body_type VARCHAR,"
             " first_year INTEGER, last_year INTEGER, reports INTEGER)"
         )
-        con.execute("CREATE TABLE IF NOT EXISTS agency_keys (agency VARCHAR, region VARCHAR, body_key VARCHAR)")
+        con.execute("CREATE TABLE IF NOT EXISTS agency_keys (agency VARCHAR, region VARCHAR, folder VARCHAR, body_key VARCHAR)")
+        con.execute("ALTER TABLE agency_keys ADD COLUMN IF NOT EXISTS folder VARCHAR")  # a store made before placeless names
         ensure_review_tables(con)  # the audit's and review's own tables: never touched by a batch
+        ensure_panel(con)  # the researcher's view: one row per body and year
         # a store made before cells.tsv grew a cell, or before rows were stamped with their parser,
         # gets the new columns (null for old rows: an unknown parser, so --redo-stale redoes them)
         for table, schema in (("reports", report_schema()), ("findings", FINDING_SCHEMA), ("failures", FAILURE_SCHEMA)):
@@ -311,6 +314,13 @@ class Store:
             _rollback(con)
             raise
         return count
+
+    @_writes
+    def write_comments(self) -> int:
+        """Write the comments of the data dictionary the store lacks (store/dictionary.py); returns how many."""
+        from gongkai.store.dictionary import ensure_comments
+
+        return ensure_comments(self.con)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

@@ -150,7 +150,12 @@ def _table(w: _Writer, table: Table) -> None:
         while end < len(grid) and w.y + heights[end] <= BOTTOM:
             w.y += heights[end]
             end += 1
-        end = max(end, r + 1)
+        if end < len(grid):
+            kept = _break_row(grid, r, end)
+            if kept == r and top > TOP:  # nothing may stay on this page: the table starts on the next
+                w.new_page()
+                continue
+            end = kept if kept > r else max(end, r + 1)
         w.y = top + sum(heights[r:end])
         ys = [top + sum(heights[r:k]) for k in range(r, end + 1)]
         for rr in range(r, end):
@@ -167,6 +172,18 @@ def _table(w: _Writer, table: Table) -> None:
         if r < len(grid):
             w.new_page()
     w.y += 3.0
+
+
+def _break_row(grid: list[list[tuple]], r: int, end: int) -> int:
+    """Where a page break may fall at or above `end`: not through a merged cell, not before a lone last row."""
+    if len(grid) - end < 2:
+        end = len(grid) - 2  # no row left alone on the next page
+    while end > r:
+        cut = [r0 for cell, r0, _ in grid[end] if r0 < end]  # merged cells running on from above
+        if not cut:
+            return end
+        end = min(cut)
+    return r
 
 
 def _cell_text(w: _Writer, lines: list[str], x0: float, y0: float, x1: float, y1: float) -> None:

@@ -287,3 +287,50 @@ def test_the_layout_is_shared_with_the_pdf_reader() -> None:
     assert ofd.assemble is pdf.assemble is page_layout.assemble
     grids = ofd.read(make_report(7).render("ofd")).grids
     assert len(grids) == 3 and any(len({c.where.page for c in grid.cells}) == 2 for grid in grids)  # a table split by a page break is one grid
+
+
+def _rewrite(data: bytes, change) -> bytes:
+    """The package with `change(TextObject)` applied to every text object of every page."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    for name in parts:
+        if name.endswith("Content.xml"):
+            page = etree.fromstring(parts[name])
+            for obj in list(page.iter(f"{TAG}TextObject")):
+                change(obj)
+            parts[name] = etree.tostring(page, xml_declaration=True, encoding="UTF-8")
+    return _package(parts)
+
+
+def _scaled_by_ctm(obj) -> None:
+    """Size 1 scaled up by the CTM, positions in the object's own units (as PDF-to-OFD converters write)."""
+    size = float(obj.get("Size"))
+    obj.set("Size", "1")
+    obj.set("CTM", f"{size} 0 0 {size} 0 0")
+    code = obj.find("ofd:TextCode", NS)
+    code.set("X", str(float(code.get("X")) / size))
+    code.set("Y", str(float(code.get("Y")) / size))
+    tokens = (code.get("DeltaX") or "").split()
+    counts = {k + 1 for k, t in enumerate(tokens) if t == "g"}  # 'g N D': N is a count, not a distance
+    code.set("DeltaX", " ".join(t if t == "g" or k in counts else str(float(t) / size) for k, t in enumerate(tokens)))
+
+
+def _a_code_per_character(obj) -> None:
+    """Each character its own TextCode with its own X (as other writers place glyphs)."""
+    code = obj.find("ofd:TextCode", NS)
+    x, size = float(code.get("X")), float(obj.get("Size"))
+    for ch in code.text:
+        single = etree.SubElement(obj, f"{TAG}TextCode", X=f"{x:.3f}", Y=code.get("Y"))
+        single.text = ch
+        x += size if re.match(r"[^\x00-\x7f]", ch) else size / 2
+    obj.remove(code)
+
+
+@pytest.mark.parametrize("change", [_scaled_by_ctm, _a_code_per_character])
+def test_text_placed_as_other_writers_place_it_reads_the_same(change) -> None:
+    syn = make_report(11, template="2021", year=2023, faults=("balance",))
+    data = _rewrite(syn.render("ofd"), change)
+    report = gongkai.parse(data, name="report.ofd")
+    _check(syn, report)
+    filled = {c: v for c, v in syn.truth["cells"].items() if v is not None}
+    assert {c: report.cells[c] for c in filled} == filled

@@ -36,13 +36,15 @@ MM = 72 / 25.4  # points per millimetre, OFD's unit
 MAX_PAGES = 2000  # as for PDF: a report has a handful
 MAX_ENTRIES = 20_000  # files in the package (a page is one or two)
 MAX_PART_BYTES = 32 * 1024 * 1024  # one XML part, uncompressed
-MAX_TOTAL_BYTES = 512 * 1024 * 1024  # all entries together, uncompressed (fonts and images included)
+MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all entries together, uncompressed (fonts and images included)
 MAX_RATIO = 200  # uncompressed / compressed, for entries over 1 MB
-MAX_CHARACTERS = 5_000_000  # characters placed in the whole document
+MAX_CHARACTERS = 2_000_000  # characters placed in the whole document (a report has some ten thousand)
+MAX_OBJECTS = 1_000_000  # text, path and image objects in the whole document
 A4 = (0.0, 0.0, 210.0, 297.0)
 _ASCENT, _DESCENT = 0.86, 0.14  # share of the font size above and below the baseline
 _JOIN_GAP = 0.1  # characters of one TextCode closer than this share of the size are one piece
 _IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+_OBJECTS = frozenset({"TextObject", "PathObject", "ImageObject", "CompositeObject"})
 _PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _PATH_ARGS = {"S": 2, "M": 2, "L": 2, "Q": 4, "B": 6, "A": 7, "C": 0}
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError, RuntimeError)
@@ -51,6 +53,13 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, Va
 def read(data: bytes) -> Document:
     """Read an OFD; raises UnreadableError for a broken, hostile or image-like package."""
     package = _Package(data)
+    try:
+        return _read(package)
+    finally:
+        package.zip.close()
+
+
+def _read(package: _Package) -> Document:
     root_name = _doc_root(package)
     document = package.xml(root_name, "文档（Document.xml）")
     base = posixpath.dirname(root_name)
@@ -107,6 +116,7 @@ class _Package:
         self.infos = {_normal(info.filename): info for info in infos if not info.is_dir()}
         self.folded = {name.lower(): name for name in self.infos}  # some writers differ in case from their own references
         self.characters = 0
+        self.objects = 0
 
     def find(self, name: str) -> zipfile.ZipInfo | None:
         info = self.infos.get(name)
@@ -266,6 +276,10 @@ class _PageReader:
             return
         for element in container.iter():
             kind = _local(element)
+            if kind in _OBJECTS:
+                self.package.objects += 1
+                if self.package.objects > MAX_OBJECTS:
+                    raise UnreadableError(f"OFD 图形和文字对象过多（超过 {MAX_OBJECTS} 个）")
             if kind == "TextObject":
                 self._text(element)
             elif kind == "PathObject":
@@ -287,6 +301,7 @@ class _PageReader:
         except ValueError:
             size = 0.0
         size = size if size > 0 else 3.5
+        scale = abs(a * d - b * c) ** 0.5 or 1.0  # a CTM may scale the glyphs: Size="1" with CTM="10.5 0 0 10.5 0 0"
         x = y = None
         placed = False
         for code in obj:
@@ -318,7 +333,7 @@ class _PageReader:
                     us = [a * px + c * py + e + ox for px, py in corners]
                     vs = [b * px + d * py + f + oy for px, py in corners]
                     box = (min(us) * MM, min(vs) * MM, max(us) * MM, max(vs) * MM)
-                    run = self._add(Piece(ch, box, None, box[3] - box[1], self.order, gap), run, size * MM)
+                    run = self._add(Piece(ch, box, None, box[3] - box[1], self.order, gap), run, size * scale * MM)
                     self.order += 1
                     placed, gap = True, False
                 gx, gy = gx + step_x, gy + step_y

@@ -147,6 +147,8 @@ def _parse(xml: bytes, what: str) -> etree._Element:
     try:
         root = etree.fromstring(xml, parser)
     except (etree.XMLSyntaxError, ValueError) as err:
+        if "depth" in str(err).lower():
+            raise UnreadableError(f"OFD {what}的 XML 嵌套过深，无法解析") from err
         raise UnreadableError(f"OFD {what}的 XML 已损坏，无法解析") from err
     if root.getroottree().docinfo.doctype:
         raise UnreadableError(f"OFD {what}含有不允许的 DTD 声明")

@@ -334,3 +334,29 @@ def test_text_placed_as_other_writers_place_it_reads_the_same(change) -> None:
     _check(syn, report)
     filled = {c: v for c, v in syn.truth["cells"].items() if v is not None}
     assert {c: report.cells[c] for c in filled} == filled
+
+
+def test_the_page_image_shows_each_value_in_its_box() -> None:
+    """The web app's page image of an OFD (drawn from the page's objects) has ink inside each value's box and none in an empty box."""
+    from PIL import Image
+
+    from gongkai.web.pages import PDF_SCALE, page_scale, render_page_png
+
+    syn = make_report(9, template="2021", year=2023)
+    data = syn.render("ofd")
+    report = gongkai.parse(data, name="report.ofd")
+    assert page_scale("ofd") == PDF_SCALE
+    images = {}
+    for cell, value in report.cells.items():
+        where = report.provenance[cell]
+        if value is None or where.page is None:
+            continue
+        if where.page not in images:
+            images[where.page] = Image.open(io.BytesIO(render_page_png(data, where.page))).convert("L")
+        image = images[where.page]
+        assert image.size == (round(595.3 * PDF_SCALE), round(841.9 * PDF_SCALE))
+        x0, top, x1, bottom = (round(v * PDF_SCALE) for v in where.bbox)
+        assert image.crop((x0, top, x1, bottom)).getextrema()[0] < 128, cell  # dark pixels: the value is drawn there
+    assert image.crop((10, 10, 100, 60)).getextrema() == (255, 255)  # the top margin is blank
+    with pytest.raises(UnreadableError, match="没有第 99 页"):
+        render_page_png(data, 99)

@@ -59,10 +59,24 @@ def read(data: bytes) -> Document:
         package.zip.close()
 
 
-def _read(package: _Package) -> Document:
+def page_objects(data: bytes, number: int) -> tuple[tuple[float, float], list[Piece], list[Rule]]:
+    """Page `number`'s size, characters and ruling lines in points: what a page image for provenance draws."""
+    package = _Package(data)
+    try:
+        reader, refs = _document(package)
+        if not 1 <= number <= len(refs):
+            raise UnreadableError(f"没有第 {number} 页（共 {len(refs)} 页）")
+        box = reader.collect(refs[number - 1], number)
+        characters = [c for piece in reader.pieces for c in reader.runs.get(id(piece), (piece,))]
+        return (box[2] * MM, box[3] * MM), characters, reader.rules
+    finally:
+        package.zip.close()
+
+
+def _document(package: _Package) -> tuple[_PageReader, list]:
+    """The reader of the package's first document and its page references (a page count within the cap)."""
     root_name = _doc_root(package)
     document = package.xml(root_name, "文档（Document.xml）")
-    base = posixpath.dirname(root_name)
     default_box = _box_of(_find(document, "CommonData", "PageArea", "PhysicalBox")) or A4
     templates = {t.get("ID"): t.get("BaseLoc") for t in _descendants(document, "TemplatePage") if t.get("ID")}
     page_refs = list(_descendants(_find(document, "Pages"), "Page"))
@@ -70,16 +84,15 @@ def _read(package: _Package) -> Document:
         raise UnreadableError("OFD 没有页面")
     if len(page_refs) > MAX_PAGES:
         raise UnreadableError(f"OFD 页数过多（{len(page_refs)} 页，上限 {MAX_PAGES}）")
-    reader = _PageReader(package, base, templates)
+    return _PageReader(package, posixpath.dirname(root_name), templates, default_box), page_refs
+
+
+def _read(package: _Package) -> Document:
+    reader, page_refs = _document(package)
     pages: list[Page] = []
     drawn: list[int] = []  # pages whose glyphs are outlines or pictures
     for number, ref in enumerate(page_refs, start=1):
-        location = ref.get("BaseLoc")
-        if not location:
-            raise UnreadableError(f"OFD 第 {number} 页没有指明内容文件（Page 缺少 BaseLoc）")
-        content = package.xml(_resolve(base, location), f"第 {number} 页")
-        box = _box_of(_find(content, "Area", "PhysicalBox")) or default_box
-        page = reader.read(content, number, box)
+        page = reader.read(ref, number)
         if page is None:
             drawn.append(number)
         else:
@@ -241,12 +254,17 @@ def _deltas(text: str | None, limit: int) -> list[float]:
 class _PageReader:
     """Pieces and rules of a page's objects (its template pages first), in points on the page."""
 
-    def __init__(self, package: _Package, base: str, templates: dict[str, str]):
-        self.package, self.base, self.templates = package, base, templates
+    def __init__(self, package: _Package, base: str, templates: dict[str, str], default_box: tuple[float, ...]):
+        self.package, self.base, self.templates, self.default_box = package, base, templates, default_box
         self._template_content: dict[str, etree._Element] = {}
 
-    def read(self, content: etree._Element, number: int, box: tuple[float, ...]) -> Page | None:
-        """The page laid out; None when it draws something but holds no text (glyphs as outlines or pictures)."""
+    def collect(self, ref, number: int) -> tuple[float, ...]:
+        """The pieces, rules and drawn objects of the page `ref` names (its template pages first); its box in millimetres."""
+        location = ref.get("BaseLoc")
+        if not location:
+            raise UnreadableError(f"OFD 第 {number} 页没有指明内容文件（Page 缺少 BaseLoc）")
+        content = self.package.xml(_resolve(self.base, location), f"第 {number} 页")
+        box = _box_of(_find(content, "Area", "PhysicalBox")) or self.default_box
         self.pieces: list[Piece] = []
         self.runs: dict[int, list[Piece]] = {}  # id(piece of several characters) → its characters
         self.rules: list[Rule] = []
@@ -258,6 +276,11 @@ class _PageReader:
             if location:
                 self._objects(self._template(location, number))
         self._objects(_find(content, "Content"))
+        return box
+
+    def read(self, ref, number: int) -> Page | None:
+        """The page laid out; None when it draws something but holds no text (glyphs as outlines or pictures)."""
+        box = self.collect(ref, number)
         if not self.pieces:
             return None if self.drawn else Page(number, box[3] * MM, [])
         tables = find_tables(self.rules, SETTINGS) if could_be_table(self.rules) else []

@@ -6,6 +6,7 @@
 - .doc:     `gongkai.read.doc.read` vs the LibreOffice conversion alone
 - .docx:    `gongkai.read.docx.read` vs unzipping and reading document.xml's text (target ≤ 2×), in
             CPU time of this thread, which other load on a shared machine disturbs least
+- .ofd:     `gongkai.read.ofd.read` vs unzipping and reading every page's text (no target yet: measured), in CPU time
 """
 
 from __future__ import annotations
@@ -167,7 +168,34 @@ def _libreoffice_docx(html: bytes) -> dict[str, bytes]:
         return {"synth seed 3 via LibreOffice (docx)": converted.read_bytes()} if converted.exists() else {}
 
 
-PARTS = {"pdf": text_pdfs, "docx": docx_files, "doc": docs, "scan": scans}
+def ofd_floor(data: bytes) -> str:
+    """Unzip every page of an OFD and read its text: what any OFD reader must do."""
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        pages = [archive.read(n) for n in archive.namelist() if n.endswith("Content.xml")]
+    return "".join("".join(etree.fromstring(xml).itertext()) for xml in pages)
+
+
+def ofd_files() -> None:
+    """Generated reports as .ofd (both templates, and numbers wrapped in narrow cells)."""
+    import gongkai
+    from gongkai.read import ofd
+    from gongkai.synth import make_report
+
+    samples = {f"synth seed {s}, {t} format (ofd)": make_report(s, template=t).render("ofd") for s, t in ((1, "2021"), (2, "2019"))}
+    samples["synth seed 6, narrow cells (ofd)"] = make_report(6, variants=("narrow_cells",)).render("ofd")
+    for name, data in samples.items():
+        floor, ours = cpu_interleaved(lambda data=data: ofd_floor(data), lambda data=data: ofd.read(data), 20)
+        report(f"{name} read", ours, floor, None)
+        _, whole = cpu_interleaved(lambda data=data: ofd_floor(data), lambda data=data: gongkai.parse(data), 10)
+        print(f"{'':42s} whole parse {whole * 1000:.1f} ms ({whole / floor:.2f}× the floor)")
+
+
+PARTS = {"pdf": text_pdfs, "docx": docx_files, "ofd": ofd_files, "doc": docs, "scan": scans}
 
 
 def main(parts: list[str] | None = None) -> None:

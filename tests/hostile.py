@@ -315,6 +315,28 @@ def docx_xml(body: str, prolog: str = "") -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<w:document {W_NS}><w:body>{body}</w:body></w:document>'.encode()
 
 
+OFD_NS = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+OFD_TEXT = '<ofd:TextObject ID="10" Boundary="25 40 60 6" Font="1" Size="4"><ofd:TextCode X="0" Y="4">{}</ofd:TextCode></ofd:TextObject>'
+
+
+def ofd_with(objects: str, prolog: str = "", *, pages: int = 1) -> bytes:
+    """A minimal OFD package (GB/T 33190): OFD.xml, a document listing `pages` pages (all the same content), one page."""
+    refs = "".join(f'<ofd:Page ID="{k + 1}" BaseLoc="Pages/Page_0/Content.xml"/>' for k in range(pages))
+    parts = {
+        "OFD.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD {OFD_NS} Version="1.0" DocType="OFD"><ofd:DocBody>'
+                   "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
+        "Doc_0/Document.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {OFD_NS}><ofd:CommonData><ofd:PageArea>'
+                              f"<ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea></ofd:CommonData><ofd:Pages>{refs}</ofd:Pages></ofd:Document>",
+        "Doc_0/Pages/Page_0/Content.xml": f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<ofd:Page {OFD_NS}><ofd:Content>'
+                                          f'<ofd:Layer ID="9">{objects}</ofd:Layer></ofd:Content></ofd:Page>',
+    }  # fmt: skip
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
 def billion_laughs(levels: int = 10, fanout: int = 10) -> str:
     """The classic entity-expansion DTD: &lol{levels}; expands to fanout**levels strings."""
     lines = ['<!ENTITY lol0 "lol">']
@@ -420,6 +442,14 @@ def cases(seed: int = 6) -> list[tuple[str, str, bool, object]]:
     add("xxe.docx", "external-entity", docx_with(docx_xml(
         "<w:p><w:r><w:t>&xxe;</w:t></w:r></w:p>", '<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')))
     add("xxe.html", "external-entity", b'<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><html><body><p>&xxe;</p></body></html>')
+
+    # OFD packages: the same attacks on their parts
+    page_part = "Doc_0/Pages/Page_0/Content.xml"
+    add("bomb_declared.ofd", "zip-bomb", lying_zip_sizes(ofd_with(OFD_TEXT.format("报告")), page_part, 2**31))
+    add("laughs.ofd", "entity-bomb", ofd_with(OFD_TEXT.format("&lol9;"), f"<!DOCTYPE ofd:Page [{laughs}]>"))
+    add("xxe.ofd", "external-entity", ofd_with(OFD_TEXT.format("&xxe;"), '<!DOCTYPE ofd:Page [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'))
+    add("nested_blocks.ofd", "deep-nesting", ofd_with("<ofd:PageBlock>" * 10_000 + OFD_TEXT.format("报告") + "</ofd:PageBlock>" * 10_000))
+    add("many_pages.ofd", "many-pages", ofd_with(OFD_TEXT.format("报告"), pages=100_000), dangerous=True)
 
     # wrong extensions
     add("pdf_named.docx", "wrong-extension", text_pdf())

@@ -204,7 +204,7 @@ def test_batch_keeps_every_reports_address_and_takes_the_listed_date_only_when_t
     summary = run_batch([out], db, BatchOptions(progress=False))
 
     saved = saved_files(out)
-    assert summary.addressed == summary.reports == len(saved) - 1  # every report; the .ofd is a failure row
+    assert summary.addressed == summary.reports == len(saved)  # every report, the .ofd one too
     with Store(db, read_only=True) as store:
         rows = store.con.execute("SELECT sha256, agency, published, published_from, source_url, source_page FROM reports").fetchall()
         failures = store.con.execute("SELECT path, reason, source_url FROM failures").fetchall()
@@ -219,8 +219,12 @@ def test_batch_keeps_every_reports_address_and_takes_the_listed_date_only_when_t
                 assert (published, published_from) == (report.synthetic.published, None)
             if report.key == "docx":
                 assert page == web.server.url + report.link
-        [(path, reason, url)] = failures
-        assert path.endswith(".ofd") and "OFD" in reason and url == web.server.url + web.site.report("ofd").files[0]
+        assert failures == []
+        ofd = web.site.report("ofd")
+        [(ofd_sha, ofd_format)] = store.con.execute("SELECT sha256, format FROM reports WHERE source_url = ?", [web.server.url + ofd.files[0]]).fetchall()
+        ofd_report = stored_report(store.con, ofd_sha).to_dict()
+        assert ofd_format == "ofd" and ofd_report["cells"] == ofd.synthetic.truth["cells"]  # read, every cell as printed
+        assert all(p["page"] and p["bbox"] for c, p in ofd_report["provenance"].items() if ofd_report["cells"][c] is not None)
         undated = next(sha for sha, *_, url, _ in rows if url == web.server.url + web.site.report("inline_undated").link)
         shown = stored_report(store.con, undated).to_dict()
     assert shown["source"]["url"] == web.server.url + web.site.report("inline_undated").link
@@ -450,4 +454,4 @@ def test_every_format_is_saved_and_batch_gives_each_its_address(tmp_path):
         stored = store.con.execute("SELECT source_url FROM reports UNION ALL SELECT source_url FROM failures").fetchall()
         formats = {row[0] for row in store.con.execute("SELECT format FROM reports").fetchall()}
     assert sorted(url for (url,) in stored) == sorted(saved)
-    assert {"pdf", "doc", "docx", "html"} <= formats
+    assert {"pdf", "doc", "docx", "html", "ofd"} <= formats

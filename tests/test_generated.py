@@ -19,7 +19,7 @@ from gongkai.synth.faults import FAULTS, pick_random
 from gongkai.synth.render_text import LAYOUTS
 
 TEMPLATES = (("2021", 2023), ("2019", 2020))
-FORMATS = [("docx", None), ("html", None), ("html", "chrome+gbk+traditional"), ("md", None)] + [("txt", layout) for layout in LAYOUTS]
+FORMATS = [("docx", None), ("html", None), ("html", "chrome+gbk+traditional"), ("md", None), ("ofd", None)] + [("txt", layout) for layout in LAYOUTS]
 
 
 def _check(syn, fmt: str, layout: str | None) -> None:

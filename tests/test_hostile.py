@@ -114,6 +114,7 @@ REFUSED = {  # file → a word its one-line reason must contain
     "bomb_declared_3.docx": "压缩炸弹", "laughs.docx": "DTD", "xxe.docx": "DTD", "laughs_late_doctype.docx": "docx",
     "pixels_zero.png": "图像", "truncated.png": "图像", "encrypted_r2.pdf": "加密", "encrypted_r3.pdf": "加密",
     "encrypted_r4.pdf": "加密", "empty.txt": "空", "noise_65536.bin": "不支持",
+    "bomb_declared.ofd": "上限", "laughs.ofd": "DTD", "xxe.ofd": "DTD", "nested_blocks.ofd": "XML", "many_pages.ofd": "页数过多",
 }  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from gongkai.synth import make_report
 
 TEXT_FORMATS = [("docx", None), ("html", None), ("md", None)] + [
     ("txt", layout) for layout in ("tabs", "glued", "cell_per_line", "pipe_rows", "spaced_labels", "cell_per_line_blank")
-]
+] + [("ofd", None)]
 OFFICE = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice needed to render pdf and doc")
 FORMATS = TEXT_FORMATS + [pytest.param("pdf", None, marks=OFFICE), pytest.param("doc", None, marks=OFFICE)]
 

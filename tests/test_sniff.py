@@ -53,16 +53,14 @@ def test_docx_and_plain_zip():
     assert sniff(buf.getvalue()) == "zip"
 
 
-def test_an_ofd_is_named_and_refused_in_one_line():
-    """gongkai fetch saves .ofd reports; no reader reads them yet, and the user is told so."""
-    from gongkai.errors import UnsupportedFormatError
+def test_an_ofd_is_judged_by_its_ofd_xml_and_read():
+    """A zip with OFD.xml (GB/T 33190) is an OFD whatever its name, and the OFD reader reads it."""
     from gongkai.synth import make_report
-    from gongkai.synth.website import _ofd
 
-    data = _ofd(make_report(3))
-    assert sniff(data) == "ofd"
-    with pytest.raises(UnsupportedFormatError, match="OFD 版式文件"):
-        read(data)
+    data = make_report(3).render("ofd")
+    assert sniff(data, "report.zip") == "ofd"
+    document = read(data)
+    assert document.format == "ofd" and len(document.grids) == 3
 
 
 def test_read_dispatches_to_the_readers():

@@ -202,6 +202,21 @@ def test_pdf_page_image_for_provenance(settings):
         assert 'data-page-scale="2"' in client.get(f"/reports/{job['id']}").text
 
 
+def test_ofd_upload_is_read_and_its_pages_drawn_for_provenance(settings):
+    from gongkai.synth import make_report
+
+    data = make_report(9).render("ofd")
+    with client_for(settings) as client:
+        (job,) = wait_done(client, [upload(client, ("年报.ofd", data))[0]["id"]])
+        assert job["status"] == "done" and job["format"] == "ofd"
+        report = client.get(f"/api/reports/{job['id']}").json()
+        where = report["provenance"]["requests.new_received.natural_person"]
+        r = client.get(f"/reports/{job['id']}/pages/{where['page']}.png")
+        assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
+        assert client.get(f"/reports/{job['id']}/pages/99.png").status_code == 404
+        assert 'data-page-scale="2"' in client.get(f"/reports/{job['id']}").text
+
+
 def test_api_parse_and_openapi(settings):
     with client_for(settings) as client:
         r = client.post("/api/parse", files={"file": ("x.txt", TEXT_REPORT, "text/plain")})

@@ -81,7 +81,7 @@ class Document:
     """What a reader hands on: blocks in reading order, plus facts about the source."""
 
     blocks: list[Block]
-    format: str  # txt | md | html | docx | doc | pdf | image
+    format: str  # txt | md | html | docx | doc | pdf | ofd | image
     pages: int | None = None
     notes: list[str] = field(default_factory=list)  # reader warnings shown as findings (e.g. fallback used)
     partial: bool = False  # the reader left part of the file unread (a note says which): what is missing may be there

@@ -80,7 +80,7 @@ def synth(
     outdir: Annotated[Path, typer.Argument(metavar="目录", help="输出目录（真值文件写入 目录/truth/）")],
     count: Annotated[int, typer.Option("--count", "-n", help="报告份数")] = 20,
     seed: Annotated[int, typer.Option(help="随机种子（同一种子得到同样的文件）")] = 0,
-    formats: Annotated[str, typer.Option(help="格式，逗号分隔：txt,md,html,docx,pdf,doc,scan_pdf,scan_png；转换工具写出的 markdown：md_html,md_docx,md_pdf")] = "txt,html,docx",
+    formats: Annotated[str, typer.Option(help="格式，逗号分隔：txt,md,html,docx,ofd,pdf,doc,scan_pdf,scan_png；转换工具写出的 markdown：md_html,md_docx,md_pdf")] = "txt,html,docx",
     faults: Annotated[str, typer.Option(help="缺陷：none、random，或逗号分隔的缺陷名")] = "none",
     start: Annotated[int, typer.Option(help="第一份报告的编号（向已有目录追加时用）")] = 0,
     variants: Annotated[str, typer.Option(help="版式变体：none、random，或逗号分隔的变体名（标题编号、表四转置或拆分、窄单元格、占位符、机关名位置、申请数细分）")] = "none",

@@ -65,7 +65,7 @@ def extras_for(report: Report, data: bytes | None) -> dict:
                 if k in every:
                     lines[k] = every[k]
     wanted_pages = sorted({p.page for p in report.provenance.values() if p.page is not None})[:MAX_PAGES]
-    if wanted_pages and report.source.format in ("pdf", "image"):
+    if wanted_pages and report.source.format in ("pdf", "ofd", "image"):
         from gongkai.web.pages import render_page_png
 
         scale = 1.0

@@ -1,6 +1,6 @@
 """Rebuild table grids from ruling lines, and text from positioned pieces of text.
 
-Shared by the PDF reader (rules are vector paths, pieces are characters) and the OCR reader
+Shared by the PDF and OFD readers (rules are vector paths, pieces are characters) and the OCR reader
 (rules are runs of dark pixels, pieces are recognised text boxes). Coordinates are page
 coordinates with y growing downwards (PDF points or image pixels).
 
@@ -12,6 +12,7 @@ then `group_lines → join_line / join_cell_lines` for the text that falls in ea
 from __future__ import annotations
 
 import bisect
+import itertools
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -96,6 +97,28 @@ class RuledTable:
         col = bisect.bisect_right(xs, x, 0, len(xs) - 1) - 1  # a point on the last edge is in the last band
         row = bisect.bisect_right(ys, y, 0, len(ys) - 1) - 1
         return self.cells[self._owner[row][col]]
+
+
+def straight_edges(points: list[tuple[float, float]]) -> list[Rule]:
+    """The horizontal and vertical segments of a stroked polyline (within 1 unit of straight)."""
+    out: list[Rule] = []
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if abs(y1 - y0) <= 1.0 and abs(x1 - x0) > 1.0:
+            out.append(Rule(True, (y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+        elif abs(x1 - x0) <= 1.0 and abs(y1 - y0) > 1.0:
+            out.append(Rule(False, (x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+    return out
+
+
+def thin_fill(points: list[tuple[float, float]]) -> Rule | None:
+    """A filled shape at most 3 units thick drawn as a rule (how many writers draw table borders)."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    if y1 - y0 <= 3.0 and x1 - x0 > y1 - y0:
+        return Rule(True, (y0 + y1) / 2, x0, x1)
+    if x1 - x0 <= 3.0 and y1 - y0 > x1 - x0:
+        return Rule(False, (x0 + x1) / 2, y0, y1)
+    return None
 
 
 def cluster(values: list[float], tol: float) -> list[float]:

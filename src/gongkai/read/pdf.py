@@ -3,44 +3,29 @@
 One pass with pypdfium2 per page (its words with boxes — a word drawn by one text object is one
 piece, any other is read character by character — and the page's path objects for the ruling
 lines); tables are rebuilt from the rules by `grid_from_lines`, which is ~10× faster
-than a pdfminer/pdfplumber pass and sees the same drawing objects. Pages without a text
+than a pdfminer/pdfplumber pass and sees the same drawing objects, and the pages are put together
+by `page_layout` (shared with the OFD reader). Pages without a text
 layer go to OCR. Boxes are in PDF points, y downwards, in the page's displayed orientation.
 """
 
 from __future__ import annotations
 
 import ctypes
-import itertools
 import math
 import re
-from dataclasses import dataclass, field, replace
 
 import pypdfium2 as pdfium
 from pypdfium2 import raw
 
 from gongkai import progress
-from gongkai.document import Block, Document, Grid, GridCell, Paragraph, Where
+from gongkai.document import Document
 from gongkai.errors import UnreadableError
-from gongkai.read.grid_from_lines import (
-    GridSettings,
-    Piece,
-    Rule,
-    RuledCell,
-    RuledTable,
-    cell_text,
-    cluster,
-    find_tables,
-    group_lines,
-    join_cell_lines,
-    join_line,
-    wrapped_number,
-)
+from gongkai.read.grid_from_lines import GridSettings, Piece, Rule, RuledTable, find_tables, straight_edges, thin_fill
+from gongkai.read.page_layout import Page, assemble, could_be_table, drop_running_heads, layout_page, straddles
 
 SETTINGS = GridSettings()
 MAX_PAGES = 2000  # a report has a handful; more is a hostile or wrong file
 MAX_OCR_PAGES = 100  # scanned pages read with OCR
-MARGIN = 0.1  # top/bottom share of a page where running heads and page numbers live
-EDGE_TOL = 4.0  # points: column edges this close are the same edge across a page break
 OCR_DPI = 200
 
 
@@ -73,38 +58,6 @@ _GET_STROKE_COLOR = _unchecked(raw.FPDFPageObj_GetStrokeColor)
 _GET_FILL_COLOR = _unchecked(raw.FPDFPageObj_GetFillColor)
 _GET_MATRIX = _unchecked(raw.FPDFPageObj_GetMatrix)
 
-_PAGE_NUMBER = re.compile(
-    r"^[\s\-—–_·•]*(第\s*)?[\d一二三四五六七八九十]+(\s*页)?([\s,，/／]*(共\s*)?\d+\s*页?)?[\s\-—–_·•]*$"
-)
-
-
-# ── what one page yields before the document is assembled ──────────────────
-
-
-@dataclass(slots=True)
-class _Line:
-    text: str
-    box: tuple[float, float, float, float]
-    confidence: float | None = None
-
-
-@dataclass(slots=True)
-class _Part:
-    """One page's piece of a table (tables split by page breaks have several)."""
-
-    page: int
-    table: RuledTable
-    texts: dict[int, str] = field(default_factory=dict)  # id(cell) → text
-    wrapped: set[int] = field(default_factory=set)  # id(cell) of cells holding a number wrapped over lines
-
-
-@dataclass(slots=True)
-class _Page:
-    number: int
-    height: float
-    items: list[_Line | _Part | Block]  # in reading order; Blocks come ready-made from OCR
-
-
 def read(data: bytes) -> Document:
     """Read a PDF; raises UnreadableError when encrypted, corrupt or empty."""
     pdf = _open(data)
@@ -114,7 +67,7 @@ def read(data: bytes) -> Document:
             raise UnreadableError("PDF 没有页面")
         if n_pages > MAX_PAGES:
             raise UnreadableError(f"PDF 页数过多（{n_pages} 页，上限 {MAX_PAGES}）")
-        pages: list[_Page] = []
+        pages: list[Page] = []
         scanned: list[int] = []
         for index in range(n_pages):
             try:
@@ -139,8 +92,8 @@ def read(data: bytes) -> Document:
     if scanned:
         which = "全部页面" if len(scanned) == n_pages else "第 " + "、".join(map(str, scanned)) + " 页"
         notes.append(f"{which}没有文字层，已用 OCR 识别，数字可能有误")
-    _drop_running_heads(pages)
-    return Document(blocks=_assemble(pages), format="pdf", pages=n_pages, notes=notes)
+    drop_running_heads(pages)
+    return Document(blocks=assemble(pages), format="pdf", pages=n_pages, notes=notes)
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:
@@ -182,7 +135,7 @@ class _Frame:
         return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
 
 
-def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
+def _read_page(page: pdfium.PdfPage, number: int) -> Page | None:
     """Lines and table parts of a page in reading order; None when the page has no text layer."""
     textpage = page.get_textpage()
     try:
@@ -192,29 +145,17 @@ def _read_page(page: pdfium.PdfPage, number: int) -> _Page | None:
             return None
         frame = layer.frame
         rules = _rules(page, frame)
-        tables = find_tables(rules, SETTINGS) if _could_be_table(rules) else []
+        tables = find_tables(rules, SETTINGS) if could_be_table(rules) else []
         if tables:
             pieces = layer.split_straddling(pieces, tables)
     finally:
         textpage.close()
-    free = _place(pieces, tables) if tables else pieces
-    items: list[_Line | _Part] = [_Line(join_line(line), _union(line)) for line in group_lines(free)]
-    for table in tables:
-        part = _Part(number, table)
-        for c in table.cells:
-            joined = wrapped_number(c.pieces) if len(c.pieces) > 1 else None
-            part.texts[id(c)] = joined if joined is not None else cell_text(c.pieces)
-            if joined is not None:
-                part.wrapped.add(id(c))
-        items.append(part)
-    items.sort(key=lambda it: it.box[1] if isinstance(it, _Line) else it.table.ys[0])
-    return _Page(number, frame.height, items)
+    return layout_page(number, frame.height, pieces, tables)
 
 
 _VISIBLE = re.compile(r"[^\x00-\x20\xa0\u3000\ufffe\uffff]+")  # runs of characters that leave ink
 _GAPS = frozenset(" \xa0\u3000")  # pdfium marks word gaps with (generated) spaces
 _VOTES = 400  # characters whose direction decides how the page is read
-_EDGE_SLACK = 1.0  # points a run may poke past its cell's edge and still be inside it
 
 
 class _TextLayer:
@@ -265,7 +206,7 @@ class _TextLayer:
         out: list[Piece] = []
         for piece in pieces:
             start = self._starts.get(id(piece))
-            if start is not None and _straddles(piece.box, tables):
+            if start is not None and straddles(piece.box, tables):
                 self._characters(start, start + len(piece.text), piece.order, piece.gap_before, out)
             else:
                 out.append(piece)
@@ -341,22 +282,6 @@ def _loose_fits(l: float, r: float, b: float, t: float, ll: float, lr: float, lb
     return abs((ll + lr) - (l + r)) / 2 <= 0.45 * (lr - ll) and abs((lb + lt) - (b + t)) / 2 <= 0.45 * (lt - lb)
 
 
-def _straddles(box: tuple[float, float, float, float], tables: list[RuledTable]) -> bool:
-    """Does the box reach over a rule of a table (out of the cell under its centre, or over the table's edge)?"""
-    x0, y0, x1, y1 = box
-    for table in tables:
-        tx0, ty0, tx1, ty1 = table.box
-        if x1 <= tx0 or x0 >= tx1 or y1 <= ty0 or y0 >= ty1:
-            continue
-        cell = table.locate((x0 + x1) / 2, (y0 + y1) / 2)
-        if cell is None:
-            return True
-        cx0, cy0, cx1, cy1 = cell.box
-        slack = _EDGE_SLACK
-        return x0 < cx0 - slack or x1 > cx1 + slack or y0 < cy0 - slack or y1 > cy1 + slack
-    return False
-
-
 def _text_rotation(handle, runs: list[tuple[int, int]]) -> int:
     """The page's text direction (0, 90, 180, 270 clockwise): a vote of its first characters, a word at a time.
 
@@ -389,26 +314,6 @@ def _page_text(handle) -> str:
         return text
     # control characters are left out of pdfium's text, so its indices no longer match the characters'
     return "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(n))
-
-
-def _place(pieces: list[Piece], tables: list[RuledTable]) -> list[Piece]:
-    """Each piece put into the table cell under its centre; the pieces outside every table returned."""
-    free: list[Piece] = []
-    spans = [(t.xs[0], t.xs[-1], t.ys[0], t.ys[-1], t) for t in tables]
-    for piece in pieces:
-        x0, y0, x1, y1 = piece.box
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        for left, right, top, bottom, table in spans:
-            if left <= cx <= right and top <= cy <= bottom:
-                table.cell_at(cx, cy).pieces.append(piece)
-                break
-        else:
-            free.append(piece)
-    return free
-
-
-def _could_be_table(rules: list[Rule]) -> bool:
-    return sum(r.horizontal for r in rules) >= 2 and sum(not r.horizontal for r in rules) >= 2
 
 
 def _rules(page: pdfium.PdfPage, frame: _Frame) -> list[Rule]:
@@ -512,33 +417,13 @@ def _path_rules(obj, parent: tuple[float, ...], frame: _Frame, buffers: _PathBuf
     out: list[Rule] = []
     for points in subpaths:
         if stroked:
-            out.extend(_straight_edges(points))
-        if filled and len(points) >= 3:
-            xs, ys = [p[0] for p in points], [p[1] for p in points]
-            x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-            if y1 - y0 <= 3.0 and x1 - x0 > y1 - y0:
-                out.append(Rule(True, (y0 + y1) / 2, x0, x1))
-            elif x1 - x0 <= 3.0 and y1 - y0 > x1 - x0:
-                out.append(Rule(False, (x0 + x1) / 2, y0, y1))
+            out.extend(straight_edges(points))
+        if filled and len(points) >= 3 and (rule := thin_fill(points)) is not None:
+            out.append(rule)
     return out
 
 
-def _straight_edges(points: list[tuple[float, float]]) -> list[Rule]:
-    out: list[Rule] = []
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        if abs(y1 - y0) <= 1.0 and abs(x1 - x0) > 1.0:
-            out.append(Rule(True, (y0 + y1) / 2, min(x0, x1), max(x0, x1)))
-        elif abs(x1 - x0) <= 1.0 and abs(y1 - y0) > 1.0:
-            out.append(Rule(False, (x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-    return out
-
-
-def _union(pieces: list[Piece]) -> tuple[float, float, float, float]:
-    x0s, tops, x1s, bottoms = zip(*[p.box for p in pieces])
-    return min(x0s), min(tops), max(x1s), max(bottoms)
-
-
-def _ocr_page(page: pdfium.PdfPage, number: int) -> _Page:
+def _ocr_page(page: pdfium.PdfPage, number: int) -> Page:
     """A page without a text layer: render it and read it with OCR; boxes back in points."""
     from gongkai.read.ocr import WORK_PIXELS, read_image_blocks
 
@@ -547,210 +432,4 @@ def _ocr_page(page: pdfium.PdfPage, number: int) -> _Page:
     scale = min(OCR_DPI / 72, (WORK_PIXELS / max(abs(width * height), 1.0)) ** 0.5)
     image = page.render(scale=scale, grayscale=True).to_pil()
     blocks = read_image_blocks(image, page=number, unit=1 / scale)
-    return _Page(number, _Frame(page).height, list(blocks))
-
-
-# ── the document: running heads out, split tables joined, provenance in ─────
-
-
-def _item_text(item) -> str | None:
-    if isinstance(item, _Line | Paragraph):
-        return item.text
-    return None
-
-
-def _item_box(item):
-    if isinstance(item, _Line):
-        return item.box
-    if isinstance(item, Paragraph):
-        return item.where.bbox
-    return None
-
-
-def _drop_running_heads(pages: list[_Page]) -> None:
-    """Page numbers and running titles in the top/bottom margins are not content."""
-    def in_margin(item, page: _Page) -> bool:
-        box = _item_box(item)
-        return box is not None and (box[3] <= page.height * MARGIN or box[1] >= page.height * (1 - MARGIN))
-
-    counts: dict[str, int] = {}
-    for page in pages:
-        seen = {re.sub(r"\d+", "#", t.strip()) for it in page.items if in_margin(it, page) and (t := _item_text(it))}
-        for key in seen:
-            counts[key] = counts.get(key, 0) + 1
-    repeated = {k for k, n in counts.items() if n >= 2 and n >= 0.5 * len(pages)}
-    for page in pages:
-        page.items = [
-            it
-            for it in page.items
-            if not (
-                in_margin(it, page)
-                and (text := _item_text(it)) is not None
-                and (_PAGE_NUMBER.match(text.strip()) or re.sub(r"\d+", "#", text.strip()) in repeated)
-            )
-        ]
-
-
-def _continues(previous: list[_Part], part: _Part, pages: list[_Page]) -> bool:
-    """`part` opens its page right after `previous` closed the page before, on the same columns."""
-    last = previous[-1]
-    if part.page != last.page + 1:
-        return False
-    prev_page = next(p for p in pages if p.number == last.page)
-    this_page = next(p for p in pages if p.number == part.page)
-    if prev_page.items[-1] is not last or this_page.items[0] is not part:
-        return False
-    a, b = previous[0].table.xs, part.table.xs
-    if abs(a[0] - b[0]) > EDGE_TOL or abs(a[-1] - b[-1]) > EDGE_TOL:
-        return False
-    shared = sum(1 for x in b if any(abs(x - y) <= EDGE_TOL for y in a))
-    return shared == len(b) or shared == len(a)
-
-
-def _repeated_header_rows(first: _Part, part: _Part) -> int:
-    """How many top rows of `part` repeat the top rows of the table's first part."""
-    def row_texts(p: _Part, row: int) -> list[str]:
-        return [p.texts[id(c)] for c in sorted(p.table.cells, key=lambda c: c.col) if c.row == row]
-
-    n = 0
-    while n < min(len(first.table.ys), len(part.table.ys)) - 2 and row_texts(first, n) == row_texts(part, n) and any(row_texts(part, n)):
-        n += 1
-    return n
-
-
-def _assemble(pages: list[_Page]) -> list[Block]:
-    """Page items → blocks: lines become Paragraphs, table parts are joined across page breaks."""
-    tables: list[list[_Part]] = []
-    for page in pages:
-        for item in page.items:
-            if isinstance(item, _Part) and tables and _continues(tables[-1], item, pages):
-                tables[-1].append(item)
-            elif isinstance(item, _Part):
-                tables.append([item])
-    first_parts = {id(parts[0]): parts for parts in tables}
-    blocks: list[Block] = []
-    line = 0
-    for page in pages:
-        for item in page.items:
-            if isinstance(item, _Line):
-                line += 1
-                blocks.append(Paragraph(item.text, Where(line=line, page=page.number, bbox=_round(item.box)), item.confidence))
-            elif isinstance(item, _Part):
-                if id(item) in first_parts:
-                    blocks.append(_grid(first_parts[id(item)], len([b for b in blocks if isinstance(b, Grid)])))
-            elif isinstance(item, Paragraph):
-                line += 1
-                blocks.append(Paragraph(item.text, Where(line=line, page=item.where.page, bbox=item.where.bbox), item.confidence))
-            elif isinstance(item, Grid):
-                index = len([b for b in blocks if isinstance(b, Grid)])
-                blocks.append(_renumber(item, index))
-    return blocks
-
-
-_TENTHS: dict[float, float] = {}  # round(v, 1) by v: cells share their edges, and round() is slow
-
-
-def _round(box) -> tuple[float, float, float, float]:
-    if len(_TENTHS) > 50_000:
-        _TENTHS.clear()
-    out = []
-    for v in box:
-        r = _TENTHS.get(v) if v and type(v) is float else None  # 0.0 == -0.0 and 1 == 1.0 share a key
-        if r is None:
-            r = round(v, 1)
-            if v and type(v) is float:
-                _TENTHS[v] = r
-        out.append(r)
-    return tuple(out)
-
-
-def _renumber(grid: Grid, index: int) -> Grid:
-    cells = [
-        replace(c, where=Where(table=index, row=c.row, col=c.col, page=c.where.page, bbox=c.where.bbox))
-        for c in grid.cells
-    ]
-    return Grid(cells, Where(table=index, page=grid.where.page, bbox=grid.where.bbox))
-
-
-def _grid(parts: list[_Part], index: int) -> Grid:
-    """One Grid from a table's parts: columns on the union of their x-edges, rows stacked."""
-    xs = cluster([x for part in parts for x in part.table.xs], EDGE_TOL)
-
-    nearest: dict[float, int] = {}
-
-    def col(x: float) -> int:
-        if x not in nearest:  # cells share their edges: each edge is looked up once
-            nearest[x] = min(range(len(xs)), key=lambda i: abs(xs[i] - x))
-        return nearest[x]
-
-    placed: list[list] = []  # [row, col, rowspan, colspan, text, page, box, wrapped]
-    offset = 0
-    for k, part in enumerate(parts):
-        skip = _repeated_header_rows(parts[0], part) if k else 0
-        above: dict[tuple[int, int], list] = {}  # (col, col_end) → placed cell ending on the last row so far
-        for cell in placed:
-            if cell[0] + cell[2] == offset:
-                above[(cell[1], cell[1] + cell[3])] = cell
-        first = [c for c in part.table.cells if c.row <= skip < c.row_end]
-        split = bool(above) and _is_split_row(first, part, above, col)
-        shift = offset - skip - (1 if split else 0)
-        for cell in sorted(part.table.cells, key=lambda c: (c.row, c.col)):
-            if cell.row_end <= skip:
-                continue
-            text = part.texts[id(cell)]
-            c0, c1 = col(cell.box[0]), col(cell.box[2])
-            row = shift + max(cell.row, skip)
-            rowspan = cell.row_end - max(cell.row, skip)
-            over = above.get((c0, c1)) if cell.row <= skip else None
-            if over is not None and split:
-                if text.isdigit() and over[4].isdigit():
-                    over[4], over[7] = over[4] + text, True  # a number the page break cut: '7' then '4' is 74
-                else:
-                    over[4] = join_cell_lines([over[4], text])  # the rest of a row the page break cut
-                over[2] += rowspan - 1
-                continue
-            if over is not None and not text and _is_carried_label(over, cell):
-                over[2] += rowspan  # the rest of a merged cell the page break cut
-                continue
-            placed.append([row, c0, rowspan, max(c1 - c0, 1), text, part.page, cell.box, id(cell) in part.wrapped])
-        offset = shift + len(part.table.ys) - 1
-    cells = [
-        GridCell(r, c, text, rs, cs, Where(table=index, row=r, col=c, page=page, bbox=_round(box)), wrapped=wrapped)
-        for r, c, rs, cs, text, page, box, wrapped in sorted(placed, key=lambda p: (p[0], p[1]))
-    ]
-    first_part = parts[0]
-    return Grid(cells, Where(table=index, page=first_part.page, bbox=_round(first_part.table.box)))
-
-
-_NUMBER = re.compile(r"[-+]?[\d,，.]+%?")
-_LIST_MARK = re.compile(r"^\s*([（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．]|\d+\s*[.、．])")
-
-
-def _is_split_row(first: list[RuledCell], part: _Part, above: dict, col) -> bool:
-    """Does a continued table open with the tail of the row the page break cut?
-
-    Yes when its texts sit under same-shaped cells with text and read as tails (not numbers,
-    not a numbered label), and the cells under the numbers above are empty.
-    """
-    tails = numbers = 0
-    label_ended = False  # a label cell above is not continued on the new page
-    for cell in first:
-        text = part.texts[id(cell)]
-        over = above.get((col(cell.box[0]), col(cell.box[2])))
-        if not text:
-            label_ended = label_ended or (over is not None and bool(over[4]) and not _NUMBER.fullmatch(over[4]))
-            continue
-        if over is not None and text.isdigit() and over[4].isdigit():
-            numbers += 1  # digits under digits: the rest of a number wrapped in its cell
-            continue
-        if over is None or not over[4] or _NUMBER.fullmatch(text) or _NUMBER.fullmatch(over[4]) or _LIST_MARK.match(text):
-            return False
-        tails += 1
-    # a cut row of numbers: its own label ended on the page before (a new row would bring its own label)
-    return (numbers == 0 and tails > 0) or (numbers > 0 and label_ended)
-
-
-def _is_carried_label(above: list, cell: RuledCell) -> bool:
-    """An empty cell at the top of a continued table belongs to the spanning label above it."""
-    text = above[4]
-    return above[2] > 1 or (cell.row_end - cell.row > 1 and bool(text) and not _NUMBER.fullmatch(text))
+    return Page(number, _Frame(page).height, list(blocks))

@@ -60,7 +60,8 @@ def _zip_kind(data: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        return "zip"
+        # a truncated package has no directory: an OFD still names OFD.xml in its first local header
+        return "ofd" if b"OFD.xml" in data[30:200] else "zip"
     if "word/document.xml" in names:
         return "docx"
     if "OFD.xml" in names:

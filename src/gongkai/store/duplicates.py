@@ -5,7 +5,7 @@ preferred copy is the more readable one, by this rule, in this order:
 
 1. more cells read (`cells_found`): the copy whose tables the parser could read;
 2. fewer `error` findings: an error a copy has and the other does not is most likely the parser's;
-3. the richer format: docx, html, doc, pdf, md, txt, image (a layout kept beats a flattened one);
+3. the richer format: docx, html, doc, pdf, ofd, md, txt, image (a layout kept beats a flattened one);
 4. the sha256, so the choice never changes between runs.
 
 `PREFERENCE` is that order as one SQL expression (for ORDER BY over `reports`, alias `r`), and
@@ -15,7 +15,7 @@ body and year keeps rank 1. `corpus.duplicate_report` names each other copy with
 
 from __future__ import annotations
 
-FORMAT_RANK = ("docx", "html", "doc", "pdf", "md", "txt", "image")
+FORMAT_RANK = ("docx", "html", "doc", "pdf", "ofd", "md", "txt", "image")
 
 
 def preference(alias: str = "r") -> str:

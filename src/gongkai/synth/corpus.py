@@ -12,10 +12,10 @@ from gongkai.synth.faults import pick_random
 from gongkai.synth.model import YEARS, Synthetic, make_report
 from gongkai.synth.variants import pick as pick_variants
 
-FORMATS = ("txt", "md", "html", "docx", "pdf", "doc", "scan_pdf", "scan_png", "md_html", "md_docx", "md_pdf")
+FORMATS = ("txt", "md", "html", "docx", "ofd", "pdf", "doc", "scan_pdf", "scan_png", "md_html", "md_docx", "md_pdf")
 OFFICE = ("pdf", "doc", "scan_pdf", "scan_png", "md_pdf")
 CONVERTED = ("md_html", "md_docx", "md_pdf")
-EXTENSIONS = {"txt": "txt", "md": "md", "html": "html", "docx": "docx", "pdf": "pdf", "doc": "doc",
+EXTENSIONS = {"txt": "txt", "md": "md", "html": "html", "docx": "docx", "ofd": "ofd", "pdf": "pdf", "doc": "doc",
               "scan_pdf": "pdf", "scan_png": "png", "md_html": "md", "md_docx": "md", "md_pdf": "md"}  # fmt: skip
 
 

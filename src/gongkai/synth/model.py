@@ -79,7 +79,7 @@ class Synthetic:
         return random.Random(f"{self.seed}:{purpose}")
 
     def render(self, fmt: str, layout: str | None = None, *, encoding: str | None = None) -> bytes:
-        """Bytes of the report as txt (layouts of render_text.LAYOUTS), md, html, docx, pdf, doc, scan_png, scan_pdf,
+        """Bytes of the report as txt (layouts of render_text.LAYOUTS), md, html, docx, ofd, pdf, doc, scan_png, scan_pdf,
         or as converter markdown of its html, docx or pdf (md_html, md_docx, md_pdf)."""
         if fmt == "txt":
             from gongkai.synth.render_text import render_txt
@@ -97,6 +97,10 @@ class Synthetic:
             from gongkai.synth.render_docx import render_docx
 
             return render_docx(self)
+        if fmt == "ofd":
+            from gongkai.synth.render_ofd import render_ofd
+
+            return render_ofd(self)
         if fmt in ("md_html", "md_docx", "md_pdf"):
             from gongkai.synth import converted
 

@@ -29,7 +29,6 @@ import hashlib
 import io
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -165,7 +164,7 @@ def make_website(seed: int = 0, *, outside: str = "http://127.0.0.2:9", office: 
     add_attachment("docx", synthetic(5), synthetic(5).render("docx"), ".docx")
     add_attachment("docx_direct", synthetic(6), synthetic(6).render("docx"), ".docx", direct=True)
     add_attachment("docx_503_once", synthetic(7), synthetic(7).render("docx"), ".docx", fail_first=1)
-    add_attachment("ofd", synthetic(8), _ofd(synthetic(8)), ".ofd")
+    add_attachment("ofd", synthetic(8), synthetic(8).render("ofd"), ".ofd")
     if office:
         add_attachment("pdf", synthetic(9), synthetic(9).render("pdf"), ".pdf")
         add_attachment("doc", synthetic(10), synthetic(10).render("doc"), ".doc")
@@ -319,32 +318,6 @@ def _undated(syn: Synthetic) -> Synthetic:
     syn.blocks = [b for b in syn.blocks if not (isinstance(b, Para) and any(m in b.text for m in marks))]
     syn.truth["meta"]["published"] = None
     return syn
-
-
-def _ofd(syn: Synthetic) -> bytes:
-    """The report as a small OFD package (GB/T 33190): OFD.xml, a document, one page of text objects."""
-    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
-    lines = [b.text for b in syn.blocks if isinstance(b, Para)][:40]
-    objects = "".join(
-        f'<ofd:TextObject ID="{i + 10}" Boundary="20 {20 + 6 * i} 170 5" Font="1" Size="4.2">'
-        f'<ofd:TextCode X="0" Y="4">{escape(text[:40])}</ofd:TextCode></ofd:TextObject>'
-        for i, text in enumerate(lines)
-    )
-    files = {
-        "OFD.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD {ns} Version="1.0" DocType="OFD"><ofd:DocBody><ofd:DocInfo>'
-                   f"<ofd:DocID>{hashlib.md5(syn.title.encode()).hexdigest()}</ofd:DocID><ofd:Title>{escape(syn.title)}</ofd:Title>"
-                   "</ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
-        "Doc_0/Document.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {ns}><ofd:CommonData><ofd:MaxUnitID>99</ofd:MaxUnitID>'
-                              '<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea></ofd:CommonData>'
-                              '<ofd:Pages><ofd:Page ID="2" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>',
-        "Doc_0/Pages/Page_0/Content.xml": f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}><ofd:Content><ofd:Layer ID="3">'
-                                          f"{objects}</ofd:Layer></ofd:Content></ofd:Page>",
-    }  # fmt: skip
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in files.items():
-            zf.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), text)
-    return buf.getvalue()
 
 
 def _stamp(day: date) -> float:

@@ -62,6 +62,13 @@ def _parse_in_worker(content: bytes, name: str, seconds: float, memory_mb: int) 
     return parse_guarded(content, name=name, limits=Limits(seconds=seconds, memory_mb=memory_mb)).to_json()
 
 
+def reread_json(path: str, corrections: dict) -> str:
+    """Runs in the guarded child: a stored report's file parsed again with review's corrected cells."""
+    from gongkai.pipeline import parse
+
+    return parse(path, corrections=corrections).to_json()
+
+
 def _run_in_worker(function, args: tuple, seconds: float, memory_mb: int) -> str | bytes:
     return run_guarded(function, *args, limits=Limits(seconds=seconds, memory_mb=memory_mb))
 
@@ -159,17 +166,18 @@ class ParseQueue:
         with self.lock:
             self.in_flight -= count
 
-    def run_parse(self, content: bytes, name: str, cancelled: threading.Event | None = None) -> Report:
+    def run_parse(self, content: bytes, name: str, cancelled: threading.Event | None = None, by: str | None = None) -> Report:
         if self.parser is self.guarded:
             report = self.guarded(content, name=name, limits=self.limits, cancelled=cancelled)
         else:
             report = self.parser(content, name=name, limits=self.limits)
         self.data.save_report(report)
         self.summaries[report.source.sha256] = summary_of(report)
-        add_to_store(self.store(), report)
+        add_to_store(self.store(), report, actor=by)
         return report
 
-    def parse_now(self, content: bytes, name: str, cancelled: threading.Event | None = None, *, reserved: bool = False) -> Future:
+    def parse_now(self, content: bytes, name: str, cancelled: threading.Event | None = None, *, reserved: bool = False,
+                  by: str | None = None) -> Future:  # fmt: skip
         """A parse for /api/parse: the upload kept while it runs, forgotten if it fails."""
         sha = hashlib.sha256(content).hexdigest()
 
@@ -178,7 +186,7 @@ class ParseQueue:
                 raise Cancelled("请求已取消")
             self.data.save_file(sha, content)
             try:
-                return self.run_parse(content, name, cancelled)
+                return self.run_parse(content, name, cancelled, by)
             except GongkaiError:
                 self.data.remove_file(sha)
                 raise
@@ -231,7 +239,7 @@ class ParseQueue:
     def _work(self, job: Job, content: bytes) -> None:
         job.status, job.status_zh = "parsing", STATUS_ZH["parsing"]
         try:
-            report = self.run_parse(content, job.name)
+            report = self.run_parse(content, job.name, by=job.by)
             job.errors, job.warnings = len(report.errors), len(report.warnings)
         except GongkaiError as exc:
             job.status, job.message = "failed", str(exc)
@@ -245,17 +253,21 @@ class ParseQueue:
             job.status = "done"
         job.status_zh = STATUS_ZH[job.status]
 
+    def reread(self, path, corrections: dict) -> list:
+        """review's `reread` for a correction: the file parsed again in a guarded worker, never in the server."""
+        return Report.model_validate_json(self.guarded.run(reread_json, str(path), corrections, limits=self.limits)).findings
+
     def waiting(self) -> int:
         """Jobs queued or running (parses, page images, source lines)."""
         with self.lock:
             return self.in_flight
 
-    def accept(self, content: bytes, filename: str | None) -> Job:
-        """A job for one uploaded file: refused by type, already known, or queued for parsing."""
+    def accept(self, content: bytes, filename: str | None, by: str | None = None) -> Job:
+        """A job for one uploaded file (`by`: who uploaded it): refused by type, already known, or queued for parsing."""
         name = display_name(filename)
         fmt = sniff(content, name)
         sha = hashlib.sha256(content).hexdigest()
-        job = Job(id=sha, name=name, status="queued", status_zh=STATUS_ZH["queued"], format=fmt)
+        job = Job(id=sha, name=name, status="queued", status_zh=STATUS_ZH["queued"], format=fmt, by=by)
         if fmt not in READERS:
             job.id, job.status, job.status_zh = "", "failed", STATUS_ZH["failed"]
             job.message = f"不支持的文件类型（按内容判断为 {fmt}）"

@@ -136,7 +136,9 @@ class Guard:
         bearer = auth[7:] if auth.lower().startswith("bearer ") else headers.get("x-gongkai-token")
         cookie = _cookie(headers, SESSION_COOKIE)
         try:
-            caller = await run_in_threadpool(self.identity.caller, bearer, cookie)
+            if self.identity.stale():  # reading the store's users waits for its lock: never on the event loop
+                await run_in_threadpool(self.identity.users)
+            caller = self.identity.caller(bearer, cookie)
         except UsersUnavailable as exc:
             return _error(503, str(exc)), receive, None
         if method in UNSAFE_METHODS and cookie is not None and not caller.by_header:

@@ -5,7 +5,7 @@ their own machine): every request acts as the local administrator, as before acc
 Once a user exists, every page needs a login (or the token); the token, when set, acts as an
 administrator for scripts (`Authorization: Bearer …`, `X-Gongkai-Token`, or its cookie).
 
-The guard asks `Identity.caller` on every request. The users come from the store's `users`
+The guard asks `Identity.caller` on every request (a session is one SQLite lookup). The users come from the store's `users`
 table (review/accounts.py) through a cache read again every few seconds, so a request never waits
 for the store to learn who it is, and a user added or disabled with `gongkai user` counts within
 `USERS_TTL` seconds (through the web app at once).
@@ -44,10 +44,14 @@ class Identity:
         self._users: dict[str, User] | None = None
         self._read_at = 0.0
 
-    def users(self) -> dict[str, User]:
-        """Every user of the store by name (cached for `USERS_TTL` seconds)."""
+    def stale(self) -> bool:
+        """Whether the next `users()` reads the store (the guard then asks from a worker thread, not the event loop)."""
+        return self._users is None or time.monotonic() - self._read_at > USERS_TTL
+
+    def users(self, *, refresh: bool = True) -> dict[str, User]:
+        """Every user of the store by name (cached for `USERS_TTL` seconds; `refresh=False`: the cache as it is, if any)."""
         with self.lock:
-            if self._users is None or time.monotonic() - self._read_at > USERS_TTL:
+            if self._users is None or (refresh and time.monotonic() - self._read_at > USERS_TTL):
                 try:
                     self._users = _read_users(self.settings.store)
                 except Exception:  # noqa: BLE001 — a store locked by a batch: the users known a moment ago still hold
@@ -63,7 +67,7 @@ class Identity:
 
     def is_open(self) -> bool:
         """No token and no user: the single local user's server."""
-        return not self.settings.token and not self.users()
+        return not self.settings.token and not self.users(refresh=False)
 
     def caller(self, bearer: str | None, cookie: str | None) -> Caller:
         """Who sends a request with this header token and this session cookie."""
@@ -73,7 +77,7 @@ class Identity:
         if cookie and sessions.cookie_ok(cookie):
             return Caller(TOKEN_USER, cookie)
         name = sessions.user_of(cookie)
-        user = self.users().get(name) if name else None
+        user = self.users(refresh=False).get(name) if name else None
         if user is not None and user.active:
             return Caller(user, cookie)
         if self.is_open():

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from gongkai.audit import (
@@ -128,7 +128,7 @@ async def roster_import(request: Request, w: W):
     user = _admin(request, "导入名单")
     form = await request.form(max_files=1, max_fields=4)
     upload = form.get("file")
-    if not isinstance(upload, UploadFile):
+    if upload is None or isinstance(upload, str):
         raise HTTPException(400, "没有收到名单文件")
     data = await upload.read(MAX_ROSTER_BYTES + 1)
     if len(data) > MAX_ROSTER_BYTES:

@@ -243,6 +243,7 @@ def _insert_findings(con, lineage: str, version: int, findings: list) -> None:
             for seq, f in enumerate(findings)]  # fmt: skip
     if not rows:
         return
+    con.complete()  # as in `versions._insert`
     con.register("gk_findings", pa.Table.from_pylist(rows, schema=FINDING_SCHEMA))
     try:
         con.execute(f"INSERT INTO version_findings BY NAME {with_ids('SELECT * FROM gk_findings')}")

@@ -59,6 +59,7 @@ class Web:
         self.queue = ParseQueue(self.data, lambda: settings.store, settings.limits, settings.workers, parser, max_queue=settings.max_queue)
         self.sessions = Sessions(settings.data_dir, settings.token)
         self.identity = Identity(settings, self.sessions)
+        self._schema_made: tuple | None = None  # (device, inode) of the store file whose tables this process made
         self.logins = (LoginThrottle(limit=5), LoginThrottle(limit=20))  # one account's failed logins; one client's across accounts
         env = Environment(loader=PackageLoader("gongkai.web", "templates"), autoescape=True)
         env.globals["body_type_zh"] = BODY_TYPE_ZH
@@ -75,11 +76,15 @@ class Web:
     @contextlib.contextmanager
     def store(self):
         """A writable `Store` for the audit and review functions (they run their own transactions), one
-        open at a time in this process."""
+        open at a time in this process; its tables are made by the first open of this file."""
         from gongkai.store import Store
 
-        with _store_lock, Store(self.settings.store) as store:
-            yield store
+        path = self.settings.store
+        with _store_lock:
+            identity = _file_identity(path)
+            with Store(path, schema=identity is None or identity != self._schema_made) as store:
+                self._schema_made = _file_identity(path)
+                yield store
 
     def load(self, sha: str) -> Report | None:
         """A report by sha256: the server's own parse, else the store's rows."""
@@ -141,6 +146,14 @@ async def outcome(request: Request, future: Future, cancelled: threading.Event |
             raise ClientDisconnect()
 
 
+def _file_identity(path: Path) -> tuple | None:
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def report_link(sha: str) -> str:
     return f"/reports/{sha}"
 
@@ -154,10 +167,11 @@ def user_of(request: Request) -> User:
 
 
 def wants_json(request: Request) -> bool:
-    """A JSON twin (`….json`), the API, or a client that asks for JSON rather than a page."""
+    """A JSON twin (`….json`), the API, a client that asks for JSON rather than a page, or one that sent JSON."""
     path = request.url.path
     accept = request.headers.get("accept", "")
-    return path.endswith(".json") or path.startswith("/api/") or ("json" in accept and "html" not in accept)
+    sent = request.headers.get("content-type", "")
+    return path.endswith(".json") or path.startswith("/api/") or ("json" in accept and "html" not in accept) or sent.startswith("application/json")
 
 
 def web(request: Request) -> Web:

@@ -46,7 +46,7 @@ async def fields(request: Request) -> dict:
 
 def answered(request: Request, payload: dict, back: str):
     """JSON for a script, a redirect back for a form."""
-    if wants_json(request) or request.headers.get("content-type", "").startswith("application/json"):
+    if wants_json(request):
         return JSONResponse(payload)
     return RedirectResponse(back, status_code=303)
 

@@ -98,6 +98,11 @@ def test_a_reviewer_decides_corrects_and_the_exports_and_history_say_so(audited_
         assert {e["target"] for e in history if e["action"] == "resolved"} >= {first, second}
         assert "与原件核对，誊写有误" in admin.get(f"/history?report={sha}").text
 
+        with client(server, "chang") as chang:  # 长沙县's reviewer: neither the decisions nor the corrected report
+            assert chang.get(f"/history.json?report={sha}").status_code == chang.get(f"/reports/{sha}/diff.json").status_code == 403
+            assert chang.post(f"/findings/{first}/decision", json={"status": "open"}).status_code == 403
+            assert chang.post(f"/reports/{sha}/corrections", json={"cells": {cell: clean}, "reason": "不是我的"}).status_code == 403
+
         again = wang.post(f"/reports/{sha}/corrections", json={"cells": {cell: clean + 1}, "reason": "再核一次"})
         assert again.status_code == 200, again.text  # a correction of a correction: version 3
         assert again.json()["version"]["version"] == 3 and again.json()["changed"][cell] == {"old": clean, "new": clean + 1}

@@ -47,6 +47,7 @@ class GridCell:
     where: Where = Where()
     confidence: float | None = None
     wrapped: bool = False  # a number printed over several lines of its cell (or across a page break), joined
+    readings: tuple[str, ...] = ()  # OCR: the recogniser's other readings of the text, most probable first
 
 
 @dataclass(slots=True)

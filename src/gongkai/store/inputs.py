@@ -10,9 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-# every extension a reader of gongkai.read accepts (the format itself is sniffed from the bytes)
+# every extension a reader of gongkai.read accepts (the format itself is sniffed from the bytes), and .ofd,
+# which gongkai fetch saves and no reader reads yet: taken, so that the batch names it as a failure, not skipped unseen
 REPORT_SUFFIXES = frozenset(
-    [".txt", ".text", ".md", ".markdown", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".wps", ".rtf", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"]
+    [".txt", ".text", ".md", ".markdown", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".wps", ".rtf", ".pdf", ".ofd", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"]
 )
 SKIP_DIRS = frozenset({"truth", "__pycache__", "node_modules"})
 SKIP_STEMS = frozenset({"readme", "license", "changelog", "notes"})  # a folder's own notes, not reports

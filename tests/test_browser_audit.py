@@ -27,8 +27,9 @@ SHOTS = ROOT / "out" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def server(audited_store, tmp_path_factory):
+    """A server of its own for each test: the reviewer's corrections would change what the administrator sees."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"没有 {CHROMIUM}：跳过真实浏览器测试（apt-get install chromium）")
     pytest.importorskip("playwright.sync_api", reason="没有安装 playwright（python）")

@@ -145,7 +145,9 @@ class Outcome:
         return False
 
 
-def reviewer(base: str, account: tuple[str, str, str], until: float, out: Outcome, seed: int, correct_every: int) -> None:
+def reviewer(base: str, account: tuple[str, str, str], until: float, out: Outcome, seed: int, correct_every: int, at_least: int = 0) -> None:
+    """One reviewer: logs in, then decides and corrects until `until`, and at least `at_least` times
+    whatever the clock says (a test on a loaded machine still does the work it checks)."""
     import httpx
 
     name, password, _ = account
@@ -160,7 +162,7 @@ def reviewer(base: str, account: tuple[str, str, str], until: float, out: Outcom
         headers = {"X-CSRF-Token": http.get("/api/me").json()["csrf_token"], "Accept": "application/json"}
         findings: list[dict] = []
         i = 0
-        while time.monotonic() < until:
+        while time.monotonic() < until or i < at_least:
             if i % 10 == 0 or not findings:
                 listed = out.timed("list", http.get, "/findings.json")
                 if not out.judge("list", listed):
@@ -194,11 +196,11 @@ def reviewer(base: str, account: tuple[str, str, str], until: float, out: Outcom
             i += 1
 
 
-def run_reviewers(base: str, accounts: list[tuple[str, str, str]], seconds: float, correct_every: int = 10) -> Outcome:
-    """Every account reviews in its own thread for `seconds`; returns what they were told."""
+def run_reviewers(base: str, accounts: list[tuple[str, str, str]], seconds: float, correct_every: int = 10, at_least: int = 0) -> Outcome:
+    """Every account reviews in its own thread for `seconds` (and `at_least` times); returns what they were told."""
     out = Outcome()
     until = time.monotonic() + seconds
-    threads = [threading.Thread(target=reviewer, args=(base, a, until, out, n, correct_every)) for n, a in enumerate(accounts)]
+    threads = [threading.Thread(target=reviewer, args=(base, a, until, out, n, correct_every, at_least)) for n, a in enumerate(accounts)]
     for t in threads:
         t.start()
     for t in threads:

@@ -171,7 +171,8 @@ def test_kill_9_of_the_server_loses_no_decision_it_answered(audited_store, tmp_p
 
 @pytest.mark.slow
 def test_twenty_reviewers_deciding_and_correcting_at_once_lose_nothing(audited_store, tmp_path):
-    """The load test of benchmarks/load.py (there 60 s over a larger city) for 20 s over this store."""
+    """The load test of benchmarks/load.py (there 60 s over a larger city) for 20 s over this store,
+    each reviewer acting at least twice (seven of them correcting first), however slow the machine."""
     sys.path.insert(0, str(ROOT))
     from benchmarks.load import add_reviewers, lost, reviewer_accounts, run_reviewers
 
@@ -180,7 +181,7 @@ def test_twenty_reviewers_deciding_and_correcting_at_once_lose_nothing(audited_s
     add_reviewers(db, accounts)
     server = start_server(tmp_path, db)
     try:
-        out = run_reviewers(server.url, accounts, seconds=20, correct_every=6)
+        out = run_reviewers(server.url, accounts, seconds=20, correct_every=6, at_least=2)  # 40 actions at least, however loaded the machine
     finally:
         server.stop()
     assert not out.failures, (out.failures[:10], server.log_text()[-4000:])

@@ -177,6 +177,40 @@ def test_pipes_devices_and_symlinks_out_of_the_folder_are_refused_and_named(tmp_
         assert store.count("reports") == 2  # the inside link is the same bytes as its target: one report
 
 
+def test_unreadable_files_and_folders_are_counted_and_named(tmp_path):
+    """A file and a folder the batch may not read are failures with a reason, never silently missing.
+
+    Root reads anything, so there the batch runs without the capabilities that override file modes.
+    """
+    import shutil
+
+    folder = tmp_path / "in"
+    secret_file = make_corpus(folder, 3, seed=6)[0]
+    locked = folder / "locked"
+    locked.mkdir()
+    (locked / "inner.txt").write_bytes(secret_file.read_bytes() + b"\n")
+    secret_file.chmod(0o000)
+    locked.chmod(0o000)
+    db = tmp_path / "s.duckdb"
+    command = [sys.executable, "-m", "gongkai", "batch", str(folder), "--db", str(db)]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("以 root 运行且没有 setpriv（util-linux）：无法让文件不可读")
+        drop = "-dac_override,-dac_read_search"
+        command = ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", *command]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    finally:
+        locked.chmod(0o755)
+    assert done.returncode == 1, done.stdout + done.stderr  # finished, and says not every input was read
+    assert "Traceback" not in done.stderr
+    assert secret_file.name in done.stdout and "locked" in done.stdout, done.stdout
+    assert "未读取的条目 2 个" in done.stdout
+    assert "无法读取目录（Permission denied）" in done.stdout and "无法读取（Permission denied）" in done.stdout
+    with Store(db, read_only=True) as store:
+        assert store.count("reports") == 2 and store.count("failures") == 0  # no bytes, so no sha256 to key a failure
+
+
 def test_a_missing_input_folder_is_an_error_and_makes_no_store(tmp_path):
     db = tmp_path / "s.duckdb"
     done = subprocess.run([sys.executable, "-m", "gongkai", "batch", str(tmp_path / "nodir"), "--db", str(db)],

@@ -96,18 +96,21 @@ def read_regular(path: str, limit: int | None = None) -> bytes:
         return handle.read() if limit is None else handle.read(limit)
 
 
-def sha256_file(path: str) -> str | None:
+def sha256_file(path: str) -> tuple[str | None, str]:
+    """(sha256, "") of a regular file, or (None, why it could not be read)."""
     digest = hashlib.sha256()
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
             if not stat_mode.S_ISREG(os.fstat(fd).st_mode):
-                return None
+                return None, "无法读取（已不再是普通文件）"
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
-    except OSError:
-        return None
-    return digest.hexdigest()
+    except FileNotFoundError:
+        return None, "无法读取（已被删除或改名）"
+    except OSError as exc:
+        return None, f"无法读取（{exc.strerror or exc}）"
+    return digest.hexdigest(), ""
 
 
 def hash_files(files: list[InputFile], known: dict[tuple[str, int, int], str], threads: int = 8,
@@ -123,9 +126,9 @@ def hash_files(files: list[InputFile], known: dict[tuple[str, int, int], str], t
         else:
             todo.append(f.path)
     with ThreadPoolExecutor(threads) as pool:  # hashlib releases the GIL: reading and hashing overlap
-        for path, sha in zip(todo, pool.map(sha256_file, todo)):
+        for path, (sha, why) in zip(todo, pool.map(sha256_file, todo)):
             if sha is not None:
                 result[path] = sha
             elif refused is not None:
-                refused.append((path, "无法读取（已被删除、改名或不再是普通文件）"))
+                refused.append((path, why))
     return result

@@ -44,6 +44,44 @@ def county(tmp_path_factory):
     return folder, json.loads((folder / "audit.json").read_text(encoding="utf-8"))
 
 
+@pytest.fixture(scope="session")
+def audited_store(county, tmp_path_factory):
+    """A small store of the generated city for the web app's audit and review tests (copy it before writing).
+
+    Every report of five bodies: 望城区's department with a misprinted cell (`typo`), its government
+    with a broken appeals sum (`block`, whose fixed re-submission is in the county's fixed/), its
+    department whose reports use a short name only a person can match to the roster (`short`), and
+    two bodies of 长沙县 (`others`); the county's roster imported.
+    """
+    import shutil
+
+    from audit_helpers import batch, gk
+
+    folder, truth = county
+    bodies = truth["bodies"]
+
+    def pick(fault, county_name, exclude=()):
+        return next(b for b in bodies if b["roster_name"] not in exclude and county_name in b["roster_name"]
+                    and any(fault in r["faults"] and int(y) >= 2023 for y, r in b["years"].items()))  # fmt: skip
+
+    typo = pick("typo", "望城区")
+    block = pick("block_sum", "望城区", exclude=(typo["roster_name"],))
+    short = next(b for b in bodies if b["roster_name"] == truth["short_name"]["roster_name"])
+    others = [b for b in bodies if "长沙县" in b["roster_name"]][:2]
+    work = tmp_path_factory.mktemp("web-audit")
+    reports = work / "reports"
+    reports.mkdir()
+    for body in (typo, block, short, *others):
+        for record in body["years"].values():
+            if record["file"]:
+                shutil.copy(folder / "reports" / record["file"], reports / record["file"])
+    db = work / "store.duckdb"
+    batch(reports, db)
+    code, _, error = gk("roster", "import", folder / "roster.xlsx", "--db", db, "--by", "张三")
+    assert code == 0, error
+    return {"folder": folder, "truth": truth, "reports": reports, "db": db, "typo": typo, "block": block, "short": short, "others": others}
+
+
 def require_ocr() -> None:
     """Skip without the ocr extra; fail when it is installed but cannot load (opencv without libGL/glib).
 

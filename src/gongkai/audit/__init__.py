@@ -13,15 +13,27 @@ Plain functions the command line (cli/audit.py) and the web app both call:
 
 from gongkai.audit.bodies import TYPE_ZH, Body, RegionNode, region_tree
 from gongkai.audit.coverage import COUNT_ZH, REVIEW_ZH, STATUS_ZH, CoverageRow, RegionTotal, Summary, coverage, summary, totals
-from gongkai.audit.notice import Notice, NoticeItem, build_notice, notice_docx, notice_pdf, render_notice, write_notice, write_notices
+from gongkai.audit.notice import (
+    Notice,
+    NoticeItem,
+    build_notice,
+    build_notices,
+    notice_docx,
+    notice_file_name,
+    notice_pdf,
+    record_notices,
+    render_notice,
+    write_notice,
+    write_notices,
+)
 from gongkai.audit.roster import RosterError, RosterImport, has_roster, import_roster, roster_bodies
 from gongkai.audit.scope import Match, body_lineages, confirm_match, find_body, lineage_codes, pending_matches, scope
 
 __all__ = [
     "COUNT_ZH", "REVIEW_ZH", "STATUS_ZH", "TYPE_ZH", "Body", "CoverageRow", "Match", "Notice", "NoticeItem", "RegionNode",
-    "RegionTotal", "RosterError", "RosterImport", "Summary", "body_lineages", "build_notice", "confirm_match", "coverage",
-    "find_body", "has_roster", "import_roster", "lineage_codes", "notice_docx", "notice_pdf", "pending_matches",
-    "region_tree", "render_notice", "roster_bodies", "scope", "summary", "totals", "write_notice", "write_notices",
+    "RegionTotal", "RosterError", "RosterImport", "Summary", "body_lineages", "build_notice", "build_notices", "confirm_match", "coverage",
+    "find_body", "has_roster", "import_roster", "lineage_codes", "notice_docx", "notice_file_name", "notice_pdf", "pending_matches",
+    "record_notices", "region_tree", "render_notice", "roster_bodies", "scope", "summary", "totals", "write_notice", "write_notices",
 ]  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 One row per body: `on_time`, `late` or `missing` (and `undated` when a report is there but no
 publication date could be read: never guessed on time), the publication date and the deadline
 used (rules/document.py `deadline_for`: per body type, per province through GONGKAI_DEADLINES), the
-errors and warnings of its current version that are not dismissed (null when missing), and where
+errors and warnings of its current version that are not dismissed (null when missing), its anomaly
+hints (`anomaly.*`, counted apart: numbers that hold together and are still implausible), and where
 review stands. Then totals for every division of the region tree, and a summary of a region.
 """
 
@@ -34,7 +35,8 @@ class CoverageRow:
     published: date | None = None
     days_late: int | None = None
     errors: int | None = None  # of the current version, dismissed ones not counted; null when missing
-    warnings: int | None = None
+    warnings: int | None = None  # anomaly hints not counted here: see `anomalies`
+    anomalies: int | None = None  # open or confirmed anomaly.* findings (issue 20), apart from the report's own errors
     review_state: str | None = None  # open | confirmed | rectified | clean; null when missing
     findings: dict[str, int] | None = None  # open / confirmed / dismissed / resolved
     sha256: str | None = None
@@ -98,16 +100,21 @@ def _lineages_of_year(con, year: int) -> dict[str, list[dict]]:
     return out
 
 
+_NO_COUNTS = {"open": 0, "confirmed": 0, "dismissed": 0, "resolved": 0, "errors": 0, "warnings": 0, "anomalies": 0}
+
+
 def _counts(store, year: int) -> dict[str, dict]:
-    """lineage → finding counts by status, and its errors and warnings not dismissed."""
+    """lineage → finding counts by status, and its errors, warnings and anomaly hints not dismissed."""
     from gongkai.review.decisions import list_findings
 
     out: dict[str, dict] = {}
     for f in list_findings(store, year=year):
-        c = out.setdefault(f.lineage, {"open": 0, "confirmed": 0, "dismissed": 0, "resolved": 0, "errors": 0, "warnings": 0})
+        c = out.setdefault(f.lineage, dict(_NO_COUNTS))
         c[f.status] += 1
         if f.status in ("open", "confirmed"):
-            if f.severity == "error":
+            if f.rule.startswith("anomaly."):
+                c["anomalies"] += 1
+            elif f.severity == "error":
                 c["errors"] += 1
             elif f.severity == "warning":
                 c["warnings"] += 1
@@ -156,12 +163,12 @@ def coverage(store, year: int, region: str | None = None, *, user=None) -> list[
                           deadline, candidates=waiting.get(body.name, []), chain=chain, reports=len(found))  # fmt: skip
         if found:
             info = found[0]
-            c = counts.get(info["lineage"], {"open": 0, "confirmed": 0, "dismissed": 0, "resolved": 0, "errors": 0, "warnings": 0})
+            c = counts.get(info["lineage"], _NO_COUNTS)
             published = info["published"]
             row.published = published
             row.status = "undated" if published is None else "late" if published > deadline else "on_time"
             row.days_late = (published - deadline).days if row.status == "late" else None
-            row.errors, row.warnings = c["errors"], c["warnings"]
+            row.errors, row.warnings, row.anomalies = c["errors"], c["warnings"], c["anomalies"]
             row.findings = {k: c[k] for k in ("open", "confirmed", "dismissed", "resolved")}
             row.review_state = _review_state(c)
             row.sha256, row.version, row.versions = info["sha256"], info["version"], info["versions"]

@@ -309,17 +309,9 @@ def safe_name(text: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("._") or "机关"
 
 
-def write_notices(store, year: int, folder: str | Path, *, fmt: str = "docx", region: str | None = None, by: str | None = None,
-                  user=None, **options) -> list[tuple[Notice, Path]]:  # fmt: skip
-    """One notice per body with something to fix (including bodies that published nothing) into `folder`."""
+def build_notices(store, year: int, region: str | None = None, *, user=None, **options) -> list[Notice]:
+    """The notice of every body (in `region`, that `user` may read) with something to fix, including those that published nothing."""
     from gongkai.audit.coverage import coverage
-
-    if fmt not in ("docx", "pdf"):
-        raise GongkaiError(f"整改通知只能生成 docx 或 pdf，不是 {fmt}")
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise GongkaiError(f"{folder} 不是目录（--all 时 --out 为输出目录）")
-    folder.mkdir(parents=True, exist_ok=True)
     from gongkai.audit.scope import scope
     from gongkai.review.decisions import list_findings
 
@@ -327,13 +319,31 @@ def write_notices(store, year: int, folder: str | Path, *, fmt: str = "docx", re
     by_lineage: dict[str, list] = {}
     for f in list_findings(store, year=int(year)):
         by_lineage.setdefault(f.lineage, []).append(f)
-    written = []
+    notices = []
     for row in coverage(store, year, region, user=user):
         notice = _notice(store, row, bodies[row.body], by_lineage.get(row.lineage, []), options.get("issued"),
                          options.get("reply_days", REPLY_DAYS), options.get("issuer", DEFAULT_ISSUER))  # fmt: skip
-        if not notice.items:
-            continue
-        path = folder / f"{year}年度_{safe_name(notice.body)}_整改通知.{fmt}"
+        if notice.items:
+            notices.append(notice)
+    return notices
+
+
+def notice_file_name(notice: Notice, fmt: str) -> str:
+    return f"{notice.year}年度_{safe_name(notice.body)}_整改通知.{fmt}"
+
+
+def write_notices(store, year: int, folder: str | Path, *, fmt: str = "docx", region: str | None = None, by: str | None = None,
+                  user=None, **options) -> list[tuple[Notice, Path]]:  # fmt: skip
+    """One notice per body with something to fix (including bodies that published nothing) into `folder`."""
+    if fmt not in ("docx", "pdf"):
+        raise GongkaiError(f"整改通知只能生成 docx 或 pdf，不是 {fmt}")
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise GongkaiError(f"{folder} 不是目录（--all 时 --out 为输出目录）")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for notice in build_notices(store, year, region, user=user, **options):
+        path = folder / notice_file_name(notice, fmt)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(render_notice(notice, fmt))
         tmp.replace(path)

@@ -20,9 +20,11 @@ from gongkai.review.accounts import (
     can_change,
     can_manage_users,
     can_read,
+    can_submit,
     get_user,
     list_users,
     readable_lineages,
+    reads_everything,
     require_change,
     require_read,
     set_user,
@@ -49,8 +51,8 @@ from gongkai.review.versions import Current, current, diff, lineage_of, resolve_
 
 __all__ = [
     "ROLES", "ROLE_ZH", "STATUSES", "STATUS_ZH", "Correction", "Current", "Decision", "FindingRow", "LogEntry", "PermissionDenied",
-    "ReviewError", "User", "Version", "VersionDiff", "add_user", "authenticate", "can_change", "can_manage_users", "can_read",
+    "ReviewError", "User", "Version", "VersionDiff", "add_user", "authenticate", "can_change", "can_manage_users", "can_read", "can_submit",
     "cell_value", "correct", "correct_cells", "current", "decide", "diff", "finding_id", "get_finding", "get_user", "history",
-    "lineage_of", "list_findings", "list_users", "log_login", "parse_status", "readable_lineages", "require_change",
+    "lineage_of", "list_findings", "list_users", "log_login", "parse_status", "readable_lineages", "reads_everything", "require_change",
     "require_read", "resolve_sha", "set_user", "sync_versions", "versions", "visible_reports",
 ]  # fmt: skip

@@ -174,6 +174,16 @@ def in_region(region: str | None, codes: list[str] | tuple[str, ...]) -> bool:
     return any(code == region or (len(region) > 6 and code.startswith(region)) for code in codes)
 
 
+def reads_everything(user) -> bool:
+    """An administrator, or a read-only user of every region: no report is out of their sight."""
+    return user is not None and user.active and (user.role == "admin" or (user.role == "readonly" and not user.region))
+
+
+def can_submit(user) -> bool:
+    """May `user` add reports (upload a file, re-submit one)? Anyone but a read-only user."""
+    return user is not None and user.active and user.role in ("admin", "reviewer")
+
+
 def can_manage_users(user) -> bool:
     return user is not None and user.active and user.role == "admin"
 
@@ -201,7 +211,7 @@ def _codes_of(store, report: str) -> list[str]:
 
 def can_read(store, user, report: str) -> bool:
     """May `user` see this report (sha256 or lineage)?"""
-    if user is not None and user.active and (user.role == "admin" or (user.role == "readonly" and not user.region)):
+    if reads_everything(user):
         return True
     return can_read_codes(user, _codes_of(store, report))
 
@@ -225,7 +235,7 @@ def require_change(store, user, report: str) -> None:
 
 def readable_lineages(store, user) -> set[str] | None:
     """The lineages `user` may read; None when every one (an administrator, a reader of every region)."""
-    if user is not None and user.active and (user.role == "admin" or (user.role == "readonly" and not user.region)):
+    if reads_everything(user):
         return None
     from gongkai.audit.scope import lineage_codes
 

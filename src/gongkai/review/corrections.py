@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -37,6 +38,7 @@ from gongkai.review.versions import (
 )
 from gongkai.store.schema import quote
 
+Reread = Callable[[Path, dict], list]  # (the report's file, cell → corrected value) → the findings of its parse
 BLANK_WORDS = ("空", "空白", "null", "none", "")
 # corpus and anomaly rules a correction does not recompute: the file's own, from the last batch
 KEPT_CORPUS_RULES = ("corpus.copied_text", "corpus.identical_tables")
@@ -74,16 +76,20 @@ def cell_value(cell_id: str, text) -> int | float | None:
     return int(number)
 
 
-def correct(store, sha256: str, cell_id: str, value, reason: str, by: str | User = "", *, source: str | Path | None = None) -> Correction:
+def correct(store, sha256: str, cell_id: str, value, reason: str, by: str | User = "", *, source: str | Path | None = None,
+            reread: Reread | None = None) -> Correction:  # fmt: skip
     """Correct one cell of a report: a new version, checked again; see `correct_cells`."""
-    return correct_cells(store, sha256, {cell_id: value}, reason, by, source=source)
+    return correct_cells(store, sha256, {cell_id: value}, reason, by, source=source, reread=reread)
 
 
-def correct_cells(store, sha256: str, values: dict, reason: str, by: str | User = "", *, source: str | Path | None = None) -> Correction:
+def correct_cells(store, sha256: str, values: dict, reason: str, by: str | User = "", *, source: str | Path | None = None,
+                  reread: Reread | None = None) -> Correction:  # fmt: skip
     """Correct cells of a report's current file: one new version whose findings the rule engine computes again.
 
     `source` is where the report's file is when the store's path is not it (the web app's upload folder).
-    Findings the correction makes go are 已更正 from then on; those it raises are 待核.
+    `reread(path, corrections)` reads the file again with the corrected cells and returns the parse's
+    findings (default: `parse_guarded` in a child forked from this process; the web app hands it to
+    its own guarded workers). Findings the correction makes go are 已更正 from then on; those it raises are 待核.
     """
     actor = require_user(by)
     reason = (reason or "").strip()
@@ -118,7 +124,7 @@ def correct_cells(store, sha256: str, values: dict, reason: str, by: str | User 
         raise ReviewError("新值与当前值相同，没有可更正的")
     overrides = {**before, **typed}
     cells = {**parsed, **overrides}
-    findings, how = recheck(con, sha, row, overrides, cells, source)
+    findings, how = recheck(con, sha, row, overrides, cells, source, reread)
     old_findings = findings_of(con, last) or []
     when = log.now()
     number = last.version + 1
@@ -179,7 +185,14 @@ def _same_file(path: Path, sha: str) -> bool:
         return False
 
 
-def recheck(con, sha: str, row: dict, overrides: dict, cells: dict, source=None) -> tuple[list, str]:
+def reread_guarded(path: Path, corrections: dict) -> list:
+    """The findings of the file read again with `corrections` in place of the printed cells, in a guarded child."""
+    from gongkai.limits import Limits, parse_guarded
+
+    return parse_guarded(path, limits=Limits(seconds=120, memory_mb=2048), corrections=corrections).findings
+
+
+def recheck(con, sha: str, row: dict, overrides: dict, cells: dict, source=None, reread: Reread | None = None) -> tuple[list, str]:
     """The findings of the corrected report, and whether the file (`file`) or the store (`store`) was read."""
     from gongkai.draft.check import Previous, as_extracted, continuity
     from gongkai.draft.model import Draft
@@ -193,10 +206,9 @@ def recheck(con, sha: str, row: dict, overrides: dict, cells: dict, source=None)
     findings, how = None, "store"
     if path is not None and path.is_file() and _same_file(path, sha):
         from gongkai.errors import GongkaiError
-        from gongkai.limits import Limits, parse_guarded
 
         try:
-            findings, how = parse_guarded(path, limits=Limits(seconds=120, memory_mb=2048), corrections=overrides).findings, "file"
+            findings, how = (reread or reread_guarded)(path, overrides), "file"
         except GongkaiError:
             findings = None  # the file cannot be read now: the stored cells and texts still can
     if findings is None:
@@ -231,6 +243,7 @@ def _insert_findings(con, lineage: str, version: int, findings: list) -> None:
             for seq, f in enumerate(findings)]  # fmt: skip
     if not rows:
         return
+    con.complete()  # as in `versions._insert`
     con.register("gk_findings", pa.Table.from_pylist(rows, schema=FINDING_SCHEMA))
     try:
         con.execute(f"INSERT INTO version_findings BY NAME {with_ids('SELECT * FROM gk_findings')}")

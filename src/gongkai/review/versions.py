@@ -46,6 +46,7 @@ def _insert(con, table: str, rows: list[dict], schema: pa.Schema) -> None:
     if not rows:
         return
     data = pa.Table.from_pylist(rows, schema=schema)
+    con.complete()  # DuckDB 2 refuses register() while a fetchone() before left its result open
     con.register("gk_rows", data)
     try:
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM gk_rows")
@@ -127,6 +128,7 @@ def log_many(con, entries: list[dict]) -> None:
     from gongkai.store.review_tables import SEQUENCE
 
     data = pa.Table.from_pylist(entries, schema=LOG_SCHEMA)
+    con.complete()  # as in `_insert`
     con.register("gk_log", data)
     try:
         con.execute(f"INSERT INTO audit_log SELECT nextval('{SEQUENCE}') AS seq, * FROM gk_log")

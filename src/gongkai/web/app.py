@@ -17,7 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from gongkai.web.context import Settings, Web
+from gongkai.audit.roster import RosterError
+from gongkai.errors import GongkaiError, LimitExceededError, UnreadableError
+from gongkai.review.model import PermissionDenied, ReviewError
+from gongkai.web.context import Settings, Web, wants_json
 from gongkai.web.guard import install_guard
 from gongkai.web.jobs import Parser, QueueFull
 from gongkai.web.routes import ROUTERS
@@ -47,15 +50,32 @@ def create_app(settings: Settings, parser: Parser | None = None) -> FastAPI:
     app.state.web = state
     app.state.executor = state.queue.executor
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    install_guard(app, settings, state.sessions)
+    install_guard(app, settings, state.sessions, state.identity)
 
     @app.exception_handler(QueueFull)
     async def queue_full(_request: Request, exc: QueueFull):
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "10"})
 
+    # the audit's and review's errors, wherever a route lets one through: a Chinese line, never a 500
+    for kind, status in ((PermissionDenied, 403), (ReviewError, 400), (RosterError, 400), (LimitExceededError, 422),
+                         (UnreadableError, 422), (GongkaiError, 404)):  # fmt: skip
+        app.add_exception_handler(kind, _answer(state, status))
+
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _answer(state: Web, status: int):
+    """The handler that answers an error of the domain with `status`: JSON, or the error page."""
+
+    async def handler(request: Request, exc: Exception):
+        if wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+        titles = {403: "无权进行这项操作", 404: "没有找到", 422: "无法处理这个文件"}
+        return state.page(request, "error.html", status_code=status, title=titles.get(status, "无法完成"), message=str(exc))
+
+    return handler
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -4,6 +4,7 @@ how a report is found (the server's own parse, else the corpus store)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -17,11 +18,13 @@ from starlette.requests import ClientDisconnect
 
 from gongkai.limits import Limits
 from gongkai.report import Report
+from gongkai.review.accounts import ROLE_ZH, User
 from gongkai.views import BODY_TYPE_ZH, list_reports, stored_report
+from gongkai.web.identity import Identity
 from gongkai.web.jobs import ParseQueue, Parser
 from gongkai.web.models import summary_of
-from gongkai.web.security import Sessions
-from gongkai.web.storage import DataDir, is_sha256, open_store
+from gongkai.web.security import CSRF_FIELD, LoginThrottle, Sessions
+from gongkai.web.storage import DataDir, _store_lock, is_sha256, open_store
 
 
 @dataclass
@@ -55,12 +58,33 @@ class Web:
         self.data = DataDir(settings.data_dir)
         self.queue = ParseQueue(self.data, lambda: settings.store, settings.limits, settings.workers, parser, max_queue=settings.max_queue)
         self.sessions = Sessions(settings.data_dir, settings.token)
+        self.identity = Identity(settings, self.sessions)
+        self._schema_made: tuple | None = None  # (device, inode) of the store file whose tables this process made
+        self.logins = (LoginThrottle(limit=5), LoginThrottle(limit=20))  # one account's failed logins; one client's across accounts
         env = Environment(loader=PackageLoader("gongkai.web", "templates"), autoescape=True)
         env.globals["body_type_zh"] = BODY_TYPE_ZH
+        env.globals["role_zh"] = ROLE_ZH
+        env.globals["csrf_field"] = CSRF_FIELD
         self.templates = Jinja2Templates(env=env)
 
     def page(self, request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-        return self.templates.TemplateResponse(request, name, {"link": report_link, **context}, status_code=status_code)
+        state = request.state
+        common = {"link": report_link, "me": getattr(state, "user", None), "csrf": getattr(state, "csrf", ""),
+                  "open_server": self.identity.is_open()}  # fmt: skip
+        return self.templates.TemplateResponse(request, name, {**common, **context}, status_code=status_code)
+
+    @contextlib.contextmanager
+    def store(self):
+        """A writable `Store` for the audit and review functions (they run their own transactions), one
+        open at a time in this process; its tables are made by the first open of this file."""
+        from gongkai.store import Store
+
+        path = self.settings.store
+        with _store_lock:
+            identity = _file_identity(path)
+            with Store(path, schema=identity is None or identity != self._schema_made) as store:
+                self._schema_made = _file_identity(path)
+                yield store
 
     def load(self, sha: str) -> Report | None:
         """A report by sha256: the server's own parse, else the store's rows."""
@@ -78,8 +102,10 @@ class Web:
             raise HTTPException(404, "没有这份报告")
         return report
 
-    def all_summaries(self, filters: dict | None = None) -> tuple[list[dict], str]:
-        """Reports of the store, plus uploads whose store write failed; and a store error, if any."""
+    def all_summaries(self, filters: dict | None = None, *, visible: set[str] | None = None) -> tuple[list[dict], str]:
+        """Reports of the store, plus uploads whose store write failed; and a store error, if any.
+
+        `visible`: only these sha256 (a user limited to a region; `scope.visible`), None: every one."""
         rows, error = [], ""
         if self.settings.store.exists():
             try:
@@ -100,6 +126,8 @@ class Web:
             s = summaries[sha]
             if all(filters is None or v in (None, "") or str(s.get(k)) == str(v) for k, v in (filters or {}).items()):
                 rows.append(s)
+        if visible is not None:
+            rows = [r for r in rows if r["sha256"] in visible]
         return rows, error
 
 
@@ -118,8 +146,32 @@ async def outcome(request: Request, future: Future, cancelled: threading.Event |
             raise ClientDisconnect()
 
 
+def _file_identity(path: Path) -> tuple | None:
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def report_link(sha: str) -> str:
     return f"/reports/{sha}"
+
+
+def user_of(request: Request) -> User:
+    """The caller, as the guard found it (an open server's local user; never None past the guard)."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        raise HTTPException(401, "需要登录或访问令牌")
+    return user
+
+
+def wants_json(request: Request) -> bool:
+    """A JSON twin (`….json`), the API, a client that asks for JSON rather than a page, or one that sent JSON."""
+    path = request.url.path
+    accept = request.headers.get("accept", "")
+    sent = request.headers.get("content-type", "")
+    return path.endswith(".json") or path.startswith("/api/") or ("json" in accept and "html" not in accept) or sent.startswith("application/json")
 
 
 def web(request: Request) -> Web:

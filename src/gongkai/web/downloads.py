@@ -11,13 +11,21 @@ from gongkai.report import Report
 from gongkai.views import BODY_TYPE_ZH, ORIGIN_ZH, SEVERITY_ZH, detect_template, rule_zh
 
 
-def report_xlsx(report: Report) -> bytes:
-    """Three sheets: 单元格 (id, label, value, raw, line/page), 发现, 基本信息."""
+def report_xlsx(report: Report, corrected: dict[str, dict] | None = None) -> bytes:
+    """Three sheets: 单元格 (id, label, value, raw, line/page), 发现, 基本信息.
+
+    `corrected` (cell → {parsed, reason, actor, at}, review's current values): those cells carry
+    their current value, filled blue with the parsed value, the reason and who in a comment, as
+    in the corpus Excel."""
+    from gongkai.views import format_value
+
+    corrected = corrected or {}
     out = io.BytesIO()
     # strings_to_formulas off: a cell text like "=HYPERLINK(…)" from a report must stay text
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     bold = book.add_format({"bold": True, "bg_color": "#E6EAF0"})
     bad = book.add_format({"bg_color": "#FDECEA", "font_color": "#C62828"})
+    fixed = book.add_format({"bg_color": "#DDEBF7"})
 
     marked = {c for f in report.findings if f.severity == "error" for c in f.cells}
     sheet = book.add_worksheet("单元格")
@@ -28,16 +36,21 @@ def report_xlsx(report: Report) -> bytes:
         value = report.cells.get(cid)
         sheet.write_string(n, 0, cid)
         sheet.write_string(n, 1, label(cid))
+        style = bad if cid in marked else fixed if cid in corrected else None
         if value is None:
-            sheet.write_blank(n, 2, None)
+            sheet.write_blank(n, 2, None, style)
         else:
-            sheet.write_number(n, 2, value, bad if cid in marked else None)
+            sheet.write_number(n, 2, value, style)
+        if cid in corrected:
+            info = corrected[cid]
+            sheet.write_comment(n, 2, f"人工更正：原值 {format_value(info['parsed']) or '空'} → {format_value(value) or '空'}"
+                                      f"（理由：{info['reason']}；{info['actor']}，{info['at']:%Y-%m-%d %H:%M}）", {"x_scale": 3, "y_scale": 2})  # fmt: skip
         sheet.write_string(n, 3, (prov.raw or "") if prov else "")
         if prov and prov.line is not None:
             sheet.write_number(n, 4, prov.line)
         if prov and prov.page is not None:
             sheet.write_number(n, 5, prov.page)
-        sheet.write_string(n, 6, "错误" if cid in marked else "")
+        sheet.write_string(n, 6, "、".join(word for word, yes in (("错误", cid in marked), ("人工更正", cid in corrected)) if yes))
     sheet.set_column(0, 0, 44)
     sheet.set_column(1, 1, 48)
     sheet.set_column(3, 3, 16)

@@ -1,27 +1,45 @@
 """One ASGI middleware in front of every route: the policy of `web/security.py` and the body cap.
 
-In order: the Host (DNS rebinding), the Origin of a write (cross-site requests), the access token
-(a header, the session cookie, or `?token=` once, which is taken out of the request before it is
-logged and answered with a redirect that sets the cookie), and the size of the body, counted on
-the bytes as they arrive (a `Content-Length` is a claim, chunked bodies have none). Every answer,
-the refusals too, carries the security headers. A client that goes away mid-upload ends its
-request quietly: one log line, no traceback.
+In order: the Host (DNS rebinding), the Origin of a write (cross-site requests), who is asking
+(`web/identity.py`: the token in a header, the session cookie of the token or of a logged-in user,
+or `?token=` once, which is taken out of the request before it is logged and answered with a
+redirect that sets the cookie), the CSRF token of every write that comes with a session cookie
+(a header, a form field or a query parameter; refused with 403 before any route runs), a login
+where the server needs one, and the size of the body, counted on the bytes as they arrive (a
+`Content-Length` is a claim, chunked bodies have none). The caller's `User` and the page's CSRF
+token go to the route as `request.state.user` and `request.state.csrf`. Every answer, the
+refusals too, carries the security headers. A client that goes away mid-upload ends its request
+quietly: one log line, no traceback.
 """
 
 from __future__ import annotations
 
 import logging
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs, quote
 
 from fastapi import HTTPException
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, RedirectResponse
 
 from gongkai.web.context import Settings
-from gongkai.web.security import HEADERS, SESSION_COOKIE, Sessions, host_allowed, origin_allowed, without_params
+from gongkai.web.identity import Identity, UsersUnavailable
+from gongkai.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    HEADERS,
+    SESSION_COOKIE,
+    UNSAFE_METHODS,
+    Sessions,
+    host_allowed,
+    origin_allowed,
+    without_params,
+)
 
 log = logging.getLogger("gongkai.web")
-OPEN_PATHS = ("/login",)  # with a token set, these and /static/ need none
+OPEN_PATHS = ("/login",)  # on a server that needs a login, these and /static/ are anyone's
 SMALL_BODY = 2 * 1024 * 1024  # every body but an upload: a login form, a draft of 1 MB
 
 
@@ -30,15 +48,16 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, detail, headers={"Connection": "close"})  # the rest of the body is not read
 
 
-def install_guard(app, settings: Settings, sessions: Sessions) -> None:
-    app.add_middleware(Guard, settings=settings, sessions=sessions)
+def install_guard(app, settings: Settings, sessions: Sessions, identity: Identity) -> None:
+    app.add_middleware(Guard, settings=settings, sessions=sessions, identity=identity)
 
 
 class Guard:
-    def __init__(self, app, settings: Settings, sessions: Sessions):
+    def __init__(self, app, settings: Settings, sessions: Sessions, identity: Identity):
         self.app = app
         self.settings = settings
         self.sessions = sessions
+        self.identity = identity
         self.allowed_hosts = frozenset(h.lower() for h in settings.allowed_hosts)
         self.allowed_origins = frozenset(settings.allowed_origins)
 
@@ -48,6 +67,8 @@ class Guard:
         headers = Headers(scope=scope)
         started = False
 
+        new_cookie = None  # a cookie to set: the login page's, for a browser that has none
+
         async def send_secured(message):
             nonlocal started
             if message["type"] == "http.response.start":
@@ -55,9 +76,14 @@ class Guard:
                 out = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     out.setdefault(name, value)
+                if new_cookie and "set-cookie" not in out:
+                    secure = "; Secure" if scope.get("scheme") == "https" else ""
+                    out.append("set-cookie", f"{SESSION_COOKIE}={new_cookie}; HttpOnly; Path=/; SameSite=strict{secure}")
             await send(message)
 
         refusal = self.refusal(scope, headers)
+        if refusal is None and not scope["path"].startswith("/static/"):
+            refusal, receive, new_cookie = await self.admit(scope, headers, receive)
         if refusal is not None:
             return await refusal(scope, receive, send_secured)
         cap = self.body_cap(scope["path"])
@@ -92,24 +118,50 @@ class Guard:
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.body_cap(path)):
             return _error(413, self.too_large(path))
-        token = self.settings.token
-        if not token or path.startswith("/static/") or path in OPEN_PATHS:
-            return None
-        via_query = _query_token(scope)
+        return None
+
+    async def admit(self, scope, headers: Headers, receive):
+        """(the refusal or None, the receive the app reads the body through, a new cookie to set or None):
+        who asks, the CSRF token of a write, and a login where one is needed."""
+        path, method = scope["path"], scope["method"]
+        via_query = _query_token(scope, "token")
         if via_query is not None:
             scope["query_string"] = without_params(scope["query_string"])  # before the access log sees it
             if self.sessions.token_ok(via_query):
                 query = scope["query_string"].decode("latin-1")
                 response = RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
                 self.sessions.set_cookie(response, secure=scope.get("scheme") == "https")
-                return response
+                return response, receive, None
         auth = headers.get("authorization", "")
         bearer = auth[7:] if auth.lower().startswith("bearer ") else headers.get("x-gongkai-token")
-        if self.sessions.token_ok(bearer) or self.sessions.cookie_ok(_cookie(headers, SESSION_COOKIE)):
-            return None
-        if path.startswith("/api/") or path in ("/upload", "/openapi.json") or "json" in headers.get("accept", ""):
-            return _error(401, "需要访问令牌")
-        return RedirectResponse(f"/login?next={path}", status_code=303)
+        cookie = _cookie(headers, SESSION_COOKIE)
+        try:
+            if self.identity.stale():  # reading the store's users waits for its lock: never on the event loop
+                await run_in_threadpool(self.identity.users)
+            caller = self.identity.caller(bearer, cookie)
+        except UsersUnavailable as exc:
+            return _error(503, str(exc)), receive, None
+        if method in UNSAFE_METHODS and cookie is not None and not caller.by_header:
+            supplied, receive = await _csrf_of(scope, headers, receive)
+            if supplied is False:
+                return _error(413, f"请求过大（上限 {SMALL_BODY // (1024 * 1024)} MB）"), receive, None
+            if not self.sessions.csrf_ok(cookie, supplied):
+                return _error(403, "缺少或错误的 CSRF 令牌：请刷新页面后再提交"), receive, None
+        else:
+            scope["query_string"] = without_params(scope.get("query_string", b""))
+        new_cookie = None
+        if cookie is None and caller.user is None and path in OPEN_PATHS and method == "GET":
+            new_cookie = self.sessions.new_id()  # the login form's CSRF token needs a cookie to be bound to
+        state = scope.setdefault("state", {})
+        state["user"] = caller.user
+        state["csrf"] = self.sessions.csrf_token(cookie or new_cookie) if (cookie or new_cookie) else ""
+        if caller.user is not None or path in OPEN_PATHS:
+            return None, receive, new_cookie
+        if path.startswith("/api/") or path in ("/upload", "/openapi.json") or path.endswith((".json", ".xlsx", ".zip")) \
+                or method in UNSAFE_METHODS or "json" in headers.get("accept", ""):  # fmt: skip
+            return _error(401, "需要登录或访问令牌"), receive, None
+        query = scope.get("query_string", b"").decode("latin-1")
+        return RedirectResponse("/login?next=" + quote(path + (f"?{query}" if query else ""), safe=""), status_code=303), receive, None
 
     def body_cap(self, path: str) -> int:
         settings = self.settings
@@ -129,19 +181,45 @@ def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
-def _query_token(scope) -> str | None:
+def _query_token(scope, name: str) -> str | None:
     query = scope.get("query_string", b"")
-    if b"token=" not in query:
+    if name.encode() + b"=" not in query:
         return None
-    from urllib.parse import parse_qs
+    values = parse_qs(query.decode("latin-1"), keep_blank_values=True).get(name)
+    return values[0] if values else None
 
-    values = parse_qs(query.decode("latin-1")).get("token")
-    return values[0] if values else ""
+
+async def _csrf_of(scope, headers: Headers, receive):
+    """The CSRF token a write sends (header, query parameter, or a field of a urlencoded form, whose
+    body is read here and handed on to the app unchanged), and the receive to read the body through.
+    False when a form's body is over the cap."""
+    supplied = headers.get(CSRF_HEADER) or _query_token(scope, CSRF_FIELD)
+    scope["query_string"] = without_params(scope.get("query_string", b""))  # the token is no route's business, nor the log's
+    if supplied or not headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return supplied, receive
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None, receive
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > SMALL_BODY:
+            return False, receive
+    values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(CSRF_FIELD)
+    replayed = False
+
+    async def replay():
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return (values[0] if values else None), replay
 
 
 def _cookie(headers: Headers, name: str) -> str | None:
-    from http.cookies import SimpleCookie
-
     jar = SimpleCookie()
     try:
         jar.load(headers.get("cookie", ""))

@@ -78,6 +78,13 @@ def pages_done(progress_file: Path) -> tuple[int, int] | None:
         return None
 
 
+def reread_json(path: str, corrections: dict) -> str:
+    """Runs in the guarded child: a stored report's file parsed again with review's corrected cells."""
+    from gongkai.pipeline import parse
+
+    return parse(path, corrections=corrections).to_json()
+
+
 def _run_in_worker(function, args: tuple, seconds: float, memory_mb: int) -> str | bytes:
     return run_guarded(function, *args, limits=Limits(seconds=seconds, memory_mb=memory_mb))
 
@@ -177,7 +184,7 @@ class ParseQueue:
         with self.lock:
             self.in_flight -= count
 
-    def run_parse(self, content: bytes, name: str, cancelled: threading.Event | None = None) -> Report:
+    def run_parse(self, content: bytes, name: str, cancelled: threading.Event | None = None, by: str | None = None) -> Report:
         if self.parser is self.guarded:
             progress_file = self.progress_file(hashlib.sha256(content).hexdigest())
             try:
@@ -188,10 +195,11 @@ class ParseQueue:
             report = self.parser(content, name=name, limits=self.limits)
         self.data.save_report(report)
         self.summaries[report.source.sha256] = summary_of(report)
-        add_to_store(self.store(), report)
+        add_to_store(self.store(), report, actor=by)
         return report
 
-    def parse_now(self, content: bytes, name: str, cancelled: threading.Event | None = None, *, reserved: bool = False) -> Future:
+    def parse_now(self, content: bytes, name: str, cancelled: threading.Event | None = None, *, reserved: bool = False,
+                  by: str | None = None) -> Future:  # fmt: skip
         """A parse for /api/parse: the upload kept while it runs, forgotten if it fails."""
         sha = hashlib.sha256(content).hexdigest()
 
@@ -200,7 +208,7 @@ class ParseQueue:
                 raise Cancelled("请求已取消")
             self.data.save_file(sha, content)
             try:
-                return self.run_parse(content, name, cancelled)
+                return self.run_parse(content, name, cancelled, by)
             except GongkaiError:
                 self.data.remove_file(sha)
                 raise
@@ -253,7 +261,7 @@ class ParseQueue:
     def _work(self, job: Job, content: bytes) -> None:
         job.status, job.status_zh = "parsing", STATUS_ZH["parsing"]
         try:
-            report = self.run_parse(content, job.name)
+            report = self.run_parse(content, job.name, by=job.by)
             job.errors, job.warnings = len(report.errors), len(report.warnings)
         except GongkaiError as exc:
             job.status, job.message = "failed", str(exc)
@@ -266,6 +274,10 @@ class ParseQueue:
         else:
             job.status = "done"
         job.status_zh = STATUS_ZH[job.status]
+
+    def reread(self, path, corrections: dict) -> list:
+        """review's `reread` for a correction: the file parsed again in a guarded worker, never in the server."""
+        return Report.model_validate_json(self.guarded.run(reread_json, str(path), corrections, limits=self.limits)).findings
 
     def waiting(self) -> int:
         """Jobs queued or running (parses, page images, source lines)."""
@@ -288,12 +300,12 @@ class ParseQueue:
         except Exception:  # noqa: BLE001 — a store that cannot be read now only means the file is parsed again
             return False
 
-    def accept(self, content: bytes, filename: str | None) -> Job:
-        """A job for one uploaded file: refused by type, already known, or queued for parsing."""
+    def accept(self, content: bytes, filename: str | None, by: str | None = None) -> Job:
+        """A job for one uploaded file (`by`: who uploaded it): refused by type, already known, or queued for parsing."""
         name = display_name(filename)
         fmt = sniff(content, name)
         sha = hashlib.sha256(content).hexdigest()
-        job = Job(id=sha, name=name, status="queued", status_zh=STATUS_ZH["queued"], format=fmt)
+        job = Job(id=sha, name=name, status="queued", status_zh=STATUS_ZH["queued"], format=fmt, by=by)
         if fmt not in READERS:
             job.id, job.status, job.status_zh = "", "failed", STATUS_ZH["failed"]
             job.message = f"不支持的文件类型（按内容判断为 {fmt}）"

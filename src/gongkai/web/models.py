@@ -17,6 +17,7 @@ class Job(BaseModel):
     message: str = ""
     errors: int | None = None
     warnings: int | None = None
+    by: str | None = None  # who uploaded it (its job is theirs to follow)
     pages: int | None = None  # pages OCR reads (a scan), when there are any
     pages_done: int | None = None
 

@@ -115,10 +115,14 @@ def open_store(db: Path, *, write: bool = False):
             con.close()
 
 
-def add_to_store(db: Path, *reports: Report) -> None:
+def add_to_store(db: Path, *reports: Report, actor: str | None = None) -> None:
     """Put parsed reports into the store, replacing earlier rows of the same sha256, through the
     store package (its rows, its shards, its corpus rules), so an upload and `gongkai batch`
-    never disagree."""
+    never disagree; then register them as versions (a fixed re-submission is its report's next
+    version, `actor` the uploader, in the audit trail)."""
+    from gongkai.review import sync_versions
+
     with _store_lock, Store(db) as store:
         store.add([report_rows(r, r.source.path or r.source.sha256) for r in reports])
         store.refresh()
+        sync_versions(store, actor=actor)

@@ -1,5 +1,5 @@
 """The web app's routes, one router per area."""
 
-from gongkai.web.routes import api, corpus, draft, login, reports
+from gongkai.web.routes import accounts, api, audit, corpus, draft, reports, review
 
-ROUTERS = (login.router, reports.router, corpus.router, draft.router, api.router)
+ROUTERS = (accounts.router, reports.router, review.router, audit.router, corpus.router, draft.router, api.router)

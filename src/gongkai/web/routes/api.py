@@ -1,4 +1,6 @@
-"""The REST API (OpenAPI at /openapi.json, described in Chinese at /docs)."""
+"""The REST API (OpenAPI at /openapi.json, described in Chinese at /docs).
+
+A user limited to a region reads through `scope` like every page: their reports, findings and statistics only."""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ from gongkai.errors import GongkaiError
 from gongkai.read import READERS
 from gongkai.read.sniff import sniff
 from gongkai.report import Report
+from gongkai.review import PermissionDenied, can_submit
 from gongkai.views import as_list, corpus_view, store_columns
-from gongkai.web.context import Web, outcome, web
+from gongkai.web.context import Web, outcome, user_of, web
 from gongkai.web.jobs import QueueFull, display_name
 from gongkai.web.models import FindingRow, Job, ReportSummary, RuleStat, Stats, YearStat
-from gongkai.web.routes.reports import read_upload
-from gongkai.web.storage import open_store
+from gongkai.web.routes.reports import own_jobs, read_upload
+from gongkai.web.scope import check_read, corpus_con, visible
 
 router = APIRouter()
 W = Annotated[Web, Depends(web)]
@@ -40,14 +43,17 @@ def api_docs(request: Request, w: W):
 
 
 @router.get("/api/jobs", response_model=list[Job], tags=["上传"])
-def job_status(w: W, ids: str = Query("", description="逗号分隔的 sha256")):
-    """上传文件的解析状态（网页轮询用）。"""
-    return w.queue.status([i for i in ids.split(",") if i])
+def job_status(request: Request, w: W, ids: str = Query("", description="逗号分隔的 sha256")):
+    """上传文件的解析状态（网页轮询用；只列出自己上传的）。"""
+    return own_jobs(user_of(request), w.queue.status([i for i in ids.split(",") if i]))
 
 
 @router.post("/api/parse", response_model=Report, tags=["报告"], responses={503: {"description": "排队的文件已满"}})
 async def api_parse(request: Request, w: W, file: Annotated[UploadFile, File(description="一份报告（任何 gongkai 能读的格式）")]):
     """解析一份报告，返回 docs/output.md 第 1 节规定的 JSON（同时存入语料库）。与上传共用一个有上限的队列：已满时返回 503。"""
+    user = user_of(request)
+    if not can_submit(user):
+        raise PermissionDenied("只读用户不能上传报告")
     w.queue.admit()  # before the bytes are read: a full queue holds no upload in memory
     handed = False  # the place is the job's once parse_now has it
     try:
@@ -58,7 +64,7 @@ async def api_parse(request: Request, w: W, file: Annotated[UploadFile, File(des
             raise HTTPException(415, f"不支持的文件类型（按内容判断为 {fmt}）")
         cancelled = threading.Event()
         handed = True
-        job = w.queue.parse_now(content, name, cancelled, reserved=True)
+        job = w.queue.parse_now(content, name, cancelled, reserved=True, by=user.name)
     except BaseException:
         if not handed:
             w.queue.release(1)
@@ -72,27 +78,31 @@ async def api_parse(request: Request, w: W, file: Annotated[UploadFile, File(des
 
 
 @router.get("/api/reports", response_model=list[ReportSummary], tags=["报告"])
-def api_reports(w: W, year: int | None = None, region: str | None = None, body_type: str | None = None):
-    """所有报告的摘要（机关、年度、错误与警告数），错误多的在前。"""
-    rows, error = w.all_summaries({"year": year, "region": region, "body_type": body_type})
+def api_reports(request: Request, w: W, year: int | None = None, region: str | None = None, body_type: str | None = None):
+    """所有报告的摘要（机关、年度、错误与警告数），错误多的在前（区划受限的用户只看到本区划的）。"""
+    rows, error = w.all_summaries({"year": year, "region": region, "body_type": body_type}, visible=visible(w, user_of(request)))
     if error:
         raise HTTPException(503, error)
     return rows
 
 
 @router.get("/api/reports/{sha}", response_model=Report, tags=["报告"])
-def api_report(sha: str, w: W):
+def api_report(request: Request, sha: str, w: W):
     """一份报告的完整 JSON（docs/output.md 第 1 节）。"""
+    check_read(w, user_of(request), sha)
     return w.report_or_404(sha)
 
 
 @router.get("/api/findings", response_model=list[FindingRow], tags=["发现"])
-def api_findings(w: W, sha256: str | None = None, rule: str | None = None, severity: str | None = None,
-                 limit: int = Query(1000, ge=1, le=100000)):
-    """语料库中的发现（包括跨年度规则 corpus.*）。"""
+def api_findings(request: Request, w: W, sha256: str | None = None, rule: str | None = None, severity: str | None = None,
+                 limit: int = Query(1000, ge=1, le=100000)):  # fmt: skip
+    """语料库中的发现（包括跨年度规则 corpus.*）；审核状态见 /findings.json。"""
+    user = user_of(request)
+    if sha256:
+        check_read(w, user, sha256)
     out: list[dict] = []
     if w.settings.store.exists():
-        with open_store(w.settings.store) as con:
+        with corpus_con(w, user) as con:
             if store_columns(con, "findings"):
                 clauses, params = [], []
                 for col, value in (("sha256", sha256), ("rule", rule), ("severity", severity)):
@@ -112,9 +122,9 @@ def api_findings(w: W, sha256: str | None = None, rule: str | None = None, sever
 
 
 @router.get("/api/stats", response_model=Stats, tags=["语料库"])
-def api_stats(w: W, year: int | None = None, region: str | None = None, body_type: str | None = None):
+def api_stats(request: Request, w: W, year: int | None = None, region: str | None = None, body_type: str | None = None):
     """语料库统计：报告数、错误与警告数、各年度新收申请、各规则的发现数。"""
-    with open_store(w.settings.store) as con:
+    with corpus_con(w, user_of(request)) as con:
         view = corpus_view(con, {"year": year, "region": region, "body_type": body_type}, limit=1)
         by_rule = []
         if store_columns(con, "findings"):

@@ -15,8 +15,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from gongkai.draft import Draft, DraftError, check_draft, draft_from_report, render_docx, render_pdf, write_sheet
 from gongkai.report import Meta
+from gongkai.review import reads_everything
 from gongkai.views import active_table, appeals_table, requests_table
-from gongkai.web.context import Web, web
+from gongkai.web.context import Web, user_of, web
+from gongkai.web.scope import check_read, visible
+from gongkai.web.storage import _store_lock
 
 router = APIRouter()
 W = Annotated[Web, Depends(web)]
@@ -42,6 +45,7 @@ def draft_page(request: Request, w: W, sha: str = "", year: int | None = Query(N
                template: str = "", agency: str = ""):  # fmt: skip
     """The form: blank for a year and format, or opened on a published report (`sha`) to correct it."""
     if sha:
+        check_read(w, user_of(request), sha)
         report = w.load(sha)
         if report is None:
             return w.page(request, "error.html", status_code=404, title="没有这份报告", message="这份报告不存在，或已被删除。")
@@ -57,8 +61,18 @@ def draft_page(request: Request, w: W, sha: str = "", year: int | None = Query(N
              description="草稿（gongkai parse 的 JSON 或填报表单的内容）的全部单报告规则；有语料库时按上年报告预填上年结转并核对衔接。")  # fmt: skip
 async def api_check(request: Request, w: W) -> dict:
     draft = await _draft_of(request)
+    user = user_of(request)
     db = w.settings.store if w.settings.store.exists() else None
-    result = await asyncio.get_running_loop().run_in_executor(None, check_draft, draft, db)
+
+    def run():
+        with _store_lock:  # one DuckDB handle at a time in this process
+            result = check_draft(draft, db)
+        if result.previous is not None and not reads_everything(user) and result.previous.sha256 not in (visible(w, user) or set()):
+            with _store_lock:  # last year's report of a body outside the caller's region: not theirs to see, nor to prefill from
+                result = check_draft(draft, None)
+        return result
+
+    result = await asyncio.get_running_loop().run_in_executor(None, run)
     return result.to_dict()
 
 

@@ -10,6 +10,7 @@
   const SEVERITY = { error: "错误", warning: "警告", info: "提示" };
   const ORIGIN = { source: "报告本身", extraction: "解析存疑" };
   let timer = null, sequence = 0;
+  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";  // every write carries it
 
   function draft() {
     const d = { meta: {}, intro: "", sections: {}, cells: {} };
@@ -64,7 +65,7 @@
     const mine = ++sequence;
     failure.textContent = "";
     try {
-      const r = await fetch("/api/draft/check", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(draft()) });
+      const r = await fetch("/api/draft/check", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() }, body: JSON.stringify(draft()) });
       const body = await r.json();
       if (mine !== sequence) return; // a later change is being checked
       if (!r.ok) { status.textContent = "草稿有误"; failure.textContent = body.detail || r.statusText; return; }
@@ -85,7 +86,7 @@
     button.addEventListener("click", async () => {
       failure.textContent = "";
       const format = button.dataset.download;
-      const r = await fetch(`/api/draft/render?format=${format}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(draft()) });
+      const r = await fetch(`/api/draft/render?format=${format}`, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() }, body: JSON.stringify(draft()) });
       if (!r.ok) { const body = await r.json().catch(() => ({})); failure.textContent = body.detail || r.statusText; return; }
       const url = URL.createObjectURL(await r.blob());
       const a = Object.assign(document.createElement("a"), { href: url, download: `年度报告.${format}` });

@@ -9,6 +9,8 @@
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   }
+  /* every write carries the page's CSRF token (web/security.py); forms carry it as a hidden field */
+  function csrf() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ""; }
   function jsonIn(root, sel) {
     var s = root.querySelector(sel);
     if (!s) return {};
@@ -78,10 +80,36 @@
       }
       panel.appendChild(box);
     }
+    if (p.corrected) {
+      var was = p.corrected.parsed === null || p.corrected.parsed === undefined ? "空" : p.corrected.parsed;
+      panel.appendChild(el("p", "corrected-note", "人工更正（第" + p.corrected.version + "版）：原解析值 " + was + "；" + p.corrected.actor + "：" + p.corrected.reason));
+    }
+    var correctUrl = report.getAttribute("data-correct-url");
+    if (correctUrl) panel.appendChild(correctionForm(correctUrl, id, td.textContent.trim()));
     var ids = (td.getAttribute("data-findings") || "").split(" ").filter(Boolean);
     report.querySelectorAll("[data-finding]").forEach(function (li) {
       li.classList.toggle("active", ids.indexOf(li.getAttribute("data-finding")) >= 0);
     });
+  }
+  /* a cell corrected by a person: a plain form (the server answers with the report page, now a new version) */
+  function correctionForm(url, id, now) {
+    var form = el("form", "correct");
+    form.method = "post";
+    form.action = url;
+    form.appendChild(el("h3", null, "更正这个单元格"));
+    function hidden(name, value) { var i = el("input"); i.type = "hidden"; i.name = name; i.value = value; form.appendChild(i); }
+    hidden("csrf_token", csrf());
+    hidden("cell_id", id);
+    var value = el("input"); value.name = "value"; value.required = true; value.value = now; value.placeholder = "新值（空白写“空”）";
+    value.setAttribute("aria-label", "新值");
+    var reason = el("input"); reason.name = "reason"; reason.required = true; reason.maxLength = 500; reason.placeholder = "理由（必填）";
+    reason.setAttribute("aria-label", "更正理由");
+    var button = el("button", null, "更正并重新核验"); button.type = "submit";
+    var l1 = el("label", null, "新值 "); l1.appendChild(value);
+    var l2 = el("label", null, "理由 "); l2.appendChild(reason);
+    form.appendChild(l1); form.appendChild(l2); form.appendChild(button);
+    form.appendChild(el("p", "muted", "原解析值永不覆盖：更正生成新版本，按同一规则重新核验，记入审计日志。"));
+    return form;
   }
   function fillSource(pre, lines, target) {
     pre.textContent = "";
@@ -108,8 +136,9 @@
     if (td) { showProvenance(td); return; }
     var pv = e.target.closest && e.target.closest(".page-view");
     if (pv) { pv.classList.toggle("zoom"); return; }
-    var li = e.target.closest && e.target.closest("[data-finding]");
-    if (li) highlightFinding(li);
+    if (e.target.closest && e.target.closest("form")) return;  // a decision's buttons and reason field
+    var li = e.target.closest && e.target.closest("[data-finding], [data-finding-id]");
+    if (li && li.closest(".report")) highlightFinding(li);
   });
 
   /* ── sortable and filterable lists ─────────────────────────── */
@@ -157,7 +186,7 @@
     if (!files || !files.length) return;
     var fd = new FormData();
     Array.prototype.forEach.call(files, function (f) { fd.append("files", f, f.name); });
-    fetch("/upload", { method: "POST", body: fd, headers: { Accept: "application/json" }, credentials: "same-origin" })
+    fetch("/upload", { method: "POST", body: fd, headers: { Accept: "application/json", "X-CSRF-Token": csrf() }, credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
       .then(function (res) {
         if (!res.ok) { showError(res.body.detail || "上传失败"); return; }

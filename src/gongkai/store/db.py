@@ -20,6 +20,7 @@ from typing import Self
 import duckdb
 import pyarrow as pa
 
+from gongkai.store.corpus_rules import ensure_signature_tables, forget_signatures
 from gongkai.store.inputs import InputFile
 from gongkai.store.panel import ensure_panel
 from gongkai.store.review_tables import ensure_review_tables
@@ -92,6 +93,7 @@ class Store:
         )
         con.execute("CREATE TABLE IF NOT EXISTS agency_keys (agency VARCHAR, region VARCHAR, folder VARCHAR, body_key VARCHAR)")
         con.execute("ALTER TABLE agency_keys ADD COLUMN IF NOT EXISTS folder VARCHAR")  # a store made before placeless names
+        ensure_signature_tables(con)  # the corpus rules' kept work (table hashes, text scores)
         ensure_review_tables(con)  # the audit's and review's own tables: never touched by a batch
         ensure_panel(con)  # the researcher's view: one row per body and year
         # a store made before cells.tsv grew a cell, or before rows were stamped with their parser,
@@ -152,6 +154,7 @@ class Store:
                 "UNION ALL SELECT sha256, filename FROM read_parquet($failures, filename = true)) GROUP BY sha256",
                 {"reports": files["reports"], "failures": files["failures"]},
             )
+            forget_signatures(con, "shard_keys")  # a report parsed again is hashed and compared again
             for table in KEYED_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT sha256 FROM shard_keys)")
                 con.execute(

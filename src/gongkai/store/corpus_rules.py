@@ -25,6 +25,7 @@ report and new pair, and the findings are those of the plain per-pair rules.
 from __future__ import annotations
 
 import re
+import time
 
 import pyarrow as pa
 
@@ -164,29 +165,45 @@ NEW_TEXT_PAIRS_SQL = f"""
 SELECT y.cur, y.prev, {', '.join(f'c.section_{n} AS c{n}, p.section_{n} AS p{n}' for n in COPIED_TEXT_SECTIONS)}
 FROM year_pairs y JOIN reports c ON c.sha256 = y.cur JOIN reports p ON p.sha256 = y.prev
 WHERE NOT EXISTS (SELECT 1 FROM corpus_text_pairs s WHERE s.cur = y.cur AND s.prev = y.prev)
+ORDER BY c.body_key, c.year, y.cur
 """
 
 
 def score_text_pairs(con, batch: int = 20_000) -> int:
-    """The Jaccard similarity of sections 一 and 五 for each year pair not scored yet; returns how many pairs."""
-    cur, prev, section, similarity = [], [], [], []
-    reader = con.sql(NEW_TEXT_PAIRS_SQL).to_arrow_reader(batch)
-    for chunk in reader:
+    """The Jaccard similarity of sections 一 and 五 for each year pair not scored yet; returns how many pairs.
+
+    The pairs come by body and year, so a report met as the later one of a pair is the earlier one of
+    the next: its 3-gram sets, made once, serve both.
+    """
+    scored = {"cur": [], "prev": [], "section": [], "similarity": []}
+    recent: dict[str, dict[int, set[str] | None]] = {}
+
+    def sets(sha: str, texts: dict[int, str | None]) -> dict[int, set[str] | None]:
+        if sha not in recent:
+            if len(recent) > 1000:
+                recent.clear()
+            recent[sha] = {n: shingles(text) for n, text in texts.items()}
+        return recent[sha]
+
+    for chunk in con.sql(NEW_TEXT_PAIRS_SQL).to_arrow_reader(batch):
         columns = chunk.to_pydict()
-        for n in COPIED_TEXT_SECTIONS:
-            cur += columns["cur"]
-            prev += columns["prev"]
-            section += [n] * chunk.num_rows
-            similarity += [jaccard(shingles(a), shingles(b)) for a, b in zip(columns[f"c{n}"], columns[f"p{n}"])]
-    if not cur:
+        for row in range(chunk.num_rows):
+            cur, prev = columns["cur"][row], columns["prev"][row]
+            later = sets(cur, {n: columns[f"c{n}"][row] for n in COPIED_TEXT_SECTIONS})
+            earlier = sets(prev, {n: columns[f"p{n}"][row] for n in COPIED_TEXT_SECTIONS})
+            for n in COPIED_TEXT_SECTIONS:
+                for key, value in (("cur", cur), ("prev", prev), ("section", n), ("similarity", jaccard(later[n], earlier[n]))):
+                    scored[key].append(value)
+    if not scored["cur"]:
         return 0
-    scored = pa.table({"cur": cur, "prev": prev, "section": pa.array(section, pa.int32()), "similarity": pa.array(similarity, pa.float64())})
-    con.register("scored_text_pairs", scored)
+    table = pa.table({"cur": scored["cur"], "prev": scored["prev"], "section": pa.array(scored["section"], pa.int32()),
+                      "similarity": pa.array(scored["similarity"], pa.float64())})  # fmt: skip
+    con.register("scored_text_pairs", table)
     try:
         con.execute("INSERT INTO corpus_text_pairs SELECT cur, prev, section, similarity FROM scored_text_pairs")
     finally:
         con.unregister("scored_text_pairs")
-    return len(cur) // len(COPIED_TEXT_SECTIONS)
+    return table.num_rows // len(COPIED_TEXT_SECTIONS)
 
 
 def _cell(table: str, cell_id: str) -> str:
@@ -254,27 +271,37 @@ def forget_signatures(con, keys: str) -> None:
     con.execute(f"DELETE FROM corpus_text_pairs WHERE cur IN (SELECT sha256 FROM {keys}) OR prev IN (SELECT sha256 FROM {keys})")
 
 
-def update_signatures(con) -> tuple[int, int]:
-    """Table hashes of the reports and text scores of the year pairs that have none (`year_pairs` made);
-    returns (reports hashed, pairs scored). Rows of reports no longer in the store, and of pairs no
-    longer a year pair (a better copy of last year's report came), go first."""
-    con.execute("DELETE FROM corpus_signatures s WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.sha256 = s.sha256)")
-    con.execute("DELETE FROM corpus_text_pairs s WHERE NOT EXISTS (SELECT 1 FROM year_pairs y WHERE y.cur = s.cur AND y.prev = s.prev)")
-    hashed = con.execute(table_hash_sql()).fetchone()[0]
-    return hashed, score_text_pairs(con)
+def run_corpus_rules(con, timings: dict[str, float] | None = None) -> int:
+    """Delete and recompute every `corpus.*` finding (inside the caller's transaction); returns how many.
 
+    `timings`, when given, gets the seconds of each step (benchmarks/scale.py prints them).
+    """
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
 
-def run_corpus_rules(con) -> int:
-    """Delete and recompute every `corpus.*` finding (inside the caller's transaction); returns how many."""
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = timings.get(step, 0.0) + now - clock
+        clock = now
+
     ensure_signature_tables(con)
     con.execute("DELETE FROM findings WHERE rule LIKE 'corpus.%'")
     con.execute(PAIRS_SQL)
-    update_signatures(con)
+    lap("year pairs")
+    con.execute("DELETE FROM corpus_signatures s WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.sha256 = s.sha256)")
+    con.execute(table_hash_sql())
+    lap("table hashes of new reports")
+    con.execute("DELETE FROM corpus_text_pairs s WHERE NOT EXISTS (SELECT 1 FROM year_pairs y WHERE y.cur = s.cur AND y.prev = s.prev)")
+    score_text_pairs(con)
+    lap("text scores of new year pairs")
     con.execute(IDENTICAL_CANDIDATES_SQL)
-    for sql in (carry_continuity_sql(), in_force_continuity_sql(), copied_text_sql(), identical_tables_sql(),
-                duplicate_report_sql(SEQ["corpus.duplicate_report"])):
+    for rule, sql in (("corpus.carry_continuity", carry_continuity_sql()), ("corpus.in_force_continuity", in_force_continuity_sql()),
+                      ("corpus.copied_text", copied_text_sql()), ("corpus.identical_tables", identical_tables_sql()),
+                      ("corpus.duplicate_report", duplicate_report_sql(SEQ["corpus.duplicate_report"]))):  # fmt: skip
         for statement in sql.split("\n;\n"):
             con.execute(statement)
+        lap(rule)
     return con.execute("SELECT count(*) FROM findings WHERE rule LIKE 'corpus.%'").fetchone()[0]
 
 

@@ -12,6 +12,7 @@ import errno
 import functools
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -303,15 +304,23 @@ class Store:
 
         con = self.con
         settings = load_settings()  # a bad thresholds file stops here, before anything changes
+        timings = self.refresh_seconds = {}  # step → seconds, for benchmarks/scale.py
         con.execute("BEGIN TRANSACTION")
         try:
+            started = time.perf_counter()
             link_bodies(con)
-            count = run_corpus_rules(con) + run_anomaly_rules(con, settings)
+            timings["link_bodies"] = time.perf_counter() - started
+            count = run_corpus_rules(con, timings)
+            started = time.perf_counter()
+            count += run_anomaly_rules(con, settings)
+            timings["anomaly rules"] = time.perf_counter() - started
+            started = time.perf_counter()
             con.execute(
                 "UPDATE reports SET "
                 "errors = (SELECT count(*) FROM findings f WHERE f.sha256 = reports.sha256 AND f.severity = 'error'), "
                 "warnings = (SELECT count(*) FROM findings f WHERE f.sha256 = reports.sha256 AND f.severity = 'warning')"
             )
+            timings["error and warning counts"] = time.perf_counter() - started
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)

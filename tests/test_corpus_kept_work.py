@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from corpus_helpers import hand_report
 
 from gongkai.cells import cell_ids
@@ -135,20 +136,22 @@ def generated_corpus(seed: int, bodies: int, years=range(2019, 2025)) -> list:
     return reports
 
 
+@pytest.mark.slow
 def test_kept_work_finds_what_the_plain_rules_find(tmp_path):
     with Store(tmp_path / "kept.duckdb") as store:
-        store.add([report_rows(r, r.source.path) for r in generated_corpus(1, 40)])
+        store.add([report_rows(r, r.source.path) for r in generated_corpus(1, 20)])
         store.refresh()
         expected, found = reference_findings(store.con), kept_findings(store.con)
         rules = [row[2] for row in expected]
-        assert rules.count("corpus.copied_text") >= 20 and rules.count("corpus.identical_tables") >= 20  # the corpus tests both
+        assert rules.count("corpus.copied_text") >= 10 and rules.count("corpus.identical_tables") >= 10  # the corpus tests both
         assert found == expected
         # more reports (new bodies, and later years of the old ones), then a refresh: still the same
-        store.add([report_rows(r, r.source.path) for r in generated_corpus(2, 15) + generated_corpus(1, 40, range(2025, 2027))])
+        store.add([report_rows(r, r.source.path) for r in generated_corpus(2, 8) + generated_corpus(1, 20, range(2025, 2027))])
         store.refresh()
         assert kept_findings(store.con) == reference_findings(store.con)
 
 
+@pytest.mark.slow
 def test_a_refresh_computes_only_the_new_reports_and_pairs(tmp_path):
     with Store(tmp_path / "kept.duckdb") as store:
         con = store.con

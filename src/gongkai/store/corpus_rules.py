@@ -295,9 +295,9 @@ def run_corpus_rules(con, timings: dict[str, float] | None = None) -> int:
     con.execute("DELETE FROM corpus_text_pairs s WHERE NOT EXISTS (SELECT 1 FROM year_pairs y WHERE y.cur = s.cur AND y.prev = s.prev)")
     score_text_pairs(con)
     lap("text scores of new year pairs")
-    con.execute(IDENTICAL_CANDIDATES_SQL)
     for rule, sql in (("corpus.carry_continuity", carry_continuity_sql()), ("corpus.in_force_continuity", in_force_continuity_sql()),
-                      ("corpus.copied_text", copied_text_sql()), ("corpus.identical_tables", identical_tables_sql()),
+                      ("corpus.copied_text", copied_text_sql()),
+                      ("corpus.identical_tables", IDENTICAL_CANDIDATES_SQL + "\n;\n" + identical_tables_sql()),
                       ("corpus.duplicate_report", duplicate_report_sql(SEQ["corpus.duplicate_report"]))):  # fmt: skip
         for statement in sql.split("\n;\n"):
             con.execute(statement)

@@ -161,10 +161,13 @@ def jaccard(a: set[str] | None, b: set[str] | None) -> float | None:
     return common / (len(a) + len(b) - common)
 
 
+NEW_PAIRS_SQL = """
+CREATE OR REPLACE TEMP TABLE new_text_pairs AS
+SELECT y.cur, y.prev FROM year_pairs y ANTI JOIN corpus_text_pairs s ON s.cur = y.cur AND s.prev = y.prev
+"""
 NEW_TEXT_PAIRS_SQL = f"""
 SELECT y.cur, y.prev, {', '.join(f'c.section_{n} AS c{n}, p.section_{n} AS p{n}' for n in COPIED_TEXT_SECTIONS)}
-FROM year_pairs y JOIN reports c ON c.sha256 = y.cur JOIN reports p ON p.sha256 = y.prev
-WHERE NOT EXISTS (SELECT 1 FROM corpus_text_pairs s WHERE s.cur = y.cur AND s.prev = y.prev)
+FROM new_text_pairs y JOIN reports c ON c.sha256 = y.cur JOIN reports p ON p.sha256 = y.prev
 ORDER BY c.body_key, c.year, y.cur
 """
 
@@ -185,6 +188,9 @@ def score_text_pairs(con, batch: int = 20_000) -> int:
             recent[sha] = {n: shingles(text) for n, text in texts.items()}
         return recent[sha]
 
+    con.execute(NEW_PAIRS_SQL)
+    if not con.execute("SELECT count(*) FROM new_text_pairs").fetchall()[0][0]:
+        return 0  # the texts are not even read
     for chunk in con.sql(NEW_TEXT_PAIRS_SQL).to_arrow_reader(batch):
         columns = chunk.to_pydict()
         for row in range(chunk.num_rows):

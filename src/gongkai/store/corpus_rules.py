@@ -5,9 +5,29 @@ see bodies.py). When a body has several reports for one year (mirrors, re-public
 one with the most cells read is the previous year's report. Findings go under the sha256 of
 the later report, with `related` = the earlier one. `run_corpus_rules` deletes and recomputes
 them all: it is idempotent and runs after every batch.
+
+Two of the rules would compare every pair of reports again at every refresh, which does not
+scale to a national store (≈800,000 year pairs at 1,000,000 reports). Their work is kept:
+
+- `corpus_signatures`: one row per report, its table hash (template and every cell of that
+  template, a null distinct from 0) and whether some cell is not zero, computed in SQL once for
+  each report that has none. `corpus.identical_tables` then compares hashes and confirms the
+  few equal ones cell by cell with the rule's own predicate, so a hash collision changes nothing.
+- `corpus_text_pairs`: one row per year pair and section (一, 五), the exact Jaccard similarity of
+  the two texts' character 3-gram sets (null when either text is missing or too short), computed
+  in Python once for each pair that has none (DuckDB's list functions take ≈0.5 ms a pair).
+
+A report loaded again (a new parse) loses both (`forget_signatures`, called by the load), and
+rows of reports no longer in the store are dropped at every refresh: a refresh costs per new
+report and new pair, and the findings are those of the plain per-pair rules.
 """
 
 from __future__ import annotations
+
+import re
+import time
+
+import pyarrow as pa
 
 from gongkai.cells import APPLICANT_COLUMNS, cell_ids, label
 from gongkai.store.duplicates import RANKED_SQL, duplicate_report_sql
@@ -98,35 +118,134 @@ WHERE c.template = '2021' AND p.template = '2021' AND {_c('c', now)} <> {expecte
 
 
 def copied_text_sql() -> str:
-    """Section 一 or 五 shares most of its character 3-grams (digits ignored) with last year's."""
+    """Section 一 or 五 shares most of its character 3-grams (digits ignored) with last year's (scores: `score_text_pairs`)."""
     parts = []
     for i, (number, title) in enumerate(COPIED_TEXT_SECTIONS.items()):
-        column = f"section_{number}"
-        # texts first, materialised: the shingle lambda must see a column, not re-run the regexes per character
         parts.append(
             f"""{INSERT_HEAD}
-WITH texts AS MATERIALIZED (
-    SELECT c.sha256, p.sha256 AS related, p.year AS prev_year, gk_plain(c.{column}) AS ta, gk_plain(p.{column}) AS tb
-    {PAIR_JOIN}
-    WHERE c.{column} IS NOT NULL AND p.{column} IS NOT NULL
-), shingled AS MATERIALIZED (
-    SELECT sha256, related, prev_year, gk_shingles(ta) AS a, gk_shingles(tb) AS b
-    FROM texts WHERE length(ta) >= {COPIED_TEXT_MIN_CHARS} AND length(tb) >= {COPIED_TEXT_MIN_CHARS}
-), scored AS (
-    SELECT sha256, related, prev_year, len(list_intersect(a, b)) / len(list_distinct(list_concat(a, b))) AS similarity
-    FROM shingled
-)
-SELECT sha256, {SEQ['corpus.copied_text'] + i}, 'corpus.copied_text', 'warning', 'source',
-       {_sql_text(title)} || '与' || prev_year || '年度报告的同一部分内容雷同（' || round(similarity * 100)::INTEGER || '% 相同）',
-       [], [], related
-FROM scored WHERE similarity >= {COPIED_TEXT_JACCARD}
+SELECT y.cur, {SEQ['corpus.copied_text'] + i}, 'corpus.copied_text', 'warning', 'source',
+       {_sql_text(title)} || '与' || p.year || '年度报告的同一部分内容雷同（' || round(s.similarity * 100)::INTEGER || '% 相同）',
+       [], [], y.prev
+FROM year_pairs y JOIN corpus_text_pairs s ON s.cur = y.cur AND s.prev = y.prev AND s.section = {number}
+JOIN reports p ON p.sha256 = y.prev
+WHERE s.similarity >= {COPIED_TEXT_JACCARD}
 """
         )
     return "\n;\n".join(parts)
 
 
-def identical_tables_sql() -> str:
-    """Same template both years, every cell equal (nulls included) and some value not zero."""
+_SPACE = re.compile("[\t\n\f\r ]+")  # what DuckDB's (RE2's) \s is: ASCII spacing only
+_DIGITS = str.maketrans(dict.fromkeys("0123456789０１２３４５６７８９", "0"))
+
+
+def plain_text(text: str | None) -> str:
+    """The text that counts for a copy: no spacing, every digit the same (years and counts change)."""
+    return _SPACE.sub("", text or "").translate(_DIGITS)
+
+
+def shingles(text: str | None) -> set[str] | None:
+    """The character 3-grams of a section's plain text; None when it is missing or too short to call a copy."""
+    if text is None:
+        return None
+    plain = plain_text(text)
+    if len(plain) < COPIED_TEXT_MIN_CHARS:
+        return None
+    return {plain[i : i + 3] for i in range(len(plain) - 2)}
+
+
+def jaccard(a: set[str] | None, b: set[str] | None) -> float | None:
+    """|a ∩ b| / |a ∪ b|, None when either is None."""
+    if a is None or b is None:
+        return None
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
+
+
+NEW_PAIRS_SQL = """
+CREATE OR REPLACE TEMP TABLE new_text_pairs AS
+SELECT y.cur, y.prev FROM year_pairs y ANTI JOIN corpus_text_pairs s ON s.cur = y.cur AND s.prev = y.prev
+"""
+NEW_TEXT_PAIRS_SQL = f"""
+SELECT y.cur, y.prev, {', '.join(f'c.section_{n} AS c{n}, p.section_{n} AS p{n}' for n in COPIED_TEXT_SECTIONS)}
+FROM new_text_pairs y JOIN reports c ON c.sha256 = y.cur JOIN reports p ON p.sha256 = y.prev
+ORDER BY c.body_key, c.year, y.cur
+"""
+
+
+def score_text_pairs(con, batch: int = 20_000) -> int:
+    """The Jaccard similarity of sections 一 and 五 for each year pair not scored yet; returns how many pairs.
+
+    The pairs come by body and year, so a report met as the later one of a pair is the earlier one of
+    the next: its 3-gram sets, made once, serve both.
+    """
+    scored = {"cur": [], "prev": [], "section": [], "similarity": []}
+    recent: dict[str, dict[int, set[str] | None]] = {}
+
+    def sets(sha: str, texts: dict[int, str | None]) -> dict[int, set[str] | None]:
+        if sha not in recent:
+            if len(recent) > 1000:
+                recent.clear()
+            recent[sha] = {n: shingles(text) for n, text in texts.items()}
+        return recent[sha]
+
+    con.execute(NEW_PAIRS_SQL)
+    if not con.execute("SELECT count(*) FROM new_text_pairs").fetchall()[0][0]:
+        return 0  # the texts are not even read
+    for chunk in con.sql(NEW_TEXT_PAIRS_SQL).to_arrow_reader(batch):
+        columns = chunk.to_pydict()
+        for row in range(chunk.num_rows):
+            cur, prev = columns["cur"][row], columns["prev"][row]
+            later = sets(cur, {n: columns[f"c{n}"][row] for n in COPIED_TEXT_SECTIONS})
+            earlier = sets(prev, {n: columns[f"p{n}"][row] for n in COPIED_TEXT_SECTIONS})
+            for n in COPIED_TEXT_SECTIONS:
+                for key, value in (("cur", cur), ("prev", prev), ("section", n), ("similarity", jaccard(later[n], earlier[n]))):
+                    scored[key].append(value)
+    if not scored["cur"]:
+        return 0
+    table = pa.table({"cur": scored["cur"], "prev": scored["prev"], "section": pa.array(scored["section"], pa.int32()),
+                      "similarity": pa.array(scored["similarity"], pa.float64())})  # fmt: skip
+    con.register("scored_text_pairs", table)
+    try:
+        con.execute("INSERT INTO corpus_text_pairs SELECT cur, prev, section, similarity FROM scored_text_pairs")
+    finally:
+        con.unregister("scored_text_pairs")
+    return table.num_rows // len(COPIED_TEXT_SECTIONS)
+
+
+def _cell(table: str, cell_id: str) -> str:
+    """A cell for the table hash: a zero of an amount always +0.0 (IS NOT DISTINCT FROM holds -0.0 = 0.0)."""
+    return f"CASE WHEN {_c(table, cell_id)} = 0 THEN 0 ELSE {_c(table, cell_id)} END"
+
+
+def table_hash_sql() -> str:
+    """The `corpus_signatures` rows of the reports that have none: table hash and whether some cell is not zero."""
+    hashes, nonzero = [], []
+    for template in ("2019", "2021"):
+        ids = cell_ids(template)
+        cells = ", ".join(_cell("r", i) for i in ids)
+        hashes.append(f"WHEN '{template}' THEN hash('{template}', {cells})")
+        some = " OR ".join(f"coalesce({_c('r', i)}, 0) <> 0" for i in ids)
+        nonzero.append(f"WHEN '{template}' THEN ({some})")
+    return f"""INSERT INTO corpus_signatures
+SELECT r.sha256, CASE r.template {' '.join(hashes)} END, CASE r.template {' '.join(nonzero)} END
+FROM reports r WHERE NOT EXISTS (SELECT 1 FROM corpus_signatures s WHERE s.sha256 = r.sha256)
+"""
+
+
+IDENTICAL_CANDIDATES_SQL = """
+CREATE OR REPLACE TEMP TABLE identical_candidates AS
+SELECT y.cur, y.prev FROM year_pairs y
+JOIN corpus_signatures a ON a.sha256 = y.cur JOIN corpus_signatures b ON b.sha256 = y.prev
+WHERE a.table_hash = b.table_hash AND a.table_nonzero
+"""
+
+
+def identical_tables_sql(pairs: str = "identical_candidates") -> str:
+    """Same template both years, every cell equal (nulls included) and some value not zero.
+
+    Judged on `pairs` (cur, prev): the year pairs whose table hashes are equal, so the cell by cell
+    comparison runs on a handful of pairs, not on every pair of the store.
+    """
     branches = []
     for template in ("2019", "2021"):
         ids = cell_ids(template)
@@ -136,28 +255,59 @@ def identical_tables_sql() -> str:
     return f"""{INSERT_HEAD}
 SELECT c.sha256, {SEQ['corpus.identical_tables']}, 'corpus.identical_tables', 'warning', 'source',
        '所有表格与' || p.year || '年度报告完全相同（非零数据照搬上年）', [], [], p.sha256
-{PAIR_JOIN}
+FROM {pairs} y JOIN reports c ON c.sha256 = y.cur JOIN reports p ON p.sha256 = y.prev
 WHERE {' OR '.join(branches)}
 """
 
 
-MACROS = (
-    # the text that counts for a copy: no spacing, every digit the same (years and counts change)
-    "CREATE OR REPLACE TEMP MACRO gk_plain(t) AS regexp_replace(regexp_replace(coalesce(t, ''), '\\s+', '', 'g'), '[0-9０-９]', '0', 'g')",
-    "CREATE OR REPLACE TEMP MACRO gk_shingles(t) AS list_distinct(list_transform(range(1, length(t) - 1), lambda i: substr(t, i, 3)))",
+SIGNATURE_TABLES = (
+    "CREATE TABLE IF NOT EXISTS corpus_signatures (sha256 VARCHAR, table_hash UBIGINT, table_nonzero BOOLEAN)",
+    "CREATE TABLE IF NOT EXISTS corpus_text_pairs (cur VARCHAR, prev VARCHAR, section INTEGER, similarity DOUBLE)",
 )
 
 
-def run_corpus_rules(con) -> int:
-    """Delete and recompute every `corpus.*` finding (inside the caller's transaction); returns how many."""
-    for macro in MACROS:
-        con.execute(macro)
+def ensure_signature_tables(con) -> None:
+    for sql in SIGNATURE_TABLES:
+        con.execute(sql)
+
+
+def forget_signatures(con, keys: str) -> None:
+    """Drop the kept work of the reports whose sha256 are in table `keys` (they are being loaded again)."""
+    con.execute(f"DELETE FROM corpus_signatures WHERE sha256 IN (SELECT sha256 FROM {keys})")
+    con.execute(f"DELETE FROM corpus_text_pairs WHERE cur IN (SELECT sha256 FROM {keys}) OR prev IN (SELECT sha256 FROM {keys})")
+
+
+def run_corpus_rules(con, timings: dict[str, float] | None = None) -> int:
+    """Delete and recompute every `corpus.*` finding (inside the caller's transaction); returns how many.
+
+    `timings`, when given, gets the seconds of each step (benchmarks/scale.py prints them).
+    """
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = timings.get(step, 0.0) + now - clock
+        clock = now
+
+    ensure_signature_tables(con)
     con.execute("DELETE FROM findings WHERE rule LIKE 'corpus.%'")
     con.execute(PAIRS_SQL)
-    for sql in (carry_continuity_sql(), in_force_continuity_sql(), copied_text_sql(), identical_tables_sql(),
-                duplicate_report_sql(SEQ["corpus.duplicate_report"])):
+    lap("year pairs")
+    con.execute("DELETE FROM corpus_signatures s WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.sha256 = s.sha256)")
+    con.execute(table_hash_sql())
+    lap("table hashes of new reports")
+    con.execute("DELETE FROM corpus_text_pairs s WHERE NOT EXISTS (SELECT 1 FROM year_pairs y WHERE y.cur = s.cur AND y.prev = s.prev)")
+    score_text_pairs(con)
+    lap("text scores of new year pairs")
+    for rule, sql in (("corpus.carry_continuity", carry_continuity_sql()), ("corpus.in_force_continuity", in_force_continuity_sql()),
+                      ("corpus.copied_text", copied_text_sql()),
+                      ("corpus.identical_tables", IDENTICAL_CANDIDATES_SQL + "\n;\n" + identical_tables_sql()),
+                      ("corpus.duplicate_report", duplicate_report_sql(SEQ["corpus.duplicate_report"]))):  # fmt: skip
         for statement in sql.split("\n;\n"):
             con.execute(statement)
+        lap(rule)
     return con.execute("SELECT count(*) FROM findings WHERE rule LIKE 'corpus.%'").fetchone()[0]
 
 

@@ -12,6 +12,7 @@ import errno
 import functools
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Self
 import duckdb
 import pyarrow as pa
 
+from gongkai.store.corpus_rules import ensure_signature_tables, forget_signatures
 from gongkai.store.inputs import InputFile
 from gongkai.store.panel import ensure_panel
 from gongkai.store.review_tables import ensure_review_tables
@@ -94,6 +96,7 @@ class Store:
         )
         con.execute("CREATE TABLE IF NOT EXISTS agency_keys (agency VARCHAR, region VARCHAR, folder VARCHAR, body_key VARCHAR)")
         con.execute("ALTER TABLE agency_keys ADD COLUMN IF NOT EXISTS folder VARCHAR")  # a store made before placeless names
+        ensure_signature_tables(con)  # the corpus rules' kept work (table hashes, text scores)
         ensure_review_tables(con)  # the audit's and review's own tables: never touched by a batch
         ensure_panel(con)  # the researcher's view: one row per body and year
         # a store made before cells.tsv grew a cell, or before rows were stamped with their parser,
@@ -154,6 +157,7 @@ class Store:
                 "UNION ALL SELECT sha256, filename FROM read_parquet($failures, filename = true)) GROUP BY sha256",
                 {"reports": files["reports"], "failures": files["failures"]},
             )
+            forget_signatures(con, "shard_keys")  # a report parsed again is hashed and compared again
             for table in KEYED_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT sha256 FROM shard_keys)")
                 con.execute(
@@ -302,15 +306,23 @@ class Store:
 
         con = self.con
         settings = load_settings()  # a bad thresholds file stops here, before anything changes
+        timings = self.refresh_seconds = {}  # step → seconds, for benchmarks/scale.py
         con.execute("BEGIN TRANSACTION")
         try:
+            started = time.perf_counter()
             link_bodies(con)
-            count = run_corpus_rules(con) + run_anomaly_rules(con, settings)
+            timings["link_bodies"] = time.perf_counter() - started
+            count = run_corpus_rules(con, timings)
+            started = time.perf_counter()
+            count += run_anomaly_rules(con, settings)
+            timings["anomaly rules"] = time.perf_counter() - started
+            started = time.perf_counter()
             con.execute(
                 "UPDATE reports SET "
                 "errors = (SELECT count(*) FROM findings f WHERE f.sha256 = reports.sha256 AND f.severity = 'error'), "
                 "warnings = (SELECT count(*) FROM findings f WHERE f.sha256 = reports.sha256 AND f.severity = 'warning')"
             )
+            timings["error and warning counts"] = time.perf_counter() - started
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)

@@ -25,6 +25,10 @@ TABLE_COMMENTS = {
     "name_aliases": "机关名别名（gongkai batch --aliases） / agency name aliases (gongkai batch --aliases)",
     "bodies": "机关：同一机关各年度的报告归于一个机关归一名 / bodies: the reports of one body across years under one body key",
     "agency_keys": "报告所写的机关名与地区 → 机关归一名 / agency name and region as reports give them → body key",
+    "corpus_signatures": "跨年核验的留存：每份报告的表格哈希（store/corpus_rules.py） / kept work of the corpus rules: "
+                         "each report's table hash (store/corpus_rules.py)",
+    "corpus_text_pairs": "跨年核验的留存：每对相邻年度报告第一、五部分的相似度 / kept work of the corpus rules: the similarity "
+                         "of sections 1 and 5 of each year pair",
 }  # fmt: skip
 
 COLUMN_COMMENTS = {
@@ -78,6 +82,18 @@ COLUMN_COMMENTS = {
         "sha256": "文件 SHA-256 / sha256",
     },
     "loaded_shards": {"name": "分片名 / shard name"},
+    "corpus_signatures": {
+        "sha256": "报告文件 SHA-256 / the report's sha256",
+        "table_hash": "表格格式与该格式全部单元格的哈希（空值不同于 0） / hash of the template and all its cells (null is not 0)",
+        "table_nonzero": "是否有非零单元格 / whether some cell is not zero",
+    },
+    "corpus_text_pairs": {
+        "cur": "本年报告 SHA-256 / the later report's sha256",
+        "prev": "上年报告 SHA-256 / the earlier report's sha256",
+        "section": "部分：1 = 总体情况，5 = 存在的主要问题及改进情况 / section: 1 overview, 5 problems and improvements",
+        "similarity": "字符三元组 Jaccard 相似度（数字不计）；空 = 一方缺失或不足 60 字 / character 3-gram Jaccard (digits ignored); "
+                      "null: a text missing or under 60 characters",
+    },
     "name_aliases": {"alias": "别名 / alias", "canonical": "标准名 / canonical name"},
     "bodies": {
         "body_key": "机关归一名 / body key",

@@ -195,3 +195,46 @@ def test_converter_markdown_is_read_or_named(fmt: str, seed: int) -> None:
     report, result = _parse(syn, fmt, None)
     _exact(result)
     assert result.meta_wrong == []
+
+
+# ── class 8: a value in a longer line points at its own characters ─────────────────────────
+
+
+@pytest.mark.parametrize("layout", ("glued", "tabs", "pipe_rows", "spaced_labels"))
+def test_a_value_in_a_longer_line_points_at_its_characters(layout: str) -> None:
+    """line[start:end] is the number as printed, also for each number cut out of a glued run ('801000081')."""
+    from gongkai.views import source_lines
+
+    for seed in range(3):
+        syn = make_report(1900 + seed, faults=("blank_cells",) if layout != "glued" and seed == 2 else ())
+        data = syn.render("txt", layout)
+        report = gongkai.parse(data, name="report.txt")
+        lines = source_lines(data, "report.txt")
+        placed = {cid: value for cid, value in report.cells.items() if value is not None}
+        assert len(placed) > 150
+        for cid, value in placed.items():
+            where = report.provenance[cid]
+            assert where.start is not None and where.end is not None, cid
+            printed = lines[where.line][where.start : where.end]
+            assert printed == where.raw.strip(), cid
+            if isinstance(value, int):
+                assert int(printed) == value, (cid, printed)
+
+
+def test_the_audit_page_carries_each_value_with_its_characters() -> None:
+    """The page marks line[start:end] of a value's line: the data it marks with is the value's own text."""
+    import json
+    import re
+
+    from gongkai.export.html import html_for_reports
+
+    syn = make_report(1903)
+    data = syn.render("txt", "glued")
+    report = gongkai.parse(data, name="report.txt")
+    page = html_for_reports([report], {report.source.sha256: data})
+    provenance = json.loads(re.search(r'<script type="application/json" class="prov-data">(.*?)</script>', page, re.S).group(1))
+    lines = json.loads(re.search(r'<script type="application/json" class="source-lines">(.*?)</script>', page, re.S).group(1))
+    cid = "requests.new_received.total"
+    entry = provenance[cid]
+    assert lines[str(entry["line"])][entry["start"] : entry["end"]] == str(report.cells[cid])
+    assert entry["end"] - entry["start"] < len(lines[str(entry["line"])]) / 100, "the value, not its whole line"

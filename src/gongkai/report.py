@@ -49,12 +49,14 @@ class Finding(BaseModel):
 
 
 class Provenance(BaseModel):
-    """Where a cell's value came from: the raw text, and its line, grid cell or page box."""
+    """Where a cell's value came from: the raw text, and its line (with the characters in it), grid cell or page box."""
 
     model_config = ConfigDict(extra="forbid")
 
     raw: str | None = None
     line: int | None = None
+    start: int | None = Field(None, description="where the value's characters start in the text of its line (0-based)")
+    end: int | None = Field(None, description="where they end (exclusive): line[start:end] is the number as printed")
     table: int | None = None
     row: int | None = None
     col: int | None = None

@@ -499,7 +499,7 @@ def _other_columns(hit: _RowHit, values: list[Token], result: TableResult) -> No
 
 def _fill(result: TableResult, cid: str, label: str, text: str, token: Token, *, amount: bool = False, unit: str = "万元") -> None:
     """A placed value into its cell with its provenance; an OCR reading the parser doubts is named, never trusted."""
-    result.provenance[cid] = Provenance(raw=text, **token.where.as_dict())
+    result.provenance[cid] = provenance(token)
     if token.garbled:
         result.cells[cid] = None
         result.unplaced.append(cid)
@@ -511,6 +511,39 @@ def _fill(result: TableResult, cid: str, label: str, text: str, token: Token, *,
         result.unplaced.append(cid)
         message = f"“{label}”的“{text.strip()}”识别把握不足（置信度 {token.confidence:.2f}），请核对原件"
         result.findings.append(_doubt("extraction.low_confidence", message, [cid], severity="warning"))
+
+
+def provenance(token: Token) -> Provenance:
+    """Where a value came from: its printed text, and in a line of text the characters it was printed with."""
+    where = token.where.as_dict()
+    if token.start is not None and token.text.strip():
+        lead = len(token.text) - len(token.text.lstrip())
+        where.update(start=token.start + lead, end=token.start + len(token.text.rstrip()))
+    return Provenance(raw=token.text, **where)
+
+
+def _piece(token: Token, start: int, end: int) -> Token:
+    """Characters start:end of a token (one number of a run) as a token of their own."""
+    return replace(token, text=token.text[start:end], start=None if token.start is None else token.start + start)
+
+
+def _spaced(token: Token) -> list[Token]:
+    """The numbers of a spaced run ('0 0 0'), each a token of its own."""
+    return [_piece(token, m.start(), m.end()) for m in re.finditer(r"\S+", token.text)]
+
+
+def _split_run(tokens: list[Token], parts: list[int]) -> list[tuple[str, Token]]:
+    """The numbers a glued run was split into (its digits, and minus signs, in order), each with the
+    characters it was printed with; a number made of digits of two tokens points at the first."""
+    chars = [(token, m.start()) for token in tokens for m in re.finditer(r"[\d\-]", token.text)]
+    out: list[tuple[str, Token]] = []
+    at = 0
+    for part in parts:
+        (first, begin), (last, end) = chars[at], chars[at + len(str(part)) - 1]
+        piece = _piece(first, begin, end + 1) if first is last else replace(first, text=str(part), start=None)
+        out.append((str(part), piece))
+        at += len(str(part))
+    return out
 
 
 def _doubt(rule: str, message: str, cells, severity: str = "error") -> Finding:
@@ -537,7 +570,7 @@ def _positions(
         token = filled[0]
         spaced = token.text.split()
         if len(spaced) == n:
-            return [(part, token) for part in spaced]
+            return [(part.text, part) for part in _spaced(token)]
         if token.confidence is not None:
             return None  # an OCR'd number is one reading of one cell: its digits are not split into columns
         if token.glued or len(spaced) > 1 or len(token.text.strip()) > 1:
@@ -546,7 +579,7 @@ def _positions(
             if digits is not None and len(digits) >= n:
                 found = splits(digits, n, check, limit=MAX_READINGS + 1)
                 if len(found) == 1:
-                    return [(str(p), token) for p in found[0]]
+                    return _split_run([token], found[0])
                 if not found and check is not None and unsplittable is not None:
                     unsplittable.append((spec, token.text.strip()))
                 if "-" in digits and unsplittable is not None and not any(by_id()[c].is_signed for c in spec.cells):
@@ -624,9 +657,9 @@ def _resolve_readings(result: TableResult, template: str) -> None:
     if len(fitting) == 1:
         placed: set[str] = set()
         for (spec, token, _), parts in zip(result.readings, fitting[0]):
-            for cid, part in zip(spec.cells, parts):
+            for cid, part, (_, piece) in zip(spec.cells, parts, _split_run([token], parts)):
                 result.cells[cid] = part
-                result.provenance[cid] = Provenance(raw=token.text.strip(), **token.where.as_dict())
+                result.provenance[cid] = provenance(piece)
                 placed.add(cid)
         result.unplaced = [c for c in result.unplaced if c not in placed]
         result.findings = [f for f in result.findings if not set(f.cells) <= placed]
@@ -766,18 +799,15 @@ def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[t
     inner = values[values.index(filled[0]) : len(values) - values[::-1].index(filled[-1])]
     if any(t.kind == "empty" for t in inner):
         return None  # a blank cell among the numbers: which column it is depends on how the runs split
-    pieces: list[tuple[str, Token]] = []
-    for token in filled:
-        for part in token.text.split():
-            pieces.append((part, token))
+    pieces = [piece for token in filled for piece in _spaced(token)]
     if len(pieces) == 15:
-        return [(p, t) for p, t in pieces]
-    digits = "".join(p for p, _ in pieces)
+        return [(p.text, p) for p in pieces]
+    digits = "".join(p.text for p in pieces)
     if not digits.isdigit():
         return None
     found = splits(digits, 15, block_sums)
     if len(found) == 1:
-        return [(str(v), filled[0]) for v in found[0]]
+        return _split_run(filled, found[0])
     if not found and impossible is not None and splits(digits, 15):
         impossible.append(("appeals.block_sum", list(APPEALS_CELLS), f"行政复议、行政诉讼情况表“{digits}”"))
     return None

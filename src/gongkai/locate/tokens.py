@@ -45,12 +45,14 @@ class Token:
     glued: bool = False  # a value run cut out of text with no separator around it
     confidence: float | None = None
     garbled: bool = False  # an OCR'd cell whose one number is spoilt ('1.', '2 6 1'): its place is known, its value is not
+    start: int | None = None  # where `text` starts in its line of text (None in a grid, or where the line number names several lines)
 
 
 def tokenize(document: Document) -> list[Token]:
     """Every block of the document as cell tokens, in reading order."""
     tokens: list[Token] = []
     blank_cells = _blank_lines_are_cells(document)
+    shared = _shared_lines(document)
     blank_run = 0
     for index, block in enumerate(document.blocks):
         if isinstance(block, Grid):
@@ -70,8 +72,19 @@ def tokenize(document: Document) -> list[Token]:
             for _ in range(blank_run - 1):
                 tokens.append(Token("", "", "empty", block.where, index))
         blank_run = 0
-        tokens.extend(_line_tokens(block, index))
+        tokens.extend(_line_tokens(block, index, located=block.where.line is not None and block.where.line not in shared))
     return tokens
+
+
+def _shared_lines(document: Document) -> set[int]:
+    """Line numbers several paragraphs share (an HTML element's lines, a docx paragraph's breaks): a
+    position in one of them cannot be shown in 'its line'."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    for block in document.blocks:
+        if isinstance(block, Paragraph) and block.where.line is not None:
+            (shared if block.where.line in seen else seen).add(block.where.line)
+    return shared
 
 
 def _grid_tokens(grid: Grid, index: int) -> list[Token]:
@@ -117,35 +130,50 @@ def _is_valueish_lines(text: str) -> bool:
     return len(parts) > 1 and all(VALUE.match(p) for p in parts)
 
 
-def _line_tokens(block: Paragraph, index: int) -> list[Token]:
+def _line_tokens(block: Paragraph, index: int, *, located: bool) -> list[Token]:
     text = block.text
     if "\t" in text and sum(1 for cell in text.split("\t") if cell.strip()) > 1:
-        cells = text.split("\t")
         out = [Token("", "line", "row", block.where, index)]
         # a tab row may start with empty label cells: they only pad the row
-        for cell in cells:
-            out.extend(_cell_tokens(cell, block.where, index, block.confidence))
+        for cell, at in _cells(text, "\t", skip_first=False):
+            out.extend(_cell_tokens(cell, block.where, index, block.confidence, at if located else None))
         return out
     if "|" in text:
-        cells = text.split("|")
-        if text.lstrip().startswith("|"):
-            cells = cells[1:]
-        if cells and not cells[-1].strip():
+        cells = _cells(text, "|", skip_first=text.lstrip().startswith("|"))
+        if cells and not cells[-1][0].strip():
             cells = cells[:-1]
         out = [Token("", "line", "row", block.where, index)] if len(cells) > 1 else []
-        for cell in cells:
-            out.extend(_cell_tokens(cell, block.where, index, block.confidence))
+        for cell, at in cells:
+            out.extend(_cell_tokens(cell, block.where, index, block.confidence, at if located else None))
         return out
-    return _cell_tokens(text.strip("\t"), block.where, index, block.confidence)
+    at = len(text) - len(text.lstrip("\t"))
+    return _cell_tokens(text.strip("\t"), block.where, index, block.confidence, at if located else None)
 
 
-def _cell_tokens(text: str, where: Where, index: int, confidence: float | None) -> list[Token]:
+def _cells(text: str, separator: str, *, skip_first: bool) -> list[tuple[str, int]]:
+    """The cells of a tab or pipe row, each with where it starts in the line."""
+    out: list[tuple[str, int]] = []
+    at = 0
+    for cell in text.split(separator):
+        out.append((cell, at))
+        at += len(cell) + 1
+    return out[1:] if skip_first else out
+
+
+def _cell_tokens(text: str, where: Where, index: int, confidence: float | None, start: int | None = None) -> list[Token]:
     """One cell → tokens: a value, an empty cell, a label, or glued label/number fragments."""
-    return _tokens(_cell_pieces(text), where, index, confidence)
+    return _tokens(_cell_pieces(text), where, index, confidence, start)
 
 
-def _tokens(pieces: tuple[Piece, ...], where: Where, index: int, confidence: float | None) -> list[Token]:
-    return [Token(raw, norm, kind, where, index, glued, confidence) for raw, norm, kind, glued in pieces]
+def _tokens(pieces: tuple[Piece, ...], where: Where, index: int, confidence: float | None, start: int | None = None) -> list[Token]:
+    """The pieces of a cell as tokens; a cell's pieces are its text cut in order, so each starts where the one before ended."""
+    if start is None:
+        return [Token(raw, norm, kind, where, index, glued, confidence) for raw, norm, kind, glued in pieces]
+    out: list[Token] = []
+    for raw, norm, kind, glued in pieces:
+        out.append(Token(raw, norm, kind, where, index, glued, confidence, start=start))
+        start += len(raw)
+    return out
 
 
 Piece = tuple[str, str, str, bool]  # a token's text, norm, kind and glued, before it knows where it is

@@ -149,6 +149,31 @@ def test_numbers_wrapped_in_narrow_pdf_cells_are_read_whole(tmp_path) -> None:
     assert sum(report.cells[c] == truth["cells"][c] for c in wide) >= len(wide) // 2, "wrapped numbers read whole"
 
 
+def test_a_cell_the_reader_doubts_is_left_null_and_named() -> None:
+    """A cell a page break may have cut (the reader's doubt) gives no value, and a finding says why."""
+    from dataclasses import replace
+
+    from gongkai.document import Grid
+    from gongkai.extract import extract
+    from gongkai.locate import locate
+    from gongkai.read import read
+    from gongkai.rules import check
+
+    syn = make_report(31, template="2021", year=2022)
+    document = read(syn.render("docx"), name="report.docx")
+    cid = "requests.new_received.natural_person"
+    printed = str(syn.truth["cells"][cid])
+    grid = next(b for b in document.blocks if isinstance(b, Grid) and any("本年新收" in c.text for c in b.cells))
+    label = next(c for c in grid.cells if "本年新收" in c.text)
+    cell = next(c for c in grid.cells if c.row == label.row and c.text == printed)
+    grid.cells[grid.cells.index(cell)] = replace(cell, doubt="可能被分页截断")
+    extracted = extract(locate(document))
+    assert extracted.cells[cid] is None
+    findings = [f for f in check(extracted) if cid in f.cells]
+    assert any(f.origin == "extraction" and "可能被分页截断" in f.message for f in findings)
+    assert not any(f.origin == "source" and f.severity == "error" for f in findings), "the parser's doubt, not the report's fault"
+
+
 # ── class 6: a count followed by its breakdown ─────────────────────────────────────────────
 
 

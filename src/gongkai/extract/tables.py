@@ -500,10 +500,11 @@ def _other_columns(hit: _RowHit, values: list[Token], result: TableResult) -> No
 def _fill(result: TableResult, cid: str, label: str, text: str, token: Token, *, amount: bool = False, unit: str = "万元") -> None:
     """A placed value into its cell with its provenance; an OCR reading the parser doubts is named, never trusted."""
     result.provenance[cid] = provenance(token)
-    if token.garbled:
+    if token.garbled or token.doubt:
         result.cells[cid] = None
         result.unplaced.append(cid)
-        message = f"“{label}”识别出的“{text.strip()}”不是可读的数值（可能是污点或残缺的字），该单元格留空，请核对原件"
+        why = token.doubt or "不是可读的数值（可能是污点或残缺的字）"
+        message = f"“{label}”识别出的“{text.strip()}”{why}，该单元格留空，请核对原件"
         result.findings.append(_doubt("extraction.low_confidence", message, [cid], severity="warning"))
         return
     result.cells[cid] = parse_value(text, amount=amount, default_unit=unit)
@@ -794,7 +795,7 @@ _BLOCK_NAME = {"review": "行政复议", "suit_direct": "未经复议直接起�
 def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[tuple[str | None, Token | None]] | None:
     """Glued or spaced runs of 表三 values, split by the blocks' own sums."""
     filled = [t for t in values if t.kind == "value"]
-    if not filled or any(t.garbled for t in filled):
+    if not filled or any(t.garbled or t.doubt for t in filled):
         return None  # OCR'd cells in doubt are not split into runs
     inner = values[values.index(filled[0]) : len(values) - values[::-1].index(filled[-1])]
     if any(t.kind == "empty" for t in inner):

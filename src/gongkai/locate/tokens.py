@@ -45,6 +45,7 @@ class Token:
     glued: bool = False  # a value run cut out of text with no separator around it
     confidence: float | None = None
     garbled: bool = False  # an OCR'd cell whose one number is spoilt ('1.', '2 6 1'): its place is known, its value is not
+    doubt: str | None = None  # why the reader is not sure the cell's text is all of it: its place is known, its value is not
     start: int | None = None  # where `text` starts in its line of text (None in a grid, or where the line number names several lines)
 
 
@@ -101,7 +102,11 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
             if len(pieces) == 1 and pieces[0][2] == "value" and _SEVERAL_NUMBERS.match(cell.text):
                 # '0 0' in one cell: a converter merged two columns (a number is never printed with spaces here)
                 pieces = tuple((part, part, "value", False) for part in cell.text.split())
-            out.extend(_tokens(pieces, cell.where, index, cell.confidence))
+            tokens = _tokens(pieces, cell.where, index, cell.confidence)
+            if cell.doubt is not None:
+                for token in tokens:
+                    token.doubt = cell.doubt
+            out.extend(tokens)
     return out
 
 

@@ -57,7 +57,7 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
     heads = [_CHROME_PREFIX.sub("", simplify(line.strip())) for line in lines[:80] if line.strip()]
     # a title may be broken over two lines ('2024 年上海市科委政府信息公开工作' / '年度报告'), also inside the
     # body's name ('辽宁' / '省龙泉市…局2024年度…报告'): a short line that is no body's whole name runs on
-    pairs = [a + b if len(a) < 40 and (len(b) < 20 or _name_fragment(a)) else a for a, b in zip(heads, heads[1:] + [""])]
+    pairs = [a + b if len(a) < 40 and (len(b) < 20 or _name_fragment(a) or _name_head(a, b)) else a for a, b in zip(heads, heads[1:] + [""])]
     for i, line in enumerate(pairs):
         match = _TITLE.search(line) or (_TITLE_CUT.fullmatch(heads[i]) if i < 3 else None)
         if match and not _AGENCY_JUNK.search(match.group("agency")):
@@ -114,6 +114,22 @@ _BODY_END = re.compile(r"(?:人民政府|政府|办事处|街道|局|委员会|�
 def _name_fragment(line: str) -> bool:
     """A short line of a name only, not ending as a body's name does ('辽宁', '江州市金水区青年路街'): the title runs on."""
     return 2 <= len(line) <= 16 and bool(re.fullmatch(r"[\u4e00-\u9fff]+", line)) and not _BODY_END.search(line)
+
+
+_TITLE_REST = re.compile(r"^[\u4e00-\u9fff（）()]{1,12}(?:19|20)\d{2}\s*年")
+_DIVISION_WORD = re.compile(r"省|自治区|市|州|盟|区|县|旗")
+
+
+def _name_head(line: str, rest: str) -> bool:
+    """A longer line that starts a body's name with its divisions, the title running on with the rest of
+    the name and the year ('内蒙古自治区德阳市高新技术产业开发区' / '管理委员会2025年度…报告')."""
+    return (
+        len(line) <= 30
+        and bool(re.fullmatch(r"[\u4e00-\u9fff]+", line))
+        and not _BODY_END.search(line)
+        and bool(_DIVISION_WORD.search(line))
+        and bool(_TITLE_REST.match(rest))
+    )
 
 
 _GLUED_SIGNATURE = re.compile(

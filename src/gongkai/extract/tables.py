@@ -559,10 +559,13 @@ def _positions(
     *,
     tabular: bool,
     truncated: bool,
+    total: bool = False,
     unsplittable: list | None = None,
     readings: list | None = None,
 ) -> list[tuple[str | None, Token | None]] | None:
-    """Assign printed values to the row's n columns, or None when their columns are uncertain."""
+    """Assign printed values to the row's n columns, or None when their columns are uncertain. A glued run
+    is split where the row's own sum allows one reading: table 三's rows, and `total` rows (the last column
+    the sum of the others)."""
     if any(t.garbled and len(t.text.split()) > 1 for t in values):
         return None  # an OCR'd cell with several numbers may cover several columns: no column is certain
     # a single run holding several numbers: spaced ('0 0 0') or glued ('801000081')
@@ -575,7 +578,7 @@ def _positions(
         if token.confidence is not None:
             return None  # an OCR'd number is one reading of one cell: its digits are not split into columns
         if token.glued or len(spaced) > 1 or len(token.text.strip()) > 1:
-            check = row_sum if n == 7 else None
+            check = row_sum if n == 7 or total else None
             digits = re.sub(r"[^\d\-]", "", token.text) if not re.search(r"[.万元]", token.text) else None
             if digits is not None and len(digits) >= n:
                 found = splits(digits, n, check, limit=MAX_READINGS + 1)
@@ -734,6 +737,7 @@ _BLOCK_KEYS = {
 _OUTCOME_KEYS = {"结果维持": "upheld", "维持": "upheld", "结果纠正": "corrected", "纠正": "corrected", "其他结果": "other",
                  "其他": "other", "尚未审结": "pending", "未审结": "pending", "总计": "total", "合计": "total"}  # fmt: skip
 _APPEAL_COLUMN_ORDER = ("upheld", "corrected", "other", "pending", "total")
+_APPEAL_WORDS = sorted({*_BLOCK_KEYS, *_OUTCOME_KEYS}, key=len, reverse=True)  # the longest word first
 
 
 def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncated: bool) -> bool:
@@ -752,9 +756,9 @@ def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncat
     columns: tuple[str, ...] = _APPEAL_COLUMN_ORDER
     blocks: dict[str, list[Token] | None] = {}
     for texts, values in segments:
-        keys = [label_key(t.norm) for t in texts]
-        named = [_BLOCK_KEYS[k] for k in keys if k in _BLOCK_KEYS]
-        outcomes = [_OUTCOME_KEYS[k] for k in keys if k in _OUTCOME_KEYS]
+        words = [_appeal_words(t.norm) for t in texts]
+        named = [_BLOCK_KEYS[w] for found in words for w in found if w in _BLOCK_KEYS]
+        outcomes = [_OUTCOME_KEYS[w] for found in words for w in found if w in _OUTCOME_KEYS]
         if len(outcomes) == 5 and sorted(outcomes) == sorted(_APPEAL_COLUMN_ORDER):
             columns = tuple(outcomes)  # a header row of its own: the columns in the order printed
         if not any(t.kind == "value" for t in values):
@@ -771,9 +775,12 @@ def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncat
     for block in APPEAL_BLOCKS_ORDER:
         values = blocks.get(block)
         cells = [f"appeals.{block}.{c}" for c in columns]
-        placed = _positions(values, 5, None, tabular=False, truncated=False) if values else None  # type: ignore[arg-type]
+        placed = _positions(values, 5, None, tabular=False, truncated=False, total=columns[-1] == "total") if values else None  # type: ignore[arg-type]
         if placed is None:
             result.unplaced.extend(cells)
+            run = _run_no_reading_adds_up(values) if values and columns[-1] == "total" else None
+            if run is not None:  # the report itself is wrong: whatever the split, 总计 is not the sum
+                result.impossible.append(("appeals.block_sum", cells, f"行政复议、行政诉讼情况表“{_BLOCK_NAME[block]}”{run}"))
             why = "未找到" if block not in blocks else "数值与 5 列对不上或出现两次，无法确定"
             message = f"行政复议、行政诉讼情况表中“{_BLOCK_NAME[block]}”一行{why}，这些单元格留空"
             result.findings.append(_doubt("structure.cells_missing", message, cells))
@@ -786,6 +793,32 @@ def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncat
                 continue
             _fill(result, cid, label(cid), text, token)
     return True
+
+
+def _run_no_reading_adds_up(values: list[Token]) -> str | None:
+    """A block's one glued run (five numbers) that splits into five counts, none of whose readings adds up."""
+    filled = [t for t in values if t.kind == "value"]
+    if len(filled) != 1 or not filled[0].glued or filled[0].doubt or filled[0].garbled:
+        return None
+    digits = "".join(filled[0].text.split())
+    if not digits.isdigit() or not splits(digits, 5) or splits(digits, 5, row_sum):
+        return None
+    return digits
+
+
+@short_cache
+def _appeal_words(norm: str) -> tuple[str, ...]:
+    """The block labels and outcome headers a text of table 四 is made of, in order ('行政复议', or glued
+    '行政复议结果维持…总计', or '…总计行政复议' after a sentence's end); () when it holds other words too."""
+    key = label_key(re.split(r"[。；;！!？?]", norm)[-1])
+    words: list[str] = []
+    while key:
+        word = next((w for w in _APPEAL_WORDS if key.startswith(w)), None)
+        if word is None:
+            return ()
+        words.append(word)
+        key = key[len(word) :]
+    return tuple(words)
 
 
 APPEAL_BLOCKS_ORDER = ("review", "suit_direct", "suit_after_review")

@@ -78,6 +78,26 @@ def test_columns_in_another_order_are_read_by_their_headers() -> None:
     assert not [f for f in report.findings if f.severity == "error"]
 
 
+@pytest.mark.parametrize("layout", ["tabs", "cell_per_line_ended", "pipe_rows"])
+def test_headers_cut_short_still_place_their_columns_in_the_templates_order(layout: str) -> None:
+    """'本年新 | 本年新 | 对外公开总数量' (a crawler cut two headers): the one header read stands where the template
+    has it and the others begin where it lacks them, so the columns are the template's; headers read in another
+    order than the template's leave the row null and named."""
+    from gongkai.synth.render_text import text_of
+
+    syn = make_report(12, template="2019", year=2020)
+    cut = text_of(syn, layout).replace("本年新制作数量", "本年新", 1).replace("本年新公开数量", "本年新", 1)
+    report = gongkai.parse(cut.encode(), name="report.txt")
+    cells = [f"active.{row}.{col}" for row in ("rules", "normative_docs") for col in ("new_made", "new_published", "total_published")]
+    assert {c: report.cells[c] for c in cells} == {c: syn.truth["cells"][c] for c in cells}
+    assert not [f for f in report.findings if f.severity == "error"]
+    moved = cut.replace("本年新", "本年X", 2).replace("对外公开总数量", "本年新", 1).replace("本年X", "对外公开总数量", 1).replace("本年X", "本年新", 1)
+    report = gongkai.parse(moved.encode(), name="report.txt")
+    assert all(report.cells[c] is None for c in cells)
+    named = {c for f in report.findings if f.origin == "extraction" or f.rule == "structure.cells_missing" for c in f.cells}
+    assert set(cells) <= named
+
+
 # ── class 2: section headings numbered in other styles, or not at all ─────────────────────────
 
 HEADING_STYLES = ("headings_arabic", "headings_arabic_comma", "headings_paren", "headings_part", "headings_bare")

@@ -110,6 +110,7 @@ class _RowHit:
     values: list[Token] = field(default_factory=list)
     tabular: bool = False  # values came from a tab or pipe row of text, where empty cells may be padding
     columns: tuple[tuple[str, str], ...] = ()  # the column headers printed over the row: (as printed, meaning)
+    header: str = ""  # the header row's text they were read from
     label_row: int | None = None  # the printed row (grid or text row) its label stands in, if any
     detached: bool = False  # its values stand in a row of their own, without a label
     after_orphans: bool = False  # the row just before its label held values and no label
@@ -125,6 +126,7 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     header_text: list[str] = []  # the text since the last row: a header row, its headers maybe wrapped over cells
     columns: tuple[tuple[str, str], ...] = ()  # the header row over the rows that follow
     columns_closed = True  # a row came since: the next header starts a new header row
+    header = ""  # the text of the header row `columns` were read from, without the row label after it
     order = {spec.key: i for i, spec in enumerate(specs)}
     rows = _Rows()
     for token in tokens[span[0] : span[1]]:
@@ -177,7 +179,10 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                         h.spec = _ambiguous(h.spec)
                 spec = _ambiguous(spec)
             if spec is not None:
-                current = _RowHit(spec, list(label_run), columns=columns, label_row=rows.index if in_row else None)
+                if table == "active" and len(header_text) > 1:
+                    above = "".join(header_text[:-1])  # the row's label (a row of table 二 has one) ends the text
+                    header = above if column_headers(above) == columns else header
+                current = _RowHit(spec, list(label_run), columns=columns, header=header, label_row=rows.index if in_row else None)
                 current.after_orphans = rows.orphan_before
                 rows.label(in_row)
                 hits.append(current)
@@ -252,9 +257,14 @@ class _Rows:
             self.has_values = True
 
 
-@short_cache
 def column_headers(norm: str) -> tuple[tuple[str, str], ...]:
     """The column headers of table 二 in a header cell (or a glued run), left to right: (as printed, meaning)."""
+    return _header_scan(norm)[0]
+
+
+@short_cache
+def _header_scan(norm: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The column headers in a header row's text, and the text not read as a header before, between and after them."""
     key = label_key(norm).replace("/", "")
     found: list[tuple[int, str, str]] = []
     taken: set[int] = set()
@@ -266,16 +276,42 @@ def column_headers(norm: str) -> tuple[tuple[str, str], ...]:
                 taken |= span
                 found.append((start, header, meaning))
             start = key.find(header, start + 1)
-    return tuple((header, meaning) for _, header, meaning in sorted(found))
+    found.sort()
+    ends = [0] + [start + len(header) for start, header, _ in found]
+    starts = [start for start, _, _ in found] + [len(key)]
+    gaps = tuple(key[a:b] for a, b in zip(ends, starts))
+    return tuple((header, meaning) for _, header, meaning in found), gaps
 
 
 def _by_meaning(hit: _RowHit) -> tuple[int, ...] | None:
     """Where each cell of the row is among the printed columns; None when the headers do not mean its cells."""
     printed = [meaning for _, meaning in hit.columns]
     wanted = [column_meaning(c) for c in hit.spec.cells]
-    if sorted(printed) != sorted(wanted):
-        return None
-    return tuple(printed.index(m) for m in wanted)
+    if sorted(printed) == sorted(wanted):
+        return tuple(printed.index(m) for m in wanted)
+    if hit.header and _cut_headers_in_order(printed, _header_scan(hit.header)[1], wanted):
+        return tuple(range(len(wanted)))
+    return None
+
+
+def _cut_headers_in_order(printed: list[str], gaps: tuple[str, ...], wanted: list[str]) -> bool:
+    """Some headers read, the others cut short or misprinted ('本年新 | 本年新 | 对外公开总数量'): the columns are
+    the template's own, in its order, when the headers read stand in that order and the text between them
+    begins each header not read, exactly where it is missing."""
+    if len(gaps) != len(printed) + 1 or not set(printed) <= set(wanted) or len(set(printed)) != len(printed):
+        return False
+    at = [wanted.index(m) for m in printed]
+    if at != sorted(at):
+        return False
+    bounds = [-1, *at, len(wanted)]
+    first = gaps[0].rsplit("信息内容", 1)[-1]  # before the first header: the corner cell and the block's number
+    for gap, (a, b) in zip((first, *gaps[1:]), zip(bounds, bounds[1:])):
+        missing = wanted[a + 1 : b]
+        if bool(gap) != bool(missing):
+            return False
+        if any(not any(header[:2] in gap for header, meaning in COLUMN_MEANINGS if meaning == m) for m in missing):
+            return False
+    return True
 
 
 def _ambiguous(spec: RowSpec) -> RowSpec:

@@ -73,8 +73,60 @@ def tokenize(document: Document) -> list[Token]:
             for _ in range(blank_run - 1):
                 tokens.append(Token("", "", "empty", block.where, index))
         blank_run = 0
+        if text.strip() == "|" and _bare_pipe_is_cell(document.blocks, index):
+            tokens.append(Token("", "", "empty", block.where, index))
+            continue
+        if _FILLER.match(text.strip()) and _after_cell_line(document.blocks, index):
+            continue  # the end of a row of one-cell lines, no cell
         tokens.extend(_line_tokens(block, index, located=block.where.line is not None and block.where.line not in shared))
     return tokens
+
+
+_CELL_LINE = re.compile(r"^[^|]*[^|\s][^|]*\|\s*$")  # one cell a line, ended by a pipe: '规章 |', '0 |'
+_FILLER = re.compile(r"^\|{2,}$")  # '||', '||||': the end of a row with fewer cells than the table
+
+
+def _after_cell_line(blocks: list, index: int) -> bool:
+    before = _next_text(blocks, index, -1)
+    return before is not None and bool(_CELL_LINE.match(before))
+
+
+def _bare_pipe_is_cell(blocks: list, index: int) -> bool:
+    """Crawled text printing one cell a line, each ended by ' |' ('行政许可 |', '0 |', '|', '0 |', '|'): a row ends
+    with one filler line ('|', or '||'… for a row of fewer cells), so a bare '|' is an empty cell unless it is the
+    last line of the row before the next label."""
+    if not _after_cell_line(blocks, index):
+        return False
+    after = _next_line(blocks, index)
+    if after is None:
+        return False
+    if after == "|" or _FILLER.match(after):
+        return True
+    return bool(_CELL_LINE.match(after)) and _cell_pieces(after.rstrip().removesuffix("|"))[0][2] in ("value", "empty")
+
+
+def _next_line(blocks: list, index: int) -> str | None:
+    """The next non-blank line (None at a grid or the end)."""
+    for block in blocks[index + 1 :]:
+        if not isinstance(block, Paragraph):
+            return None
+        if block.text.strip():
+            return block.text.strip()
+    return None
+
+
+def _next_text(blocks: list, index: int, step: int) -> str | None:
+    """The nearest non-blank line before or after `index` past any bare '|' lines (None at a grid or the end)."""
+    index += step
+    while 0 <= index < len(blocks):
+        block = blocks[index]
+        if not isinstance(block, Paragraph):
+            return None
+        text = block.text.strip()
+        if text and text != "|":
+            return text
+        index += step
+    return None
 
 
 def _shared_lines(document: Document) -> set[int]:

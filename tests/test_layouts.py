@@ -297,3 +297,28 @@ def test_the_audit_page_carries_each_value_with_its_characters() -> None:
     entry = provenance[cid]
     assert lines[str(entry["line"])][entry["start"] : entry["end"]] == str(report.cells[cid])
     assert entry["end"] - entry["start"] < len(lines[str(entry["line"])]) / 100, "the value, not its whole line"
+
+
+# ── what the real corpus still showed ──────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("layout", ["tabs", "pipe_rows"])
+def test_a_page_cut_inside_a_row_gives_the_cells_printed_before_the_cut(layout: str) -> None:
+    """An excerpt that ends inside a pipe row: its values are its first columns, the rest null and named. A tab
+    row padded with empty cells before its values ('label\t\t\t4\t1…') could as well have blank first
+    cells, so there the whole row is null and named."""
+    from gongkai.synth.render_text import text_of
+
+    syn = make_report(14, template="2021", year=2022)
+    text = text_of(syn, layout)
+    row = next(line for line in text.splitlines() if "一、本年新收政府信息公开申请数量" in line)
+    cut = text[: text.index(row)] + row.rstrip(" |").rsplit("|" if layout == "pipe_rows" else "\t", 1)[0]
+    report = gongkai.parse(cut.encode(), name="report.txt")
+    row_cells = [f"requests.new_received.{c}" for c in ("natural_person", "commercial", "research", "public_interest", "legal_service", "other_org")]
+    assert len({syn.truth["cells"][c] for c in row_cells}) > 1
+    named = {c for f in report.findings if f.rule == "structure.cells_missing" for c in f.cells}
+    assert report.cells["requests.new_received.total"] is None and "requests.new_received.total" in named
+    if layout == "pipe_rows":
+        assert [report.cells[c] for c in row_cells] == [syn.truth["cells"][c] for c in row_cells]
+    else:
+        assert all(report.cells[c] is None for c in row_cells) and set(row_cells) <= named

@@ -189,7 +189,7 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 label_run = []
                 columns_closed = True
             continue
-        rows.value(in_row)
+        rows.value(in_row and token.kind == "value")  # blank cells alone are no row of values
         if current is not None:
             if in_row and row_kind == "line":
                 current.tabular = True
@@ -652,7 +652,9 @@ def _positions(
     if len(seq) == n:
         return [(t.text if t.kind == "value" else None, t) for t in seq]
     if len(seq) < n:
-        if truncated and not tabular:
+        if truncated and (not tabular or all(t.kind == "value" for t in values)):
+            # the document ends inside the row: the cells it lacks are the last ones (a tab or pipe row with a
+            # blank cell shows it as an empty cell, so with none its printed values are its first columns)
             return [(t.text if t.kind == "value" else None, t) for t in seq] + [(None, None)] * (n - len(seq))
         if seq and all(t.kind == "empty" for t in seq):
             return [(None, seq[0])] * n

@@ -256,6 +256,57 @@ def test_converter_markdown_is_read_or_named(fmt: str, seed: int) -> None:
     assert result.meta_wrong == []
 
 
+def _with_block_six(syn, printed: str) -> bytes:
+    """The report as markdown, its block （六） printed as a PDF→markdown converter left it."""
+    text = syn.render("md").decode()
+    penalty, coercion = (syn.truth["cells"][f"active.{r}.decisions"] for r in ("penalty", "coercion"))
+    official = f"| 行政处罚 | {penalty} |  |  |\n| 行政强制 | {coercion} |  |  |\n"
+    assert official in text
+    return text.replace(official, printed.format(penalty=penalty, coercion=coercion)).encode()
+
+
+def _named(report) -> set[str]:
+    return {c for f in report.findings if f.origin == "extraction" or f.rule == "structure.cells_missing" for c in f.cells}
+
+
+def test_numbers_printed_before_their_labels_are_given_to_no_label() -> None:
+    """'1295 / 行政处罚 / 0 / 行政强制': each number may be the label's after it, so neither label takes one (the
+    last label has none after it); with the labels first and only one label lost, each keeps its own."""
+    syn = make_report(21, template="2021", year=2022)
+    cells = ["active.penalty.decisions", "active.coercion.decisions"]
+    report = gongkai.parse(_with_block_six(syn, "{penalty}\n\n行政处罚\n\n{coercion}\n\n行政强制\n\n"), name="report.md")
+    assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
+    assert not [f for f in report.findings if f.severity == "error" and f.origin == "source"]
+    report = gongkai.parse(_with_block_six(syn, "{penalty}\n\n行政强制\n\n{coercion}\n\n"), name="report.md")
+    assert report.cells["active.coercion.decisions"] == syn.truth["cells"]["active.coercion.decisions"]
+    assert report.cells["active.penalty.decisions"] is None and "active.penalty.decisions" in _named(report)
+
+
+def test_a_row_of_numbers_without_a_label_after_a_row_leaves_that_row_in_doubt() -> None:
+    """A number wrapped in a narrow PDF cell lands in a row of its own ('| 3 |' then '| 7 |'): the row above may
+    hold only the heads of its numbers, so it is not read."""
+    syn = make_report(21, template="2021", year=2022)
+    report = gongkai.parse(_with_block_six(syn, "| 行政处罚 | 4 |  |  |\n| 度办 |  |  |  |\n|  | 8 |  |  |\n| 行政强制 | {coercion} |  |  |\n"), name="report.md")
+    assert report.cells["active.penalty.decisions"] is None and "active.penalty.decisions" in _named(report)
+    assert report.cells["active.coercion.decisions"] == syn.truth["cells"]["active.coercion.decisions"]
+
+
+def test_blank_cells_of_a_row_with_its_own_label_are_not_the_label_before_it() -> None:
+    """'行政处罚' printed on a line of its own, then the grid row of 行政强制: the blanks before '行政强制' in
+    that row are its padding, not a blank 行政处罚 the report is blamed for."""
+    syn = make_report(21, template="2021", year=2022)
+    report = gongkai.parse(_with_block_six(syn, "行政处罚\n\n|  | 行政强制 |  | {coercion} |\n"), name="report.md")
+    assert report.cells["active.penalty.decisions"] is None and "active.penalty.decisions" in _named(report)
+    assert not [f for f in report.findings if f.origin == "source" and "active.penalty.decisions" in f.cells]
+
+
+def test_a_negative_count_is_the_reports_fault_even_where_its_column_is_unknown() -> None:
+    syn = make_report(21, template="2021", year=2022)
+    report = gongkai.parse(_with_block_six(syn, "| 行政处罚 |  | -3 |  | 5 |\n| 行政强制 | {coercion} |  |  |\n"), name="report.md")
+    assert report.cells["active.penalty.decisions"] is None
+    assert any(f.rule == "value.domain" and f.origin == "source" and "active.penalty.decisions" in f.cells for f in report.findings)
+
+
 # ── class 8: a value in a longer line points at its own characters ─────────────────────────
 
 

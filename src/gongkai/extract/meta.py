@@ -57,7 +57,7 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
     heads = [_CHROME_PREFIX.sub("", simplify(line.strip())) for line in lines[:80] if line.strip()]
     # a title may be broken over two lines ('2024 年上海市科委政府信息公开工作' / '年度报告'), also inside the
     # body's name ('辽宁' / '省龙泉市…局2024年度…报告'): a short line that is no body's whole name runs on
-    pairs = [a + b if len(a) < 40 and (len(b) < 20 or _name_fragment(a) or _name_head(a, b)) else a for a, b in zip(heads, heads[1:] + [""])]
+    pairs = [_title_lines(heads, i) for i in range(len(heads))]
     for i, line in enumerate(pairs):
         match = _TITLE.search(line) or (_TITLE_CUT.fullmatch(heads[i]) if i < 3 else None)
         if match and not _AGENCY_JUNK.search(match.group("agency")):
@@ -116,20 +116,29 @@ def _name_fragment(line: str) -> bool:
     return 2 <= len(line) <= 16 and bool(re.fullmatch(r"[\u4e00-\u9fff]+", line)) and not _BODY_END.search(line)
 
 
-_TITLE_REST = re.compile(r"^[\u4e00-\u9fff（）()]{1,12}(?:19|20)\d{2}\s*年")
+_TITLE_REST = re.compile(r"^(?P<name>[\u4e00-\u9fff（）()]{1,12}?)(?:关于)?\s*(?:19|20)\d{2}\s*年")
 _DIVISION_WORD = re.compile(r"省|自治区|市|州|盟|区|县|旗")
+
+
+def _title_lines(heads: list[str], i: int) -> str:
+    """The line at i, run on into the next two while the title goes on there: a short line, a line
+    that is only part of a name, or a long head of a name before the rest of it and the year."""
+    line = heads[i]
+    for after in heads[i + 1 : i + 3]:
+        if len(line) >= 40 or not (len(after) < 20 or _name_fragment(line) or _name_head(line, after)):
+            break
+        line += after
+    return line
 
 
 def _name_head(line: str, rest: str) -> bool:
     """A longer line that starts a body's name with its divisions, the title running on with the rest of
-    the name and the year ('内蒙古自治区德阳市高新技术产业开发区' / '管理委员会2025年度…报告')."""
-    return (
-        len(line) <= 30
-        and bool(re.fullmatch(r"[\u4e00-\u9fff]+", line))
-        and not _BODY_END.search(line)
-        and bool(_DIVISION_WORD.search(line))
-        and bool(_TITLE_REST.match(rest))
-    )
+    the name and the year ('内蒙古自治区德阳市高新技术产业开发区' / '管理委员会2025年度…报告'), or with only the
+    tail of a name ('…石门县石桥镇' / '人民政府2025年度…', '…住房和城乡' / '建设局关于2021年度…')."""
+    rest_of_title = _TITLE_REST.match(rest)
+    if not rest_of_title or len(line) > 30 or not re.fullmatch(r"[\u4e00-\u9fff]+", line) or not _DIVISION_WORD.search(line):
+        return False
+    return not _BODY_END.search(line) or len(rest_of_title.group("name")) <= 5
 
 
 _GLUED_SIGNATURE = re.compile(

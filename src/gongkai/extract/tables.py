@@ -54,6 +54,7 @@ class TableResult:
     mixed_other_row: list[str] | None = None  # a 2019 single （六） row printed in a 2021 table
     altered_labels: list[tuple[str, str, str]] = field(default_factory=list)  # (row key, official, printed)
     unsplittable: list[tuple[RowSpec, str]] = field(default_factory=list)  # glued runs no reading can make add up
+    negative: list[tuple[RowSpec, str]] = field(default_factory=list)  # rows not placed that print a negative count anyway
     readings: list = field(default_factory=list)  # glued rows with several readings that add up: (spec, token, splits)
     impossible: list[tuple[str, list[str], str]] = field(default_factory=list)  # (rule, cells, runs) no reading satisfies
     extra_rows: list[str] = field(default_factory=list)  # printed rows the template does not have (小计 …)
@@ -114,6 +115,10 @@ class _RowHit:
     label_row: int | None = None  # the printed row (grid or text row) its label stands in, if any
     detached: bool = False  # its values stand in a row of their own, without a label
     after_orphans: bool = False  # the row just before its label held values and no label
+    before_orphans: bool = False  # a row of values without a label came right after its values
+    after_stray: bool = False  # numbers no label owned came before it in its block (labels may follow their values)
+    block: int = 0  # which block of the table (a header of table 二 starts one) it stands in
+    value_row: int | None = None  # the printed row its last value stood in
 
 
 def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec, ...], table: str, result: TableResult) -> None:
@@ -129,6 +134,8 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     header = ""  # the text of the header row `columns` were read from, without the row label after it
     order = {spec.key: i for i, spec in enumerate(specs)}
     rows = _Rows()
+    extra = False  # the values that follow are a 小计 row's, the template has none
+    block, stray = 0, False  # the block of the table the walk is in; numbers no label owned came in it
     for token in tokens[span[0] : span[1]]:
         if token.kind == "row":
             row_block, row_kind = token.block, token.norm
@@ -145,9 +152,15 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 current = None
                 label_run = []
             label_run.append(token)
+            rows.any_text = rows.any_text or in_row
+            if _is_block_header(token.norm):
+                rows.last = None  # a new block's header: what follows is not the rest of the row before
+                block, stray = block + 1, False
+            extra = False
             if "小计" in token.norm or "合计" in token.norm:
                 result.extra_rows.append(token.text.strip())
-                current, label_run = None, []
+                current, label_run, extra = None, [], True
+                rows.label(in_row)  # a row of its own label: its values are no one else's
                 continue
             if table == "active" and unit_in_header(token.norm) and "金额" in token.norm:
                 header_unit = unit_in_header(token.norm)
@@ -184,21 +197,29 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                     header = above if column_headers(above) == columns else header
                 current = _RowHit(spec, list(label_run), columns=columns, header=header, label_row=rows.index if in_row else None)
                 current.after_orphans = rows.orphan_before
+                current.after_stray, current.block = stray, block
                 rows.label(in_row)
+                rows.last = None
                 hits.append(current)
                 label_run = []
                 columns_closed = True
             continue
         rows.value(in_row and token.kind == "value")  # blank cells alone are no row of values
+        if current is None and token.kind == "value" and not in_row and not extra and not token.glued:
+            rows.stray()  # a number no label owns: labels may stand after their values here
+            stray = True
         if current is not None:
             if in_row and row_kind == "line":
                 current.tabular = True
-            if in_row and current.label_row is not None and current.label_row != rows.index and token.kind == "empty":
-                continue  # a blank cell of another row (a header row after it) is not this row's blank
+            if in_row and current.label_row != rows.index and token.kind == "empty":
+                continue  # a blank cell of another printed row (a header row after it, or a row of its own label) is not this row's blank
             if in_row and current.label_row != rows.index and token.kind == "value":
                 current.detached = True
             current.values.append(token)
+            if token.kind == "value":
+                rows.last, current.value_row = current, rows.index if in_row else None
     rows.leave()
+    _shifted_chains(hits)
     last = hits[-1] if hits else None
     blank_before = len(result.blank)
     for hit in hits:
@@ -209,6 +230,23 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             result.altered_labels.append((hit.spec.key, hit.spec.label, printed))
     if rows.orphans and len(result.blank) > blank_before:
         _blanks_in_doubt(result, result.blank[blank_before:])
+
+
+def _shifted_chains(hits: list[_RowHit]) -> None:
+    """Numbers no label owned, then labels each followed by numbers: if the block's last label has numbers after
+    it, every label is followed by its own (the numbers before belong to a label not printed); if it has none,
+    each label may follow its numbers instead, and the block's labels after the stray numbers stay in doubt."""
+    last_of_block: dict[int, _RowHit] = {}
+    for hit in hits:
+        last_of_block[hit.block] = hit
+    for hit in hits:
+        if hit.after_stray and any(t.kind == "value" for t in last_of_block[hit.block].values):
+            hit.after_stray = False
+
+
+def _is_block_header(norm: str) -> bool:
+    """The header of a block of table 二 ('第二十条第（五）项', '信息内容', its column headers)."""
+    return "第二十条" in norm or "信息内容" in norm or bool(column_headers(norm))
 
 
 def _blanks_in_doubt(result: TableResult, cells: list[str]) -> None:
@@ -230,8 +268,10 @@ class _Rows:
     def __init__(self) -> None:
         self.index = -1
         self.has_text = self.has_values = False
+        self.any_text = False  # the open row holds some text, a row label or not
         self.orphan_before = False  # the last finished row held values and no row label
         self.orphans = 0  # rows so far that held values and no row label
+        self.last: _RowHit | None = None  # the labelled row whose values came last, no block header since
 
     def start(self) -> None:
         self._finish()
@@ -245,8 +285,20 @@ class _Rows:
     def _finish(self) -> None:
         if self.has_text or self.has_values:
             self.orphan_before = self.has_values and not self.has_text
-            self.orphans += self.orphan_before
-        self.has_text = self.has_values = False
+            if self.orphan_before:
+                self._orphan(numbers_only=not self.any_text, row=self.index)
+        self.has_text = self.has_values = self.any_text = False
+
+    def stray(self) -> None:
+        """A value outside any row that no label owns."""
+        self._orphan(numbers_only=True)
+
+    def _orphan(self, *, numbers_only: bool, row: int | None = None) -> None:
+        self.orphans += 1
+        if self.last is not None and numbers_only and (row is None or self.last.value_row != row):
+            # values without a label right after a row: the rest of its numbers (a number wrapped in a
+            # converter's table), or another row's whose label stands elsewhere — its own are not certain
+            self.last.before_orphans = True
 
     def label(self, in_row: bool) -> None:
         if in_row:
@@ -482,8 +534,8 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
         if order is None:
             _other_columns(hit, values, result)
             return
-    if hit.detached and hit.after_orphans:
-        spec = _ambiguous(spec)  # its label stands between rows of values without labels: whose are they?
+    if hit.before_orphans or (hit.after_orphans and hit.detached) or (hit.after_stray and hit.label_row is None):
+        spec = _ambiguous(spec)  # its label stands between values without labels: whose are they?
     placed = None
     if not spec.ambiguous:
         placed = _positions(
@@ -494,6 +546,9 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             result.cells[cid] = None
             result.unplaced.append(cid)
         printed = "、".join(t.text.strip() for t in values if t.kind == "value") or "无"
+        minus = [t.text.strip() for t in values if t.kind == "value" and re.match(r"\s*[-−－]\s*\d", t.text) and not t.glued]
+        if minus and not spec.ambiguous and not any(by_id()[c].is_signed for c in spec.cells):
+            result.negative.append((spec, minus[0]))  # whichever column it is, a count of this row is negative
         if spec.ambiguous:
             why = "标签与数值错位（多个行标签连在一起），无法确定哪些数值属于这一行"
         elif any(t.glued for t in values) or (len(values) == 1 and n > 1):

@@ -232,6 +232,35 @@ def test_a_title_broken_after_a_long_head_of_the_name_names_the_whole_body() -> 
     assert read_agency_and_year(lines, "\n".join(lines)) == ("北京市朝阳区人民政府小关街道办事处", 2025)
 
 
+@pytest.mark.parametrize(
+    ("name", "region", "code", "province", "city", "county"),
+    [
+        ("哈尔滨市南岗区市场监督管理局", "黑龙江省哈尔滨市南岗区", "230103", "黑龙江省", "哈尔滨市", "南岗区"),
+        ("湖南省宁远县水市镇人民政府", "湖南省永州市宁远县", "431126", "湖南省", "永州市", "宁远县"),
+        ("上海市人民政府办公厅", "上海市", "310000", "上海市", "上海市", None),
+        ("湖北省仙桃市郑场镇人民政府", "湖北省仙桃市", "429004", "湖北省", None, "仙桃市"),
+    ],
+)
+def test_the_body_is_placed_by_the_gazetteer(name, region, code, province, city, county) -> None:
+    """The region, division code and province/city/county names come from the gazetteer (jionlp's data)."""
+    from gongkai.synth.agency import Agency
+
+    syn = make_report(91, template="2021", year=2022, agency=Agency(name, "department", province, region, "我局"))
+    meta = gongkai.parse(syn.render("docx"), name="report.docx").meta
+    assert meta.agency == name
+    assert (meta.region, meta.division_code, meta.province, meta.city, meta.county) == (region, code, province, city, county)
+
+
+def test_a_body_the_gazetteer_cannot_place_gets_no_code() -> None:
+    from gongkai.synth.agency import Agency
+
+    for name in ("朝阳区民政局", "江州市城东区人民政府"):  # two 朝阳区; a city no gazetteer knows
+        syn = make_report(92, template="2021", year=2022, agency=Agency(name, "department", "", "", "我局"))
+        meta = gongkai.parse(syn.render("docx"), name="report.docx").meta
+        assert meta.agency == name and meta.division_code is None and meta.province is None
+        assert meta.region is None or name.startswith(meta.region)
+
+
 def test_a_region_is_never_a_fragment_of_a_name() -> None:
     from gongkai.extract.meta import region
 

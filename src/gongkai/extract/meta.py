@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from gongkai.locate.normalize import char_normalise, simplify
@@ -226,7 +227,34 @@ def body_type(agency: str | None) -> str | None:
     return "other"
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where the body lies, from the gazetteer (regions.py): its divisions' names and the code of the lowest one with a code."""
+
+    region: str | None = None  # the divisions from the province down to the county: 北京市朝阳区
+    division_code: str | None = None  # GB/T 2260 code of that county (or city, or province) — a township has none of its own
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+
+
+def place(agency: str | None) -> Place:
+    """The body's divisions as the gazetteer knows them, when its name starts with exactly one run of division names;
+    otherwise only the region the name's own words give (never a fragment), and no code."""
+    from gongkai.regions import division_of
+
+    division = division_of(simplify(agency)) if agency else None
+    if division is None:
+        return Place(region=region(agency))
+    above = next((d for d in reversed(division.chain()) if d.level != "township"), division)
+    names = [d.name for d in above.chain()]
+    full = "".join(name for i, name in enumerate(names) if i == 0 or name != names[i - 1])  # 北京市 once, not twice
+    levels = {d.level: d.name for d in above.chain()}
+    return Place(full, division.county_code, levels.get("province"), levels.get("city"), levels.get("county"))
+
+
 def region(agency: str | None) -> str | None:
+    """The region a name's own words give ('…省…市…区'), cut back until it is no fragment."""
     if not agency:
         return None
     m = _REGION.match(agency)

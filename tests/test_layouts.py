@@ -402,3 +402,15 @@ def test_a_page_cut_inside_a_row_gives_the_cells_printed_before_the_cut(layout: 
         assert [report.cells[c] for c in row_cells] == [syn.truth["cells"][c] for c in row_cells]
     else:
         assert all(report.cells[c] is None for c in row_cells) and set(row_cells) <= named
+
+
+def test_a_misprinted_glued_row_still_proves_its_column_wrong() -> None:
+    """A typo in a glued row of table 三 ('2000000': 自然人 2, total 0): no reading adds up, so the row stays null
+    (requests.row_sum), and every way to cut it breaks the column's identity too, which is raised as well."""
+    caught = 0
+    for seed in range(60000, 60012):
+        syn = make_report(seed, faults=("typo",))
+        report, result = _parse(syn, "txt", "glued")
+        assert result.silent == [] and result.false_errors == []
+        caught += result.errors_missed == []
+    assert caught >= 10, "the column identity of a row no reading adds up is judged over all its readings"

@@ -55,7 +55,7 @@ class TableResult:
     altered_labels: list[tuple[str, str, str]] = field(default_factory=list)  # (row key, official, printed)
     unsplittable: list[tuple[RowSpec, str]] = field(default_factory=list)  # glued runs no reading can make add up
     negative: list[tuple[RowSpec, str]] = field(default_factory=list)  # rows not placed that print a negative count anyway
-    readings: list = field(default_factory=list)  # glued rows with several readings that add up: (spec, token, splits)
+    readings: list = field(default_factory=list)  # glued rows with several readings: (spec, token, splits, placeable)
     impossible: list[tuple[str, list[str], str]] = field(default_factory=list)  # (rule, cells, runs) no reading satisfies
     extra_rows: list[str] = field(default_factory=list)  # printed rows the template does not have (小计 …)
     other_columns: list[tuple[str, str, str, str, tuple[str, ...]]] = field(default_factory=list)  # rows under the other template's headers: (row label, headers printed, values printed, that template, cells left null)
@@ -677,10 +677,13 @@ def _positions(
                     return _split_run([token], found[0])
                 if not found and check is not None and unsplittable is not None:
                     unsplittable.append((spec, token.text.strip()))
+                    free = splits(digits, n, None, limit=MAX_READINGS + 1) if readings is not None else []
+                    if 0 < len(free) <= MAX_READINGS:
+                        readings.append((spec, token, free, False))  # never placed: only to judge the column identities
                 if "-" in digits and unsplittable is not None and not any(by_id()[c].is_signed for c in spec.cells):
                     unsplittable.append((spec, token.text.strip()))  # whatever the split, a count is negative
                 if len(found) > 1 and check is not None and readings is not None and len(found) <= MAX_READINGS:
-                    readings.append((spec, token, found))  # the table's column identities may decide
+                    readings.append((spec, token, found, True))  # the table's column identities may decide
                 return None
     seq = list(values)
     if tabular:
@@ -723,10 +726,12 @@ MAX_COMBINATIONS = 50_000
 
 def _resolve_readings(result: TableResult, template: str) -> None:
     """Glued rows with several readings: the one combination under which the table's column
-    identities (balance, outcomes) hold is placed; if none does, the report itself is wrong."""
+    identities (balance, outcomes) hold is placed; if none does, the report itself is wrong. A row no
+    reading of which adds up (the report is wrong there) takes part with every way to cut it, never
+    placed: if no combination makes a column identity hold, that identity is broken too."""
     if not result.readings:
         return
-    pending = {cid for spec, _, _ in result.readings for cid in spec.cells}
+    pending = {cid for spec, _, _, _ in result.readings for cid in spec.cells}
     usable = [
         i
         for i in identities(template)
@@ -735,25 +740,26 @@ def _resolve_readings(result: TableResult, template: str) -> None:
         and all(result.cells.get(c) is not None or c in pending for c in i.cells)
     ]
     sizes = 1
-    for _, _, found in result.readings:
+    for _, _, found, _ in result.readings:
         sizes *= len(found)
     if not usable or sizes > MAX_COMBINATIONS:
         return
+    placeable = all(ok for _, _, _, ok in result.readings)
     fitting: list[tuple[list[int], ...]] = []
     broken_everywhere = {i.rule for i in usable}
     trial = dict(result.cells)
-    for combo in product(*(found for _, _, found in result.readings)):
-        for (spec, _, _), parts in zip(result.readings, combo):
+    for combo in product(*(found for _, _, found, _ in result.readings)):
+        for (spec, _, _, _), parts in zip(result.readings, combo):
             trial.update(zip(spec.cells, parts))
         broken = {i.rule for i in usable if sum(trial[c] for c in i.lhs) != sum(trial[c] for c in i.rhs)}
         broken_everywhere &= broken
         if not broken:
             fitting.append(combo)
-            if len(fitting) > 1:
+            if len(fitting) > 1 or not placeable:
                 return
     if len(fitting) == 1:
         placed: set[str] = set()
-        for (spec, token, _), parts in zip(result.readings, fitting[0]):
+        for (spec, token, _, _), parts in zip(result.readings, fitting[0]):
             for cid, part, (_, piece) in zip(spec.cells, parts, _split_run([token], parts)):
                 result.cells[cid] = part
                 result.provenance[cid] = provenance(piece)
@@ -761,7 +767,7 @@ def _resolve_readings(result: TableResult, template: str) -> None:
         result.unplaced = [c for c in result.unplaced if c not in placed]
         result.findings = [f for f in result.findings if not set(f.cells) <= placed]
         return
-    runs = "、".join(f"“{spec.label}”{token.text.strip()}" for spec, token, _ in result.readings)
+    runs = "、".join(f"“{spec.label}”{token.text.strip()}" for spec, token, _, _ in result.readings)
     for rule in sorted(broken_everywhere):
         cells = sorted({c for i in usable if i.rule == rule for c in i.cells})
         result.impossible.append((rule, cells, runs))

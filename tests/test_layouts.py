@@ -198,6 +198,26 @@ def test_a_cell_the_reader_doubts_is_left_null_and_named() -> None:
     assert not any(f.origin == "source" and f.severity == "error" for f in findings), "the parser's doubt, not the report's fault"
 
 
+@pytest.mark.parametrize("fmt", ["html", "txt"])
+def test_an_altered_label_sharing_its_cell_with_its_group_is_named(fmt: str) -> None:
+    """'（三）不予公开1.涉及国家秘密' in one cell: the row's own words are compared, so the rewording is reported."""
+    syn = make_report(5, template="2021")
+    if fmt == "html":
+        page = syn.render("html", "plain").decode()
+        old = '<td rowspan="8"><p align="center">（三）不予公开</p></td><td><p align="center">1.属于国家秘密</p></td>'
+        assert old in page
+        data = page.replace(old, '<td colspan="2"><p>（三）不予公开1.涉及国家秘密</p></td>').encode()
+    else:
+        from gongkai.synth.render_text import text_of
+
+        data = text_of(syn, "tabs").replace("（三）不予公开\t1.属于国家秘密", "（三）不予公开1.涉及国家秘密\t").encode()
+    report = gongkai.parse(data, name=f"report.{fmt}")
+    altered = [f for f in report.findings if f.rule == "template.label_altered"]
+    assert any("涉及国家秘密" in f.message and "1.属于国家秘密" in f.message for f in altered)
+    cid = "requests.denied.state_secret.total"
+    assert report.cells[cid] == syn.truth["cells"][cid] or cid in {c for f in report.findings if f.origin == "extraction" or f.rule == "structure.cells_missing" for c in f.cells}
+
+
 # ── class 6: a count followed by its breakdown ─────────────────────────────────────────────
 
 

@@ -508,7 +508,7 @@ def label_alteration(hit: _RowHit) -> str | None:
     """The printed label when it differs from the official wording beyond spacing and punctuation."""
     if len(hit.label) != 1 or hit.label[0].glued or not hit.spec.cells:
         return None
-    printed = label_key(hit.label[0].norm)
+    printed = _without_group(label_key(hit.label[0].norm))
     official = _official_key(hit.spec)
     if not printed or printed == official or printed.endswith(official) or official in printed and len(printed) - len(official) <= 2:
         return None  # same words, or the group label printed in the same cell ('（四）无法提供1.本机关…')
@@ -517,6 +517,21 @@ def label_alteration(hit: _RowHit) -> str | None:
     if not 0.6 * len(official) <= len(printed) <= 1.4 * len(official) + 2:
         return None  # a label cell that also holds other text: not a rewording
     return hit.label[0].text.strip()
+
+
+def _without_group(printed: str) -> str:
+    """A row label with its group's label printed in the same cell ('（三）不予公开 1.属于国家秘密'): the row's own words."""
+    for group in _group_keys():
+        if printed.startswith(group) and len(printed) > len(group):
+            return re.sub(r"^[\d一二三四五六七八九十]+", "", printed[len(group) :])
+    return printed
+
+
+@cache
+def _group_keys() -> tuple[str, ...]:
+    """The label keys of table 三's group rows (三、本年度办理结果, （三）不予公开 …), longest first."""
+    keys = {label_key(spec.label) for template in ("2019", "2021") for spec in table_rows("requests", template) if not spec.cells}
+    return tuple(sorted(keys, key=len, reverse=True))
 
 
 def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str | None) -> None:

@@ -434,3 +434,25 @@ def test_a_misprinted_glued_row_still_proves_its_column_wrong() -> None:
         assert result.silent == [] and result.false_errors == []
         caught += result.errors_missed == []
     assert caught >= 10, "the column identity of a row no reading adds up is judged over all its readings"
+
+
+def test_eval_json_says_what_was_read_for_each_flagged_cell(tmp_path) -> None:
+    """`gongkai eval DIR --json` (a real process): totals and, for every flagged cell, the reading, the truth and the finding."""
+    import json
+    import subprocess
+    import sys
+
+    from gongkai.synth.corpus import write_corpus
+
+    write_corpus(tmp_path, 4, seed=19099, formats=("txt",), faults="random")
+    (tmp_path / "glued.txt").write_bytes(make_report(60000, faults=("typo",)).render("txt", "glued"))
+    truth = make_report(60000, faults=("typo",)).truth_for("glued.txt", "txt", "glued")
+    (tmp_path / "truth" / "glued.json").write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "gongkai", "eval", str(tmp_path), "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["totals"]["silent"] == 0 and len(out["files"]) == 5
+    assert out["totals"]["flagged"] == sum(len(f["flagged"]) for f in out["files"]) > 0
+    for f in out["files"]:
+        assert [w["cell"] for w in f["flagged_why"]] == f["flagged"]
+        assert all(w["message"] and w["got"] != w["truth"] for w in f["flagged_why"])

@@ -424,6 +424,18 @@ def test_a_page_cut_inside_a_row_gives_the_cells_printed_before_the_cut(layout: 
         assert all(report.cells[c] is None for c in row_cells) and set(row_cells) <= named
 
 
+def test_a_page_cut_after_the_next_labels_number_keeps_the_row_before() -> None:
+    """An excerpt of one cell a line that ends at the '2' of '2.其他法律…': that digit is not an eighth value of '1.属于国家秘密'."""
+    from gongkai.synth.render_text import text_of
+
+    syn = make_report(17, template="2021", year=2022)
+    text = text_of(syn, "cell_per_line")
+    cut = text[: text.index("2.其他法律行政法规禁止公开")] + "2"
+    report = gongkai.parse(cut.encode(), name="report.txt")
+    cells = [c for c in syn.truth["cells"] if c.startswith("requests.denied.state_secret.")]
+    assert [report.cells[c] for c in cells] == [syn.truth["cells"][c] for c in cells]
+
+
 def test_a_misprinted_glued_row_still_proves_its_column_wrong() -> None:
     """A typo in a glued row of table 三 ('2000000': 自然人 2, total 0): no reading adds up, so the row stays null
     (requests.row_sum), and every way to cut it breaks the column's identity too, which is raised as well."""

@@ -712,6 +712,9 @@ def _positions(
             return [(None, values[0])] * n
     # padding: empty cells before the first or after the last value only pad a row, when it is
     # certain which ones do (empties at both ends with one too many: the values' columns are not)
+    if truncated and not tabular and len(seq) == n + 1 and seq[-1].kind == "value" and re.fullmatch(r"\s*\d\s*", seq[-1].text):
+        # the document is cut right after a lone digit: the next row's number ('2' of '2.其他法律…'), not this row's
+        seq = seq[:-1]
     excess = len(seq) - n
     if excess > 0:
         lead = next((i for i, t in enumerate(seq) if t.kind != "empty"), len(seq))

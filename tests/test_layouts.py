@@ -356,6 +356,32 @@ def test_a_negative_count_is_the_reports_fault_even_where_its_column_is_unknown(
     assert any(f.rule == "value.domain" and f.origin == "source" and "active.penalty.decisions" in f.cells for f in report.findings)
 
 
+def test_labels_printed_apart_from_their_rows_pair_up_when_only_one_pairing_fits() -> None:
+    """PDF → markdown: the labels of 5, 6, 7 under （三）不予公开 each printed after its row of numbers, between
+    two rows that hold their own label. The rows and labels alternate one way only and the labels are exactly
+    the template's rows between, so each label gets its numbers; one label lost, and the rows stay in doubt."""
+    syn = make_report(1, template="2021", year=2022)
+    text = syn.render("md").decode()
+    labels = ("5.属于三类内部事务信息", "6.属于四类过程性信息", "7.属于行政执法案卷")
+    keys = [f"requests.denied.{k}" for k in ("internal_affairs", "process_info", "enforcement_file")]
+    lines = text.splitlines()
+    rows = [next(i for i, line in enumerate(lines) if f"| {label} |" in line) for label in labels]
+    apart = []
+    for i in rows:
+        numbers = lines[i].split(f"| {labels[rows.index(i)]} |")[1]
+        apart.append((f"|{numbers}", labels[rows.index(i)]))
+    assert len({n for n, _ in apart}) == 3  # the rows differ: a wrong pairing could not pass
+    printed = "\n\n".join(f"{numbers}\n\n{label}" for numbers, label in apart)
+    cells = [c for c in syn.truth["cells"] if c.rsplit(".", 1)[0] in keys]
+    mangled = "\n".join(lines[: rows[0]]) + "\n\n" + printed + "\n\n" + "\n".join(lines[rows[-1] + 1 :])
+    report = gongkai.parse(mangled.encode(), name="report.md")
+    assert {c: report.cells[c] for c in cells} == {c: syn.truth["cells"][c] for c in cells}
+    assert not [f for f in report.findings if f.origin == "source"]
+    lost = mangled.replace("\n\n6.属于四类过程性信息\n\n", "\n\n")
+    report = gongkai.parse(lost.encode(), name="report.md")
+    assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
+
+
 # ── class 8: a value in a longer line points at its own characters ─────────────────────────
 
 

@@ -135,6 +135,7 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     order = {spec.key: i for i, spec in enumerate(specs)}
     rows = _Rows()
     extra = False  # the values that follow are a 小计 row's, the template has none
+    printed: list = []  # labels (hits) and the cells of printed rows, (row, token), in the order they came
     block, stray = 0, False  # the block of the table the walk is in; numbers no label owned came in it
     for token in tokens[span[0] : span[1]]:
         if token.kind == "row":
@@ -201,9 +202,12 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 rows.label(in_row)
                 rows.last = None
                 hits.append(current)
+                printed.append(current)
                 label_run = []
                 columns_closed = True
             continue
+        if in_row and token.kind in ("value", "empty"):
+            printed.append((rows.index, token))
         rows.value(in_row and token.kind == "value")  # blank cells alone are no row of values
         if current is None and token.kind == "value" and not in_row and not extra and not token.glued:
             rows.stray()  # a number no label owns: labels may stand after their values here
@@ -220,6 +224,7 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 rows.last, current.value_row = current, rows.index if in_row else None
     rows.leave()
     _shifted_chains(hits)
+    _pair_rows_and_labels(hits, printed, specs)
     last = hits[-1] if hits else None
     blank_before = len(result.blank)
     for hit in hits:
@@ -230,6 +235,60 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             result.altered_labels.append((hit.spec.key, hit.spec.label, printed))
     if rows.orphans and len(result.blank) > blank_before:
         _blanks_in_doubt(result, result.blank[blank_before:])
+
+
+def _pair_rows_and_labels(hits: list[_RowHit], printed: list, specs: tuple[RowSpec, ...]) -> None:
+    """A converter's table where a label too long for one line is printed apart from its row of numbers (PDF →
+    markdown): between two rows that hold their own label and numbers, rows of numbers without a label and
+    labels without numbers alternate. If they pair up one way only — the run starts with numbers and ends with
+    a label (each label after its numbers), or the other way round — and the labels are exactly the template's
+    rows between the two, in order, each label gets its own row of numbers. Anything else is left as it was
+    (in doubt)."""
+    label_rows = {h.label_row for h in hits if h.label_row is not None}
+    items: list = []  # a hit, or (row, [tokens]) for a printed row without a label
+    for entry in printed:
+        if isinstance(entry, _RowHit):
+            items.append(entry)
+        elif entry[0] not in label_rows:
+            row, token = entry
+            if items and isinstance(items[-1], tuple) and items[-1][0] == row:
+                items[-1][1].append(token)
+            else:
+                items.append((row, [token]))
+    items = [i for i in items if not isinstance(i, tuple) or any(t.kind == "value" for t in i[1])]
+    position = {spec.key: i for i, spec in enumerate(specs)}
+
+    def anchored(item) -> bool:
+        return isinstance(item, _RowHit) and item.label_row is not None and any(t.kind == "value" for t in item.values if t in _own_row(item, printed))
+
+    anchors = [i for i, item in enumerate(items) if anchored(item)]
+    for a, b in zip(anchors, anchors[1:]):
+        run = [item for item in items[a + 1 : b] if not (isinstance(item, _RowHit) and not item.spec.cells)]  # group labels name no row
+        if len(run) < 2 or len(run) % 2:
+            continue
+        kinds = ["row" if isinstance(item, tuple) else "label" for item in run]
+        if kinds == ["row", "label"] * (len(run) // 2):
+            pairs = [(run[i + 1], run[i]) for i in range(0, len(run), 2)]
+        elif kinds == ["label", "row"] * (len(run) // 2):
+            pairs = [(run[i], run[i + 1]) for i in range(0, len(run), 2)]
+        else:
+            continue
+        labels = [hit for hit, _ in pairs]
+        between = [s.key for s in specs[position[items[a].spec.key] + 1 : position[items[b].spec.key]] if s.cells]
+        if [h.spec.key for h in labels] != between or any(h.spec.ambiguous or h.label_row is not None and any(t.kind == "value" for t in _own_row(h, printed)) for h in labels):
+            continue
+        moved = {id(t) for _, (_, tokens) in pairs for t in tokens}
+        for hit in hits:
+            hit.values = [t for t in hit.values if id(t) not in moved]
+        for hit, (_, tokens) in pairs:
+            hit.values = list(tokens)
+            hit.detached = hit.after_orphans = hit.before_orphans = hit.after_stray = False
+        items[a].before_orphans = False  # the row after it was another label's, not the rest of its numbers
+
+
+def _own_row(hit: _RowHit, printed: list) -> list[Token]:
+    """The cells printed in the same row as the hit's label."""
+    return [token for entry in printed if not isinstance(entry, _RowHit) and entry[0] == hit.label_row for token in [entry[1]]]
 
 
 def _shifted_chains(hits: list[_RowHit]) -> None:

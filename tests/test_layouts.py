@@ -377,9 +377,41 @@ def test_labels_printed_apart_from_their_rows_pair_up_when_only_one_pairing_fits
     report = gongkai.parse(mangled.encode(), name="report.md")
     assert {c: report.cells[c] for c in cells} == {c: syn.truth["cells"][c] for c in cells}
     assert not [f for f in report.findings if f.origin == "source"]
-    lost = mangled.replace("\n\n6.属于四类过程性信息\n\n", "\n\n")
+    lost = mangled.replace("\n\n6.属于四类过程性信息\n\n", "\n\n")  # no pairing: the rows are placed by the template's order
     report = gongkai.parse(lost.encode(), name="report.md")
+    assert {c: report.cells[c] for c in cells} == {c: syn.truth["cells"][c] for c in cells}
+    numbers = next(n for n, label in apart if label.startswith("6."))
+    report = gongkai.parse(lost.replace(numbers, numbers.replace("|", "| 1 |", 1) + "\n\n3\n").encode(), name="report.md")
     assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
+
+
+def _scattered_block_four(syn, *, stray: str = "", drop: bool = False) -> str:
+    """The report as markdown, the rows of （四）无法提供 printed as a PDF → markdown converter scatters them: its
+    labels wrapped over lines and out of order, its rows of numbers without a label (in order)."""
+    lines = syn.render("md").decode().splitlines()
+    labels = ("1.本机关不掌握相关政府信息", "2.没有现成信息需要另行制作", "3.补正后申请内容仍不明确")
+    at = [next(i for i, line in enumerate(lines) if f"| {label} |" in line) for label in labels]
+    numbers = ["|" + lines[i].split(f"| {label} |")[1] for i, label in zip(at, labels)]
+    if drop:
+        numbers = numbers[:-1]
+    scattered = "（四）无法提供2.没有现成信息需要另\\n行制作\\n3.补正后申请内容仍不\\n明确\\n1.本机关不掌握相关政\\n府信息".replace("\\n", "\n")
+    block = scattered + "\n" + stray + "\n".join(f"{row}\n|---|---|---|---|---|---|---|" for row in numbers)
+    return "\n".join(lines[: at[0]]) + "\n\n" + block + "\n\n" + "\n".join(lines[at[-1] + 1 :])
+
+
+def test_rows_whose_labels_were_scattered_are_placed_in_the_templates_order() -> None:
+    """Between two rows that print their own label and numbers, as many full rows of numbers without a label as
+    the template has rows between the two are those rows, in order (the labels printed apart, out of order, say
+    nothing). A number outside the rows there, or a row too few, and they stay in doubt."""
+    syn = make_report(2, template="2021", year=2022)
+    cells = [c for c in syn.truth["cells"] if c.startswith("requests.unable.")]
+    assert len({tuple(syn.truth["cells"][c] for c in cells if c.startswith(f"requests.unable.{k}.")) for k in ("not_held", "needs_creation", "still_unclear")}) == 3
+    report = gongkai.parse(_scattered_block_four(syn).encode(), name="report.md")
+    assert {c: report.cells[c] for c in cells} == {c: syn.truth["cells"][c] for c in cells}
+    assert not [f for f in report.findings if f.origin == "source"]
+    for text in (_scattered_block_four(syn, stray="1\n"), _scattered_block_four(syn, drop=True)):
+        report = gongkai.parse(text.encode(), name="report.md")
+        assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
 
 
 # ── class 8: a value in a longer line points at its own characters ─────────────────────────

@@ -208,6 +208,8 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             continue
         if in_row and token.kind in ("value", "empty"):
             printed.append((rows.index, token))
+        elif token.kind == "value":
+            printed.append((None, token))  # a number outside any printed row
         rows.value(in_row and token.kind == "value")  # blank cells alone are no row of values
         if current is None and token.kind == "value" and not in_row and not extra and not token.glued:
             rows.stray()  # a number no label owns: labels may stand after their values here
@@ -224,7 +226,9 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 rows.last, current.value_row = current, rows.index if in_row else None
     rows.leave()
     _shifted_chains(hits)
-    _pair_rows_and_labels(hits, printed, specs)
+    paired = _pair_rows_and_labels(hits, printed, specs)
+    if table == "requests":
+        _rows_in_table_order(hits, printed, specs, paired)
     last = hits[-1] if hits else None
     blank_before = len(result.blank)
     for hit in hits:
@@ -237,14 +241,15 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
         _blanks_in_doubt(result, result.blank[blank_before:])
 
 
-def _pair_rows_and_labels(hits: list[_RowHit], printed: list, specs: tuple[RowSpec, ...]) -> None:
+def _pair_rows_and_labels(hits: list[_RowHit], printed: list, specs: tuple[RowSpec, ...]) -> set[int]:
     """A converter's table where a label too long for one line is printed apart from its row of numbers (PDF →
     markdown): between two rows that hold their own label and numbers, rows of numbers without a label and
     labels without numbers alternate. If they pair up one way only — the run starts with numbers and ends with
     a label (each label after its numbers), or the other way round — and the labels are exactly the template's
     rows between the two, in order, each label gets its own row of numbers. Anything else is left as it was
-    (in doubt)."""
+    (in doubt). Returns the ids of the tokens it gave to a label."""
     label_rows = {h.label_row for h in hits if h.label_row is not None}
+    done: set[int] = set()
     items: list = []  # a hit, or (row, [tokens]) for a printed row without a label
     for entry in printed:
         if isinstance(entry, _RowHit):
@@ -266,7 +271,7 @@ def _pair_rows_and_labels(hits: list[_RowHit], printed: list, specs: tuple[RowSp
         run = [item for item in items[a + 1 : b] if not (isinstance(item, _RowHit) and not item.spec.cells)]  # group labels name no row
         if len(run) < 2 or len(run) % 2:
             continue
-        kinds = ["row" if isinstance(item, tuple) else "label" for item in run]
+        kinds = ["label" if isinstance(item, _RowHit) else "row" if item[0] is not None else "stray" for item in run]
         if kinds == ["row", "label"] * (len(run) // 2):
             pairs = [(run[i + 1], run[i]) for i in range(0, len(run), 2)]
         elif kinds == ["label", "row"] * (len(run) // 2):
@@ -284,11 +289,73 @@ def _pair_rows_and_labels(hits: list[_RowHit], printed: list, specs: tuple[RowSp
             hit.values = list(tokens)
             hit.detached = hit.after_orphans = hit.before_orphans = hit.after_stray = False
         items[a].before_orphans = False  # the row after it was another label's, not the rest of its numbers
+        done |= moved
+    return done
 
 
 def _own_row(hit: _RowHit, printed: list) -> list[Token]:
     """The cells printed in the same row as the hit's label."""
     return [token for entry in printed if not isinstance(entry, _RowHit) and entry[0] == hit.label_row for token in [entry[1]]]
+
+
+def _rows_in_table_order(hits: list[_RowHit], printed: list, specs: tuple[RowSpec, ...], done: set[int]) -> None:
+    """A converter's table 三 whose labels were scattered (PDF → markdown: a label wrapped over lines is printed
+    apart from its numbers, often out of order) while its rows of numbers kept their order. Between two rows that
+    print their own label and a full row of numbers (anchors, in the template's order), the rows of numbers
+    without a label are the template's rows between the two, in order — when they are exactly as many, each a
+    full row, no other label holds numbers there and no number stands outside a row. Labels printed on their
+    own there say nothing (they are out of order); anything else is left as it was (in doubt)."""
+    position = {spec.key: i for i, spec in enumerate(specs)}
+    widths = {len(s.cells) for s in specs if s.cells}
+    if len(widths) != 1:
+        return
+    (width,) = widths
+    label_rows = {h.label_row for h in hits if h.label_row is not None}
+    own: dict[int, list[Token]] = {}  # each printed row's cells from its first number on (blank cells before are padding)
+    for entry in printed:
+        if not isinstance(entry, _RowHit) and entry[0] is not None and (entry[1].kind == "value" or entry[0] in own):
+            own.setdefault(entry[0], []).append(entry[1])
+
+    def full(tokens: list[Token]) -> bool:
+        return len(tokens) == width and all(t.kind == "value" and not t.glued for t in tokens)
+
+    anchors = [h for h in hits if h.spec.cells and h.label_row is not None and full(own.get(h.label_row, []))]
+    keys = [position[h.spec.key] for h in anchors]
+    if len(anchors) < 2 or keys != sorted(set(keys)):
+        return  # a row printed twice, or anchors out of the template's order: nothing is placed by order
+    sequence: list = []  # hits and printed rows (row index) and stray numbers, in the order they came
+    for entry in printed:
+        if isinstance(entry, _RowHit):
+            sequence.append(entry)
+        elif entry[0] is None:
+            sequence.append(("stray", entry[1]))
+        elif entry[0] not in label_rows and (not sequence or sequence[-1] != ("row", entry[0])):
+            sequence.append(("row", entry[0]))
+    at = {id(item): i for i, item in enumerate(sequence) if isinstance(item, _RowHit)}
+    for a, b in zip(anchors, anchors[1:]):
+        run = sequence[at[id(a)] + 1 : at[id(b)]]
+        rows = [item[1] for item in run if isinstance(item, tuple) and item[0] == "row" and item[1] in own]
+        slots = [s for s in specs[position[a.spec.key] + 1 : position[b.spec.key]] if s.cells]
+        if not rows or len(rows) != len(slots) or not all(full(own[r]) for r in rows):
+            continue
+        if any(isinstance(item, tuple) and item[0] == "stray" for item in run):
+            continue  # a number outside the rows: the head of a wrapped number, or a row's lost cell
+        if any(id(t) in done for r in rows for t in own[r]):
+            continue
+        if any(isinstance(item, _RowHit) and item.spec.cells and item.label_row not in (None, a.label_row, b.label_row) and item.label_row in own for item in run):
+            continue  # a label with numbers in its own row that is no anchor: a row cut short
+        moved = {id(t) for r in rows for t in own[r]} | {id(t) for h in (a, b) for t in own[h.label_row]}
+        slot_keys = {s.key for s in slots}
+        for hit in [h for h in hits if h.spec.key in slot_keys]:
+            hits[:] = [h for h in hits if h is not hit]  # its label stood apart, out of order: the row is placed by order instead
+        for hit in hits:
+            hit.values = [t for t in hit.values if id(t) not in moved]
+        for h in (a, b):
+            h.values = list(own[h.label_row])
+            h.spec = replace(h.spec, ambiguous=False)  # its label and numbers share their printed row
+            h.detached = h.after_orphans = h.before_orphans = h.after_stray = False
+        at_a = next(i for i, h in enumerate(hits) if h is a) + 1
+        hits[at_a:at_a] = [_RowHit(spec, [], values=list(own[r]), tabular=a.tabular, block=a.block, value_row=r) for spec, r in zip(slots, rows)]
 
 
 def _shifted_chains(hits: list[_RowHit]) -> None:

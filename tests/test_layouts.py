@@ -414,6 +414,23 @@ def test_rows_whose_labels_were_scattered_are_placed_in_the_templates_order() ->
         assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
 
 
+def test_a_number_wrapped_into_a_row_with_a_piece_of_a_group_label_leaves_its_row_in_doubt() -> None:
+    """A narrow PDF cell wraps '37' into '3' and '7': the '7' lands in the next printed row, beside a piece of the
+    wrapped group label ('理' of 不予处理), which is no row label. The row above may hold only the heads of its
+    numbers, so it is not read — the piece of text does not make the numbers another row's."""
+    syn = make_report(3, template="2021", year=2022)
+    cells = [c for c in syn.truth["cells"] if c.startswith("requests.granted.")]
+    values = [syn.truth["cells"][c] for c in cells]
+    text = syn.render("md").decode()
+    row = "| （一）予以公开 |  | " + " | ".join(str(v) for v in values) + " |"
+    assert row in text and values[0] >= 10 and values[-1] >= 10
+    heads = [str(values[0])[:-1]] + [str(v) for v in values[1:-1]] + [str(values[-1])[:-1]]
+    rests = [str(values[0])[-1]] + [""] * (len(values) - 2) + [str(values[-1])[-1]]
+    cut = "| （一）予以公开 |  | " + " | ".join(heads) + " |\n|  | 理 |  | " + " | ".join(rests) + " |"
+    report = gongkai.parse(text.replace(row, cut).encode(), name="report.md")
+    assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
+
+
 # ── class 8: a value in a longer line points at its own characters ─────────────────────────
 
 

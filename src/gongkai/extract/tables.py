@@ -153,7 +153,6 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 current = None
                 label_run = []
             label_run.append(token)
-            rows.any_text = rows.any_text or in_row
             if _is_block_header(token.norm):
                 rows.last = None  # a new block's header: what follows is not the rest of the row before
                 block, stray = block + 1, False
@@ -394,7 +393,6 @@ class _Rows:
     def __init__(self) -> None:
         self.index = -1
         self.has_text = self.has_values = False
-        self.any_text = False  # the open row holds some text, a row label or not
         self.orphan_before = False  # the last finished row held values and no row label
         self.orphans = 0  # rows so far that held values and no row label
         self.last: _RowHit | None = None  # the labelled row whose values came last, no block header since
@@ -412,18 +410,19 @@ class _Rows:
         if self.has_text or self.has_values:
             self.orphan_before = self.has_values and not self.has_text
             if self.orphan_before:
-                self._orphan(numbers_only=not self.any_text, row=self.index)
-        self.has_text = self.has_values = self.any_text = False
+                self._orphan(row=self.index)
+        self.has_text = self.has_values = False
 
     def stray(self) -> None:
         """A value outside any row that no label owns."""
-        self._orphan(numbers_only=True)
+        self._orphan()
 
-    def _orphan(self, *, numbers_only: bool, row: int | None = None) -> None:
+    def _orphan(self, *, row: int | None = None) -> None:
         self.orphans += 1
-        if self.last is not None and numbers_only and (row is None or self.last.value_row != row):
+        if self.last is not None and (row is None or self.last.value_row != row):
             # values without a label right after a row: the rest of its numbers (a number wrapped in a
-            # converter's table), or another row's whose label stands elsewhere — its own are not certain
+            # converter's table), or another row's whose label stands elsewhere — its own are not certain; a piece
+            # of a wrapped group label beside them ('理' of 不予处理) is no row label and changes nothing
             self.last.before_orphans = True
 
     def label(self, in_row: bool) -> None:

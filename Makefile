@@ -1,6 +1,6 @@
 # make install: .venv/ with gongkai and every extra (and the Debian packages it uses, when root)
 # make run:     install, then check the bundled sample reports and write the audit to out/
-# make test:    install, then the whole test suite
+# make test:    install, then the whole test suite, in a random order (pytest-randomly; the seed is printed)
 # make fuzz:    install atheris (the fuzz extra), then fuzz for SECONDS (default 600)
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml scripts/install-system.sh
 	bash scripts/install-system.sh
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[ocr,web,dask,charts,dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[ocr,web,dask,charts,fetch,dev]'
 	$(PY) -c "from gongkai.regions import gazetteer; gazetteer()"  # the gazetteer's index, cached once
 	touch $(STAMP)
 

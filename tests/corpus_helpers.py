@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-import random
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from gongkai.cells import APPLICANT_COLUMNS, cell_ids
 from gongkai.report import Finding, Meta, Report, Section, Source
 from gongkai.store import BatchOptions, run_batch
+from gongkai.synth import make_report
 
+ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("reports", "findings", "failures", "bodies", "agency_keys")
 
 
 def make_corpus(folder: Path, count: int, seed: int = 0) -> list[Path]:
-    """`count` report files under `folder` (gongkai.synth when it is there, else small text reports)."""
+    """`count` generated text reports (gongkai.synth) under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        from gongkai.synth import make_report
-    except ImportError:
-        make_report = None
     paths = []
     for i in range(count):
-        if make_report is not None:
-            report = make_report(seed * 100_000 + i)
-            rendered = report.render("txt")
-            data = rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
-        else:
-            data = _plain_report(random.Random(seed * 100_000 + i), i).encode("utf-8")
+        data = make_report(seed * 100_000 + i).render("txt")
         path = folder / f"{i // 10:02d}" / f"report_{i:04d}.txt"
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(data)
@@ -35,27 +31,47 @@ def make_corpus(folder: Path, count: int, seed: int = 0) -> list[Path]:
     return paths
 
 
-def corpus_with_store(tmp_path_factory, name: str, seed: int) -> tuple[Path, Path, float]:
-    """12 generated reports and a bad file, the store of one uninterrupted serial run, and
-    roughly how long a run takes (for tests that kill one part-way)."""
+def corpus_with_store(tmp_path_factory, name: str, seed: int) -> tuple[Path, Path]:
+    """12 generated reports and a bad file, and the store of one uninterrupted serial run."""
     folder = tmp_path_factory.mktemp(name)
     make_corpus(folder, 12, seed=seed)
     (folder / "broken.pdf").write_bytes(bytes(range(32)) * 40)  # control bytes: not a document
     db = tmp_path_factory.mktemp(f"{name}_db") / "corpus.duckdb"
-    started = time.perf_counter()
     run_batch([folder], db, BatchOptions(progress=False))
-    return folder, db, time.perf_counter() - started + 0.6  # + a fresh interpreter's start-up
+    return folder, db
 
 
-def _plain_report(rng: random.Random, i: int) -> str:
-    year = 2019 + i % 4
-    received = rng.randint(0, 200)
-    return (
-        f"第{i}街道办事处{year}年政府信息公开工作年度报告\n"
-        f"一、总体情况\n本年度共收到政府信息公开申请{received}件。\n"
-        "二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n"
-        "四、政府信息公开行政复议、行政诉讼情况\n五、存在的主要问题及改进情况\n六、其他需要报告的事项\n无。\n"
-    )
+# A batch run as its own process, every parse noted and slowed by tests/slow_parses.py (in the
+# batch and, preloaded, in its forkserver's workers).
+KILLABLE_BATCH = """
+import multiprocessing, sys
+import slow_parses  # noqa: F401
+multiprocessing.set_forkserver_preload(["slow_parses"])
+from gongkai.store import BatchOptions, run_batch
+run_batch([sys.argv[1]], sys.argv[2], BatchOptions(progress=False, shard_size=2, workers=int(sys.argv[3]), redo_stale=sys.argv[4] == "redo-stale"))
+"""
+
+
+def killable_batch(folder: Path, db: Path, progress: Path, *, workers: int = 1, redo_stale: bool = False, kill_after: int | None = None) -> bool:
+    """Run the batch; with `kill_after`, SIGKILL it and its workers once that many parses of `folder` have
+    started (tasks are left: the kill lands mid-run). True if it was killed, False if it ended first."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")]), "GONGKAI_TEST_PROGRESS": str(progress)}
+    progress.write_text("", encoding="utf-8")
+    args = [sys.executable, "-c", KILLABLE_BATCH, str(folder), str(db), str(workers), "redo-stale" if redo_stale else "-"]
+    process = subprocess.Popen(args, env=env, start_new_session=True)  # its own group: the batch, its forkserver and workers
+    if kill_after is None:
+        assert process.wait(timeout=600) == 0
+        return False
+    deadline = time.monotonic() + 600
+    while process.poll() is None and time.monotonic() < deadline:
+        started = [line for line in progress.read_text(encoding="utf-8").splitlines() if line.startswith(str(folder))]
+        if len(started) >= kill_after:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.02)
+    process.wait(timeout=600)
+    return False
 
 
 def hand_report(

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, shared_path
+from conftest import ROOT, SHARED, require_soffice
 from test_web import generated_faulty_report, make_store
 
 pytestmark = pytest.mark.browser
@@ -77,7 +77,7 @@ def browser():
 
 
 def wait_for_jobs(page, count: int) -> None:
-    """The upload list says 完成 or 失败 for `count` jobs (the page reloads itself when all are done)."""
+    """The upload list says 完成 or 失败 for `count` jobs."""
     page.wait_for_function(
         "n => document.querySelectorAll('#jobs li.status-done, #jobs li.status-failed').length >= n", arg=count, timeout=60_000)
 
@@ -91,21 +91,12 @@ def test_upload_review_and_provenance(server, browser, tmp_path):
     page.goto(server + "/")
     assert "上传" in page.title()
 
-    uploads = []
-    try:
-        seed = next(shared_path("seeds").glob("000_*.txt"))
+    faulty = tmp_path / "generated_balance.txt"
+    faulty.write_bytes(generated_faulty_report())
+    uploads = [faulty]
+    seed = next(SHARED.joinpath("seeds").glob("000_*.txt"), None)  # the real seed too, where ../shared is
+    if seed is not None:
         uploads.append(seed)
-    except (pytest.skip.Exception, StopIteration):
-        seed = None
-    faulty = None
-    try:
-        faulty = tmp_path / "generated_balance.txt"
-        faulty.write_bytes(generated_faulty_report())
-        uploads.append(faulty)
-    except pytest.skip.Exception:
-        faulty = None
-    if not uploads:
-        pytest.skip("既没有 shared/seeds 也没有 gongkai.synth：没有可上传的报告")
 
     with page.expect_navigation(timeout=180_000):  # the page reloads itself once every job is done: wait for that, not a fixed time
         page.set_input_files("#file-input", [str(p) for p in uploads])
@@ -126,21 +117,18 @@ def test_upload_review_and_provenance(server, browser, tmp_path):
         page.screenshot(path=str(LOCAL_SHOTS / "report-seed.png"), full_page=True)
         page.go_back()
 
-    if faulty is not None:
-        page.goto(server + "/")
-        page.click(f"#jobs li:has-text('{faulty.name}') a")
-        page.wait_for_selector("table.table-requests")
-        findings = page.inner_text("ol.findings") if page.locator("ol.findings").count() else ""
-        if "勾稽关系" not in findings:
-            pytest.skip(f"解析器尚未标出生成报告的勾稽关系错误（发现：{findings[:200]!r}）")
-        marked = page.locator("td.cell-error")
-        assert marked.count() >= 1
-        li = page.locator("ol.findings li.error", has_text="勾稽关系").first
-        li.click()
-        assert page.locator("td.flash").count() >= 1
-        page.locator("td.cell-error").first.click()
-        assert "数值" in page.inner_text(".prov-panel")
-        page.screenshot(path=str(SHOTS / "report-faulty.png"), full_page=True)
+    page.goto(server + "/")
+    page.click(f"#jobs li:has-text('{faulty.name}') a")
+    page.wait_for_selector("table.table-requests")
+    assert "勾稽关系" in page.inner_text("ol.findings")
+    marked = page.locator("td.cell-error")
+    assert marked.count() >= 1
+    li = page.locator("ol.findings li.error", has_text="勾稽关系").first
+    li.click()
+    assert page.locator("td.flash").count() >= 1
+    page.locator("td.cell-error").first.click()
+    assert "数值" in page.inner_text(".prov-panel")
+    page.screenshot(path=str(SHOTS / "report-faulty.png"), full_page=True)
 
     page.goto(server + "/corpus")
     page.wait_for_selector(".charts svg")
@@ -198,11 +186,11 @@ def test_a_value_cut_out_of_glued_text_is_marked_alone(browser, tmp_path):
 
 
 def test_pdf_cell_shows_the_page_with_its_box(server, browser, tmp_path):
-    synth = pytest.importorskip("gongkai.synth", reason="gongkai.synth 尚未就绪")
-    if not hasattr(synth, "make_report"):
-        pytest.skip("gongkai.synth.make_report 尚未就绪")
+    from gongkai.synth import make_report
+
+    require_soffice()
     pdf = tmp_path / "generated.pdf"
-    pdf.write_bytes(synth.make_report(3, template="2021", faults=["balance"]).render("pdf"))
+    pdf.write_bytes(make_report(3, template="2021", faults=["balance"]).render("pdf"))
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(server + "/")
     with page.expect_navigation(timeout=180_000):  # the page reloads itself once the job is done
@@ -212,8 +200,7 @@ def test_pdf_cell_shows_the_page_with_its_box(server, browser, tmp_path):
     assert page.locator("#jobs li.status-failed:has-text('generated.pdf')").count() == 0, page.inner_text("#jobs")
     page.click("#jobs li:has-text('generated.pdf') a")
     cell = page.locator("td[data-cell='requests.new_received.total']")
-    if "page" not in (page.locator("script.prov-data").inner_text()):
-        pytest.skip("PDF 单元格尚无页面位置（provenance.page）")
+    assert '"page"' in page.locator("script.prov-data").inner_text(), "PDF cells carry no page provenance"
     cell.click()
     page.wait_for_selector(".prov-panel .page-view img")
     page.wait_for_function("() => { const i = document.querySelector('.prov-panel .page-view img'); return i && i.complete && i.naturalWidth > 0; }")

@@ -136,8 +136,7 @@ def test_parsed_pingtan_reports_form_one_body(tmp_path):
     run_batch(files, tmp_path / "p.duckdb", BatchOptions(progress=False))
     with Store(tmp_path / "p.duckdb", read_only=True) as store:
         years = store.con.execute("SELECT year, body_key FROM reports ORDER BY year").fetchall()
-        if any(year is None or key is None for year, key in years):
-            pytest.skip("extraction does not yet read the Pingtan metadata")
+        assert all(year is not None and key is not None for year, key in years), years
         assert [y for y, _ in years] == [2019, 2020, 2021, 2022]
         assert len({key for _, key in years}) == 1
         rules = [r for (r,) in store.con.execute("SELECT rule FROM findings WHERE rule LIKE 'corpus.%'").fetchall()]

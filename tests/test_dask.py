@@ -161,3 +161,66 @@ def test_dask_without_a_scheduler_says_so(tmp_path):
                           "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:{free_port()}"],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and "调度器" in bad.stderr, bad.stderr
+
+
+# a chunk on a worker: one guarded child for its files, the shard written by the worker ------------
+
+
+def _hang_on(name):
+    from gongkai.store import work
+
+    real = work._rows_in_child
+
+    def rows(task, limits):
+        if task[0].endswith(name):
+            if name.startswith("hang"):
+                time.sleep(3600)
+            os._exit(9)  # the child dies on this file
+        return real(task, limits)
+
+    return rows
+
+
+@pytest.mark.parametrize("bad, reason", [("hang.txt", "解析超时"), ("die.txt", "解析进程异常退出")])
+def test_a_file_that_hangs_or_kills_its_child_fails_alone_and_the_chunk_goes_on(tmp_path, monkeypatch, bad, reason):
+    from gongkai.limits import Limits
+    from gongkai.store import work
+
+    paths = make_corpus(tmp_path / "c", 4)
+    (tmp_path / "c" / bad).write_bytes(paths[0].read_bytes())
+    tasks = [(str(p), f"sha-{i}") for i, p in enumerate([paths[0], paths[1], tmp_path / "c" / bad, paths[2], paths[3]])]
+    monkeypatch.setattr(work, "_rows_in_child", _hang_on(bad))
+    started = time.monotonic()
+    rows = work.parse_each(tasks, Limits(seconds=3))
+    assert time.monotonic() - started < 60
+    assert [r.path for r in rows] == [path for path, _ in tasks]
+    assert rows[2].failure["kind"] == "limit" and reason in rows[2].failure["reason"]
+    monkeypatch.undo()
+    for row, (path, sha) in zip(rows[:2] + rows[3:], tasks[:2] + tasks[3:]):
+        alone = work.parse_file(path, sha, Limits())
+        assert row.failure is None and (row.report, row.findings) == (alone.report, alone.findings)
+
+
+def test_a_worker_writes_the_shard_where_it_sees_the_store_else_ships_arrow_and_a_report_landed_twice_is_stored_once(tmp_path):
+    from gongkai.limits import Limits
+    from gongkai.store import work
+    from gongkai.store.shards import commit_tables, ipc_to_tables
+
+    paths = make_corpus(tmp_path / "c", 3)
+    tasks = [(str(p), f"sha-{i}") for i, p in enumerate(paths)]
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        store.parts.mkdir()
+        (store.parts / ".probe-x").write_text(".probe-x")
+        written = work.parse_chunk(tasks, Limits(), str(store.parts), ".probe-x")
+        shipped = work.parse_chunk(tasks, Limits(), str(tmp_path / "elsewhere"), ".probe-x")
+        assert written.arrow is None and (store.parts / written.shard).is_dir()
+        assert shipped.shard is None and shipped.arrow
+        assert written.outcomes == shipped.outcomes == [(p, None) for p, _ in tasks]
+        again = commit_tables(store.parts, ipc_to_tables(shipped.arrow))  # the same reports in a second shard
+        store.add([], [store.parts / written.shard, again])
+        keys = store.con.execute("SELECT sha256 FROM reports").fetchall()
+        findings = store.con.execute("SELECT count(*) FROM findings").fetchone()[0]
+        assert sorted(keys) == sorted({(r.report["sha256"],) for r in work.parse_each(tasks, Limits())})
+        assert findings == sum(len(r.findings) for r in work.parse_each(tasks, Limits()))
+        assert not list(store.parts.glob("shard-*"))

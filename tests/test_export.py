@@ -19,7 +19,7 @@ from gongkai.store.rows import failure_rows, report_rows
 
 EARLIER, LATER = "1" * 64, "2" * 64
 CONTRACT = ["sha256", "path", "agency", "year", "published", "template", *(c.id for c in all_cells()), "errors", "warnings"]
-EXTRA = ["body_type", "region", "format", "pages", "bytes", "cells_found", "body_key"]
+EXTRA = ["body_type", "region", "format", "pages", "bytes", "cells_found", "body_key", "source_url", "source_page", "published_from"]
 
 
 @pytest.fixture

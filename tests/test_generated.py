@@ -63,12 +63,17 @@ def _fault_cases():
         yield fault, template, year
 
 
-@pytest.mark.parametrize(("fault", "template", "year"), list(_fault_cases()))
-@pytest.mark.parametrize(("fmt", "layout"), [("docx", None), ("html", None), ("txt", "tabs"), ("txt", "glued")])
+@pytest.mark.parametrize(
+    ("fault", "template", "year", "fmt", "layout"),
+    [
+        (*case, fmt, layout)
+        for case in _fault_cases()
+        for fmt, layout in [("docx", None), ("html", None), ("txt", "tabs"), ("txt", "glued")]
+        if not (case[0] == "blank_cells" and layout == "glued")  # a blank cell cannot be printed in glued text: nothing separates it
+    ],
+)
 def test_each_fault_is_found(fault: str, template: str, year: int, fmt: str, layout: str | None) -> None:
     syn = make_report(3, template=template, year=year, faults=(fault,))
-    if fault == "blank_cells" and layout == "glued":
-        pytest.skip("a blank cell cannot be printed in glued text: nothing separates it")
     _check(syn, fmt, layout)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -51,17 +50,16 @@ def deadline(seconds: int):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _cap_memory(mb: int = MEMORY_MB + 1024):  # LibreOffice and onnxruntime reserve address space generously
-    def apply():
-        limit = mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply
+# the cap is set by the new interpreter itself, then it becomes gongkai: a preexec_fn (Python in the forked
+# child) can wait for ever on a lock another thread of this process held at the fork (onnxruntime's, after OCR)
+CAPPED = "import os, resource, sys; n = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_AS, (n, n)); os.execv(sys.argv[2], sys.argv[2:])"
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
+    limit = (MEMORY_MB + 1024) * 1024 * 1024  # LibreOffice and onnxruntime reserve address space generously
     return subprocess.run(
-        [*GONGKAI, *args], capture_output=True, text=True, timeout=timeout, env=env, preexec_fn=_cap_memory()
+        [sys.executable, "-c", CAPPED, str(limit), *GONGKAI, *args], capture_output=True, text=True, timeout=timeout, env=env
     )
 
 

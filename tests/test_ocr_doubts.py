@@ -6,8 +6,11 @@ so each test shows one decision of extract/ and rules/ without running OCR.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gongkai.document import Document, Grid, GridCell, Paragraph, Where
 from gongkai.extract import extract
+from gongkai.extract.alternatives import choose_readings
 from gongkai.locate import locate
 from gongkai.rules import check
 
@@ -120,3 +123,46 @@ def test_a_title_cut_short_by_ocr_still_names_the_body():
     # without the title, the name of the format document ('…人民共和国政府信息公开工作年度报告格式') is no body's name
     agency, _ = read_agency_and_year(lines[1:], "\n".join(lines[1:]))
     assert agency is None or "共和国" not in agency
+
+
+def _with_readings(values: list[str], doubtful: dict[int, tuple[float, tuple[str, ...]]]) -> Document:
+    """The appeals document with some value cells read in doubt: {index: (confidence, other readings)}."""
+    document = _document(values)
+    grid = document.grids[0]
+    last = max(c.row for c in grid.cells)
+    for k, cell in enumerate(grid.cells):
+        if cell.row == last and cell.col in doubtful:
+            confidence, readings = doubtful[cell.col]
+            grid.cells[k] = replace(cell, confidence=confidence, readings=readings)
+    return document
+
+
+def _chosen(document: Document):
+    extracted = extract(locate(document))
+    choose_readings(extracted, document)
+    return extracted, check(extracted)
+
+
+def test_the_one_reading_that_makes_every_identity_hold_is_taken_and_says_so():
+    values = VALUES.copy()
+    values[4] = "7"  # 行政复议 total, truly 1: the recogniser's second reading
+    extracted, findings = _chosen(_with_readings(values, {4: (0.41, ("1", "4"))}))
+    assert extracted.cells["appeals.review.total"] == 1
+    assert "唯一" in extracted.provenance["appeals.review.total"].chosen
+    assert not [f for f in findings if "appeals.review.total" in f.cells]
+
+
+def test_when_several_readings_hold_the_cell_stays_in_doubt():
+    values = VALUES.copy()
+    values[0], values[4] = "7", "7"  # 结果维持 and 总计 both doubtful: 1/1 and 4/4 both hold
+    extracted, findings = _chosen(_with_readings(values, {0: (0.5, ("1", "4")), 4: (0.5, ("1", "4"))}))
+    assert extracted.provenance["appeals.review.total"].chosen is None
+    assert any(f.rule == "extraction.low_confidence" and f.cells == ["appeals.review.total"] for f in findings)
+
+
+def test_a_sure_reading_that_breaks_an_identity_is_not_changed_without_other_readings():
+    values = VALUES.copy()
+    values[4] = "7"  # read with confidence and no other reading: the report may well be wrong
+    extracted, findings = _chosen(_with_readings(values, {}))
+    assert extracted.cells["appeals.review.total"] == 7
+    assert any(f.rule == "appeals.block_sum" for f in findings)

@@ -77,9 +77,9 @@ def test_a_unique_split_satisfies_the_check(values):
 def test_a_long_run_gives_up_quickly_instead_of_hanging():
     """30+ ones in the 15-cell appeals row have tens of millions of cuts (it hung for hours)."""
     for n, check in ((15, block_sums), (7, row_sum)):
-        started = time.perf_counter()
+        started = time.process_time()  # this process's own CPU time: a busy machine does not count
         assert unique_split("1" * 40, n, check) is None
-        assert time.perf_counter() - started < 10
+        assert time.process_time() - started < 10
 
 
 # ── layout recovery ──────────────────────────────────────────────────────────

@@ -171,3 +171,66 @@ def test_broken_xml_and_dtds_are_unreadable():
         z.writestr("word/document.xml", '<!DOCTYPE d [<!ENTITY a "aaaa">]><d>&a;</d>')
     with pytest.raises(UnreadableError, match="DTD"):
         reader.read(out.getvalue())
+
+
+# the fast path (lxml's iteration over text tags) against the general walk ------------------------
+
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+
+
+def _alt_chunks(data: bytes) -> tuple[int, int]:
+    """altChunks the body holds, as the fast walk and the general walk count them."""
+    root = reader._parse(reader._document_xml(data))
+    counts = []
+    for fast in (True, False):
+        body = reader._Body(fast=fast)
+        body.walk(root.find(f"{{{W}}}body"))
+        counts.append(body.alt_chunks)
+    return tuple(counts)
+
+
+def _both(data: bytes):
+    """The Document of `read`, and the one the general walk gives for every paragraph."""
+    root = reader._parse(reader._document_xml(data))
+    body = reader._Body(fast=False)
+    general = reader.Document(body.walk(root.find(f"{{{W}}}body")), "docx")
+    if body.alt_chunks:  # what `read` says of content it cannot reach, whichever walk counted it
+        general.notes, general.partial = reader.read(data).notes, True
+    return reader.read(data), general
+
+
+def test_the_fast_path_reads_what_the_general_walk_reads_on_tricky_paragraphs():
+    textbox = (
+        f'<w:r><mc:AlternateContent xmlns:mc="{MC}"><mc:Choice Requires="wps"><w:drawing><w:txbxContent>'
+        + _p("框内文字")
+        + "</w:txbxContent></w:drawing></mc:Choice>"
+        "<mc:Fallback><w:pict><w:txbxContent>" + _p("备用副本") + "</w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+    )
+    body = (
+        # tab stops in the paragraph's properties are not tabs of its text
+        '<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t>甲</w:t><w:tab/><w:t>乙</w:t></w:r></w:p>'
+        "<w:p><w:r><w:t>前</w:t></w:r>" + textbox + "<w:r><w:t>后</w:t></w:r></w:p>"
+        "<w:p><w:del><w:r><w:t>删掉的</w:t></w:r></w:del><w:moveFrom><w:r><w:t>移走的</w:t></w:r></w:moveFrom><w:r><w:t>留下</w:t></w:r></w:p>"
+        "<w:p><w:r><w:rPr><w:b/></w:rPr><w:t>正文</w:t><w:noBreakHyphen/><w:sym w:char=\"F0B7\"/><w:cr/><w:t>下一行</w:t></w:r></w:p>"
+        "<w:p><w:hyperlink><w:r><w:t>链接</w:t></w:r></w:hyperlink><w:fldSimple><w:r><w:t>域结果</w:t></w:r></w:fldSimple>"
+        "<w:r><w:instrText>PAGE</w:instrText></w:r><w:r><w:br/></w:r><w:ins><w:r><w:t>插入</w:t></w:r></w:ins></w:p>"
+        "<w:tbl><w:tr>" + _tc("格", '<w:gridSpan w:val="2"/>') + "<w:tc><w:p><w:del><w:r><w:t>删</w:t></w:r></w:del><w:r><w:t>留</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+    )
+    fast, general = _both(_docx_with_body(body + "<w:altChunk/>"))
+    assert fast == general
+    assert _alt_chunks(_docx_with_body(body + "<w:altChunk/><w:sdt><w:sdtContent><w:altChunk/></w:sdtContent></w:sdt>")) == (2, 2)
+    assert [b.text for b in fast.blocks if isinstance(b, Paragraph)] == [
+        "甲\t乙", "前", "框内文字", "后", "留下", "正文-·", "下一行", "链接域结果", "插入",
+    ]  # fmt: skip
+    assert _cells(fast.grids[0]) == {(0, 0): ("格", 1, 2), (0, 2): ("留", 1, 1)}
+
+
+def test_the_fast_path_reads_generated_reports_as_the_general_walk_does():
+    from gongkai.synth.corpus import plan
+
+    reports = [plan(index, 31, "random") for index in range(24)]  # both templates, random faults
+    assert {syn.template for syn in reports} == {"2019", "2021"}
+    for syn in reports:
+        fast, general = _both(syn.render("docx"))
+        assert fast == general
+        assert fast.grids and sum(len(g.cells) for g in fast.grids) > 100

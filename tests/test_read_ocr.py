@@ -7,15 +7,15 @@ import socket
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require_ocr, require_soffice
 
 from gongkai.document import Paragraph
 from gongkai.errors import UnreadableError
 
 sys.path.insert(0, str(ROOT))
-pytest.importorskip("rapidocr_onnxruntime")
+require_ocr()
 
-from gongkai.read import ocr
+from gongkai.read import ocr, ocr_models  # noqa: E402 — after the check that OCR can load
 
 COLUMNS = ("natural_person", "commercial", "research", "public_interest", "legal_service", "other_org", "total")
 
@@ -25,17 +25,15 @@ def scanned(monkeypatch_module):
     """Page 2 of a generated report, scanned at 200 dpi and skewed by 0.8°, read with the network cut."""
     from benchmarks.fixtures import GeneratedReport, scan_pages
 
+    require_soffice()
     report = GeneratedReport(seed=1)
-    try:
-        page = scan_pages(report.render("pdf"), skew=0.8)[1]
-    except (RuntimeError, OSError) as exc:
-        pytest.skip(f"LibreOffice needed for the generated scan: {exc}")
+    page = scan_pages(report.render("pdf"), skew=0.8)[1]  # a conversion that writes nothing fails here, it is not skipped
 
     def no_network(*args, **kwargs):
         raise AssertionError("OCR tried to reach the network (models must ship in the wheel)")
 
     monkeypatch_module.setattr(socket.socket, "connect", no_network)
-    ocr._forget_engine()
+    ocr_models.forget()  # load the models here, with the network cut
     return report, ocr.read(page)
 
 
@@ -102,3 +100,31 @@ def test_huge_and_broken_images_are_refused_without_decoding():
         ocr.read(buf.getvalue())
     with pytest.raises(UnreadableError):
         ocr.read(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+
+
+@pytest.mark.slow
+def test_a_sealed_phone_photo_as_jpeg_reads_the_tables_right(tmp_path):
+    """A generated report's table page as a phone would give it (colour JPEG, red seal over the table,
+    shadow, skew, specks): its cells come out as the truth, a seal over numbers hiding none of them."""
+    import random
+
+    import gongkai
+    from gongkai.evaluate import compare
+    from gongkai.synth import make_report
+    from gongkai.synth.render_office import _degrade, _pages, convert
+
+    syn = make_report(8202, faults=())
+    try:
+        pdf = convert(syn.render("docx"), "pdf")
+    except (RuntimeError, OSError) as exc:
+        pytest.skip(f"LibreOffice needed for the generated scan: {exc}")
+    looks = {"kind": "photo", "contrast": (60, 220), "shadow": 0.6, "seal_over_table": True}
+    rng = random.Random(8202)
+    buffer = io.BytesIO()
+    pages = [_degrade(page, rng, 200, looks, seal=True, agency=syn.agency.name) for page in _pages(pdf, 200)]
+    pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:], compression="jpeg")  # a multi-page TIFF of photos
+    report = gongkai.parse(buffer.getvalue())
+    result = compare(report, syn.truth_for("photo.tif", "tif"))
+    assert report.source.format == "image" and report.source.pages == len(pages)
+    assert not result.silent and not result.false_errors
+    assert result.right >= 0.97 * result.cells, result.flagged

@@ -53,6 +53,18 @@ def test_docx_and_plain_zip():
     assert sniff(buf.getvalue()) == "zip"
 
 
+def test_an_ofd_is_named_and_refused_in_one_line():
+    """gongkai fetch saves .ofd reports; no reader reads them yet, and the user is told so."""
+    from gongkai.errors import UnsupportedFormatError
+    from gongkai.synth import make_report
+    from gongkai.synth.website import _ofd
+
+    data = _ofd(make_report(3))
+    assert sniff(data) == "ofd"
+    with pytest.raises(UnsupportedFormatError, match="OFD 版式文件"):
+        read(data)
+
+
 def test_read_dispatches_to_the_readers():
     assert read(_docx()).format == "docx"
     assert read("一、总体情况".encode("gb18030")).format == "txt"

@@ -5,19 +5,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
-from corpus_helpers import corpus_with_store, dump
+from corpus_helpers import corpus_with_store, dump, killable_batch
 from typer.testing import CliRunner
 
 from gongkai.store import BatchOptions, Store, run_batch
 from gongkai.store.parsed_by import current_parser, fingerprint
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OLD = "0123456789abcdef"  # the fingerprint of some other parser
 
 
@@ -66,7 +61,7 @@ def parsed_shas(monkeypatch) -> list[str]:
 
 
 def test_every_row_is_stamped_with_the_parser_that_made_it(corpus):
-    _, fresh, _ = corpus
+    _, fresh = corpus
     parser = current_parser()
     with Store(fresh, read_only=True) as store:
         stamps = store.con.execute(
@@ -89,7 +84,7 @@ def test_the_fingerprint_follows_the_parsing_code(tmp_path):
 
 
 def test_redo_parses_everything_again_and_ends_with_the_rows_of_a_fresh_store(corpus, tmp_path):
-    folder, fresh, _ = corpus
+    folder, fresh = corpus
     db = copy_of(fresh, tmp_path)
     summary = run_batch([folder], db, BatchOptions(progress=False, redo=True, shard_size=5))
     assert (summary.redone, summary.parsed, summary.failed, summary.skipped) == (13, 12, 1, 0)
@@ -103,7 +98,7 @@ def test_redo_parses_everything_again_and_ends_with_the_rows_of_a_fresh_store(co
 
 
 def test_redo_stale_parses_again_only_what_another_parser_made(corpus, tmp_path, monkeypatch):
-    folder, fresh, _ = corpus
+    folder, fresh = corpus
     db = copy_of(fresh, tmp_path)
     stale = mark_parsed_by_another(db, reports=3)
     parsed = parsed_shas(monkeypatch)
@@ -114,7 +109,7 @@ def test_redo_stale_parses_again_only_what_another_parser_made(corpus, tmp_path,
 
 
 def test_a_rerun_without_flags_skips_everything_and_counts_what_another_parser_made(corpus, tmp_path, monkeypatch):
-    folder, fresh, _ = corpus
+    folder, fresh = corpus
     db = copy_of(fresh, tmp_path)
     mark_parsed_by_another(db, reports=3)
     before = tables(db)
@@ -128,7 +123,7 @@ def test_a_rerun_without_flags_skips_everything_and_counts_what_another_parser_m
 def test_a_store_made_before_the_stamp_is_read_as_it_is_then_migrated(corpus, tmp_path):
     from gongkai.cli import app
 
-    folder, fresh, _ = corpus
+    folder, fresh = corpus
     db = copy_of(fresh, tmp_path)
     with Store(db) as store:  # the tables as the previous gongkai made them
         for table in ("reports", "failures"):
@@ -149,7 +144,7 @@ def test_a_store_made_before_the_stamp_is_read_as_it_is_then_migrated(corpus, tm
 def test_the_command_says_how_many_were_parsed_again(corpus, tmp_path):
     from gongkai.cli import app
 
-    folder, fresh, _ = corpus
+    folder, fresh = corpus
     db = copy_of(fresh, tmp_path)
     mark_parsed_by_another(db, reports=2, failures=False)
     runner = CliRunner()
@@ -163,44 +158,17 @@ def test_the_command_says_how_many_were_parsed_again(corpus, tmp_path):
     assert re.search(r"已在库中，重新解析\s*│\s*13\b", result.output), result.output
 
 
-KILLABLE = """
-import sys, time
-import gongkai.pipeline
-parse = gongkai.pipeline.parse
-def slow_parse(*args, **kwargs):
-    time.sleep(0.25)  # every report takes a while: a kill lands mid-run however fast the machine
-    return parse(*args, **kwargs)
-gongkai.pipeline.parse = slow_parse
-from gongkai.store import BatchOptions, run_batch
-run_batch([sys.argv[1]], sys.argv[2], BatchOptions(progress=False, shard_size=2, redo_stale=True))
-"""
-
-
 def test_kill_9_while_parsing_again_then_a_rerun_equals_an_uninterrupted_run(corpus, tmp_path):
-    folder, fresh, _ = corpus
-    env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "src")}
-    (tmp_path / "timed").mkdir()
-    timed = copy_of(fresh, tmp_path / "timed")
-    mark_parsed_by_another(timed, reports=12)
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", KILLABLE, str(folder), str(timed)], env=env, check=True)
-    full = time.perf_counter() - started  # an uninterrupted run of the same slowed-down batch
-    db = copy_of(fresh, tmp_path)
+    folder, fresh = corpus
+    db, progress = copy_of(fresh, tmp_path), tmp_path / "progress"
     mark_parsed_by_another(db, reports=12)
-    kills = 0
-    for fraction in (0.4, 0.75):
-        process = subprocess.Popen([sys.executable, "-c", KILLABLE, str(folder), str(db)], env=env, start_new_session=True)
-        time.sleep(full * fraction)
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)  # mid-run: some reports replaced, others still old
-            kills += 1
-        process.wait()
+    for parses in (4, 3):  # 13 to parse again: each kill leaves some replaced, others still old
+        assert killable_batch(folder, db, progress, redo_stale=True, kill_after=parses), "the batch ended before the kill"
         with Store(db) as store:  # every report is whole: its own findings came with the rows that hold them
             store.recover()
             assert store.con.execute(
                 "SELECT count(*) FROM reports r WHERE r.errors + r.warnings <> "
                 "(SELECT count(*) FROM findings f WHERE f.sha256 = r.sha256 AND f.severity IN ('error', 'warning'))"
             ).fetchone() == (0,)
-    assert kills >= 1
-    subprocess.run([sys.executable, "-c", KILLABLE, str(folder), str(db)], env=env, check=True)
+    killable_batch(folder, db, progress, redo_stale=True)
     assert tables(db) == tables(fresh)

@@ -1,8 +1,9 @@
-"""Every seed and every report of shared/corpus against its truth file.
+"""Every sample, every seed and every report of shared/corpus against its truth file.
 
 Each truth cell is right, or wrong only where a finding of origin `extraction` (or
 `structure.cells_missing`) names it; every `source_errors` rule is raised; no other `error`
-finding of origin `source` is raised (structure.* excepted on excerpts).
+finding of origin `source` is raised (structure.* excepted on excerpts). And no file has fewer
+cells right than tests/floors.json says it had (scripts/write_floors.py): more doubt fails.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SHARED, shared_path
+from conftest import ROOT, SHARED, shared_path
 
 import gongkai
-from gongkai.evaluate import compare
+from gongkai.evaluate import FileResult, compare
+
+FLOORS = json.loads((ROOT / "tests" / "floors.json").read_text(encoding="utf-8"))
+SAMPLES = ROOT / "samples"
 
 
 def _truth_files() -> list[tuple[str, str]]:
@@ -35,6 +39,29 @@ def test_report_matches_truth(folder: str, truth_name: str) -> None:
     assert result.false_errors == [], "error findings of origin source the truth does not have"
     assert report.meta.template == truth["meta"]["template"]
     assert report.meta.year == truth["meta"]["year"]
+    assert_floor(f"{folder}/{truth['file']}", result)
+
+
+@pytest.mark.parametrize("truth_name", sorted(p.name for p in (SAMPLES / "truth").glob("*.json")))
+def test_sample_matches_its_truth(truth_name: str) -> None:
+    """The samples are the project's own (gongkai synth): this runs on any clone."""
+    truth = json.loads((SAMPLES / "truth" / truth_name).read_text(encoding="utf-8"))
+    result = compare(gongkai.parse(SAMPLES / truth["file"]), truth)
+    assert (result.silent, result.errors_missed, result.false_errors, result.meta_wrong) == ([], [], [], [])
+    assert_floor(f"samples/{truth['file']}", result)
+
+
+def test_every_sample_has_its_truth() -> None:
+    reports = sorted(p.stem for p in SAMPLES.iterdir() if p.is_file())
+    assert reports and reports == sorted(p.stem for p in (SAMPLES / "truth").glob("*.json"))
+
+
+def assert_floor(key: str, result: FileResult) -> None:
+    """No fewer cells right than today (tests/floors.json, written by scripts/write_floors.py)."""
+    floor = FLOORS.get(key)
+    assert floor is not None, f"{key}: no floor in tests/floors.json (run scripts/write_floors.py)"
+    assert result.cells == floor["cells"], f"{key}: the truth file changed (run scripts/write_floors.py)"
+    assert result.right >= floor["right"], f"{key}: {result.right} cells right, below the floor of {floor['right']}; flagged: {result.flagged}"
 
 
 def test_pingtan_glued_rows_are_split_by_their_identities() -> None:

@@ -59,3 +59,13 @@ def label(cell_id: str) -> str:
     if spec is None:
         return cell_id
     return re.sub(r" — [^/]*", "", spec.label_zh).replace(" / ", "·")
+
+
+def unit(cell_id: str) -> str:
+    """The unit of a cell's value: 万元 for amounts, 项 for items and projects, 件 for requests, cases and documents."""
+    spec = by_id().get(cell_id)
+    if spec is None:
+        return ""
+    if spec.is_amount:
+        return "万元"
+    return "项" if "item" in spec.meaning or "project" in spec.meaning else "件"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gongkai.errors import UnreadableError
 from gongkai.extract import extract
+from gongkai.extract.alternatives import choose_readings
 from gongkai.locate import locate
 from gongkai.read import read
 from gongkai.report import Report, Source
@@ -39,6 +40,7 @@ def parse(source: str | os.PathLike | bytes, *, name: str | None = None, correct
     document = read(data, name=name or path)
     layout = locate(document)
     extracted = extract(layout)
+    choose_readings(extracted, document)  # OCR'd cells in doubt, decided by the identities where only one reading holds
     if corrections:
         extracted = extracted.corrected(corrections)
     findings = check(extracted)

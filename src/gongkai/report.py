@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA = "gongkai.report/1"
+# meta.published_from: where a publication date the text does not give was taken from (gongkai fetch's manifest)
+PUBLISHED_FROM_ZH = {"listed": "网站列表页所列日期", "last_modified": "网站服务器的最后修改时间（Last-Modified）"}
 
 Severity = Literal["error", "warning", "info"]
 Origin = Literal["source", "extraction"]
@@ -20,6 +22,8 @@ class Source(BaseModel):
     format: str
     pages: int | None = None
     bytes: int | None = None
+    url: str | None = Field(None, description="the web address the file was fetched from (gongkai fetch), or null")
+    page: str | None = Field(None, description="the detail page that linked the fetched file, or null")
 
 
 class Meta(BaseModel):
@@ -33,6 +37,12 @@ class Meta(BaseModel):
     province: str | None = Field(None, description="the province (省级) the body lies in, from the gazetteer")
     city: str | None = Field(None, description="the prefecture-level city (地级), from the gazetteer; null for a county directly under its province")
     county: str | None = Field(None, description="the county (县级), from the gazetteer")
+    published_from: Literal["listed", "last_modified"] | None = Field(
+        None,
+        description="null: `published` is read from the report's text (or absent); otherwise the text gives no date and "
+        "`published` is a hint from where the report was fetched: 'listed' (the date beside its link on the site's list) "
+        "or 'last_modified' (the server's Last-Modified, China time)",
+    )
 
 
 class Section(BaseModel):
@@ -66,6 +76,7 @@ class Provenance(BaseModel):
     col: int | None = None
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None
+    chosen: str | None = None  # OCR: how the tables' identities chose this reading among the recogniser's candidates
 
 
 class Report(BaseModel):

@@ -226,6 +226,22 @@ class ReportView:
         name = meta.agency or self.report.source.path or self.sha256[:12]
         return f"{name} {meta.year}年度" if meta.year else name
 
+    @property
+    def source_links(self) -> list[tuple[str, str]]:
+        """(what, address) of the web pages a fetched report came from, http(s) only: links a reader can follow."""
+        source = self.report.source
+        links = [("来源网址", source.url), ("详情页", source.page if source.page != source.url else None)]
+        return [(what, url) for what, url in links if url and url.startswith(("http://", "https://"))]
+
+    @property
+    def published_note(self) -> str | None:
+        """Said beside a publication date that is only a hint from the website (the text gives none)."""
+        from gongkai.report import PUBLISHED_FROM_ZH
+
+        where = PUBLISHED_FROM_ZH.get(self.report.meta.published_from or "")
+        return f"正文没有写明发布日期：{self.report.meta.published} 取自{where}" if where else None
+
+
 
 def detect_template(report: Report) -> str:
     """The layout to draw: the detected template, else the one whose cells the report has."""
@@ -314,12 +330,13 @@ def report_from_row(row: dict, findings: list[dict]) -> Report:
     template = row.get("template")
     # without a detected template only the cells that hold a value say which layout it was
     cells = {k: v for k, v in row.items() if k in cell_ids and (k in _template_ids(template) if template else v is not None)}
-    meta = {k: row.get(k) for k in ("agency", "year", "published", "template", "body_type", "region") if row.get(k) is not None}
+    meta = {k: row.get(k) for k in ("agency", "year", "published", "template", "body_type", "region", "published_from") if row.get(k) is not None}
     if "published" in meta:
         meta["published"] = str(meta["published"])[:10]
     sections = [Section(number=n, title=SECTION_TITLES[n - 1], heading=f"{NUMERALS[n - 1]}、{SECTION_TITLES[n - 1]}", text=row[f"section_{n}"])
                 for n in range(1, 7) if row.get(f"section_{n}") is not None]
-    src = Source(path=row.get("path"), sha256=row["sha256"], format=row.get("format") or "?", pages=row.get("pages"))
+    src = Source(path=row.get("path"), sha256=row["sha256"], format=row.get("format") or "?", pages=row.get("pages"),
+                 url=row.get("source_url"), page=row.get("source_page"))  # fmt: skip
     return Report(source=src, meta=Meta(**meta), sections=sections, cells=cells, findings=[Finding(**f) for f in findings])
 
 

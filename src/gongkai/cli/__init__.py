@@ -24,6 +24,9 @@ from gongkai.cli import audit  # noqa: F401
 
 # isort: split
 from gongkai.cli import review  # noqa: F401
+
+# isort: split
+from gongkai.cli import fetch  # noqa: F401
 from gongkai.cli.common import app, fail
 from gongkai.cli.conventions import click_errors, usage_error
 from gongkai.errors import GongkaiError

@@ -40,7 +40,7 @@ def fail(message: str) -> None:
 
 
 Db = Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")]
-Timeout = Annotated[float, typer.Option("--timeout", help="每份文档的解析时限（秒）")]
+Timeout = Annotated[float, typer.Option("--timeout", help="每份文档的解析时限（秒；扫描件每多识别一页另加 90 秒）")]
 MemoryMB = Annotated[int, typer.Option("--memory-mb", help="每份文档的内存上限（MB）")]
 
 

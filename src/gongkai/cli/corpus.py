@@ -17,7 +17,7 @@ def batch(
     workers: Annotated[int, typer.Option(help="并行进程数（dask：每批提交的参考值）")] = 1,
     engine: Annotated[str, typer.Option(help="local 或 dask")] = "local",
     scheduler: Annotated[str | None, typer.Option(help="Dask 调度器地址 tcp://主机:端口")] = None,
-    timeout: Annotated[float, typer.Option(help="每份报告的解析时限（秒）")] = 120.0,
+    timeout: Annotated[float, typer.Option(help="每份报告的解析时限（秒；扫描件每多识别一页另加 90 秒）")] = 120.0,
     memory_mb: Annotated[int, typer.Option("--memory-mb", help="每份报告的内存上限（MB）")] = 2048,
     aliases: Annotated[Path | None, typer.Option(help="机关名别名文件（每行：别名<TAB>标准名）")] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="重新解析上次失败的文件")] = False,
@@ -29,7 +29,7 @@ def batch(
     升级 gongkai（或改了解析代码）后，旧结果不会自动重做，以免一次普通的续跑变成整库重跑；摘要列出库中非当前解析器生成的结果条数。--redo-stale 只重新解析这些（中断后再运行即续完），--redo 全部重新解析。
     """
     from gongkai.errors import GongkaiError
-    from gongkai.limits import Limits
+    from gongkai.limits import Limits, cap_workers, share_cores
     from gongkai.store import BatchOptions, print_summary, run_batch
     from gongkai.store.bodies import load_aliases
 
@@ -37,6 +37,11 @@ def batch(
     if missing:  # before a store is made: a mistyped folder must not leave an empty store behind
         raise GongkaiError(f"输入不存在：{'、'.join(missing)}")
 
+    if engine == "local":
+        workers, note = cap_workers(workers)
+        if note:
+            typer.echo(f"提示：{note}", err=True)
+        share_cores(workers)
     options = BatchOptions(
         workers=workers, engine=engine, scheduler=scheduler, limits=Limits(timeout, memory_mb),
         retry_failed=retry_failed, redo=redo, redo_stale=redo_stale, aliases=load_aliases(aliases) if aliases else None,
@@ -61,6 +66,30 @@ def export(
 
     for path in export_corpus(db, to, with_text=with_text):
         typer.echo(path)
+
+
+@app.command()
+def panel(
+    db: Annotated[Path, typer.Option("--db", help="gongkai batch 生成的数据库")],
+    to: Annotated[Path | None, typer.Option("--to", help="panel.parquet（按年度分区的目录）/ panel.csv / panel.xlsx；不给则只刷新库中的 panel 视图")] = None,
+) -> None:
+    """研究用面板：每个机关每年一行（机关编号、区划、上一年度报告、审核状态、人工更正后的全部单元格）。
+
+    先刷新库中的 panel 视图（机关与名单的对应、所在区划、字段说明），再按 --to 的后缀导出。各列的含义见 docs/data.md。
+    """
+    from gongkai.cli.common import existing_store
+    from gongkai.export.panel import write_panel
+    from gongkai.store.panel import refresh_panel
+
+    with existing_store(db) as store:
+        done = refresh_panel(store)
+        years = store.con.execute("SELECT min(year), max(year), count(DISTINCT body_id) FROM panel").fetchone()
+        if to is not None:
+            typer.echo(write_panel(store.con, to))
+    span = f"{years[0]}–{years[1]} 年，" if years[0] is not None else ""
+    typer.echo(f"面板：{span}{years[2]} 个机关，{done.rows} 行（每个机关每年一行）")
+    if done.without_year:
+        typer.echo(f"提示：{done.without_year} 份报告未读出年度，不在面板中（见 reports 表中 year 为空的行）")
 
 
 @app.command()

@@ -20,7 +20,7 @@ def serve(
     token: Annotated[str | None, typer.Option(envvar="GONGKAI_TOKEN", help="访问令牌（请求头、Cookie 或 ?token=）")] = None,
     max_upload_mb: Annotated[float, typer.Option(help="单个文件上限（MB）")] = 20,
     max_files: Annotated[int, typer.Option(help="一次上传的文件数上限")] = 50,
-    timeout: Annotated[float, typer.Option(help="单个文件的解析时限（秒）")] = 60,
+    timeout: Annotated[float, typer.Option(help="单个文件的解析时限（秒；扫描件每多识别一页另加 90 秒，在后台解析并显示进度）")] = 60,
     memory_mb: Annotated[int, typer.Option(help="单个文件解析、页面图像与原文行的内存上限（MB）")] = 2048,
     max_queue: Annotated[int, typer.Option(help="排队或处理中的任务上限，超过即返回 503")] = 200,
     allowed_host: Annotated[list[str] | None, typer.Option(help="允许用来访问的域名（IP 地址与不带点的主机名总是允许），可重复")] = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gongkai.cells import by_id
+from gongkai.store.review_tables import LATEST_CORRECTION
 from gongkai.store.schema import FINDING_HEADERS, SECTIONS, duck_type, quote, report_fields
 
 ORDER = "year NULLS LAST, agency NULLS LAST, sha256"
@@ -10,11 +11,6 @@ FINDING_COLUMNS = ("sha256", "path", "agency", "year", "rule", "severity", "orig
 # review (gongkai.review): which cells of the row a person corrected; the row carries their current values
 CORRECTED = ("corrected_cells", "人工更正的单元格")
 
-# a report file whose latest version is a person's correction: that version's findings, as the rule engine found them
-LATEST_CORRECTION = (
-    "SELECT v.sha256, v.lineage, v.version FROM report_versions v WHERE v.kind = 'correction' "
-    "AND v.version = (SELECT max(w.version) FROM report_versions w WHERE w.sha256 = v.sha256)"
-)
 
 
 def has_corrections(con) -> bool:

@@ -22,7 +22,7 @@ import xlsxwriter
 
 from gongkai.cells import label
 from gongkai.export.tables import ORDER, findings_source, has_corrections, report_columns, reports_query
-from gongkai.report import BODY_TYPE_ZH
+from gongkai.report import BODY_TYPE_ZH, PUBLISHED_FROM_ZH
 from gongkai.rules.catalog import ORIGIN_ZH, SEVERITY_ZH
 from gongkai.store.schema import quote
 from gongkai.views import FAILURE_KIND_ZH, rule_zh
@@ -35,7 +35,7 @@ COMMENT_LIMIT = 2000  # characters Excel shows comfortably in a note
 
 # contract columns a program needs and a reviewer does not read: hidden, not moved
 HIDDEN = ("sha256", "path")
-SHOWN = {"body_type": BODY_TYPE_ZH}  # stored codes shown by their Chinese names
+SHOWN = {"body_type": BODY_TYPE_ZH, "published_from": PUBLISHED_FROM_ZH}  # stored codes shown by their Chinese names
 
 MARKS_SQL = """
 SELECT m.sha256, m.cell, bool_or(m.severity = 'error') AS is_error,
@@ -112,7 +112,7 @@ def _corrections(con) -> dict[str, dict[str, str]]:
     return out
 
 
-def _header(sheet, columns: list[tuple[str, str]], styles) -> None:
+def write_header(sheet, columns: list[tuple[str, str]], styles) -> None:
     """Row 1 (hidden): the ids programs use, as in CSV and Parquet; row 2: the Chinese headers."""
     sheet.set_row(0, None, styles["id"], {"hidden": True})  # constant-memory mode: a row's settings before its cells
     for col, (name, _) in enumerate(columns):
@@ -125,7 +125,7 @@ def _header(sheet, columns: list[tuple[str, str]], styles) -> None:
 def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool, corrected: dict | None = None) -> None:
     names = [name for name, _ in columns]
     position = {name: i for i, name in enumerate(names)}
-    _header(sheet, columns, styles)
+    write_header(sheet, columns, styles)
     sheet.set_column(0, len(names) - 1, 10)
     for name in HIDDEN:
         sheet.set_column(position[name], position[name], 20, None, {"hidden": True})
@@ -151,7 +151,7 @@ def _report_sheet(sheet, con, columns, styles, where: str, with_text: bool, corr
                 if col in shown and value is not None:
                     value = shown[col].get(value, value)
                 style = styles["error" if marked[col][0] else "warning"] if col in marked else styles["corrected"] if col in fixed else None
-                _write(sheet, row_index, col, value, style)
+                write_cell(sheet, row_index, col, value, style)
                 notes = [n for n in (fixed.get(col), marked[col][1] if col in marked else None) if n]
                 if notes:
                     sheet.write_comment(row_index, col, "\n".join(notes)[:COMMENT_LIMIT], {"x_scale": 3, "y_scale": 2})
@@ -177,7 +177,7 @@ def _labels(cells) -> str:
 
 
 def _findings_sheet(sheet, con, styles, corrected: bool = False) -> None:
-    _header(sheet, [(name, zh) for name, zh, _ in FINDING_COLUMNS], styles)
+    write_header(sheet, [(name, zh) for name, zh, _ in FINDING_COLUMNS], styles)
     for col, (_, _, width) in enumerate(FINDING_COLUMNS):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(2, 1)
@@ -191,19 +191,19 @@ def _findings_sheet(sheet, con, styles, corrected: bool = False) -> None:
             values = (agency, year, SEVERITY_ZH.get(sev, sev), ORIGIN_ZH.get(origin, origin), rule_zh(rule), message,
                       _labels(cells), _labels(suspects), related_zh, path, rule, " ".join(cells or []), sha, related)  # fmt: skip
             for col, value in enumerate(values):
-                _write(sheet, row_index, col, value, styles.get(sev) if col == severity else None)
+                write_cell(sheet, row_index, col, value, styles.get(sev) if col == severity else None)
     sheet.autofilter(1, 0, max(row_index, 2), len(FINDING_COLUMNS) - 1)
 
 
 def _failures_sheet(sheet, con, styles) -> None:
-    _header(sheet, [(name, zh) for name, zh, _ in FAILURE_COLUMNS], styles)
+    write_header(sheet, [(name, zh) for name, zh, _ in FAILURE_COLUMNS], styles)
     for col, (_, _, width) in enumerate(FAILURE_COLUMNS):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(2, 1)
     cursor = con.execute(f"SELECT {', '.join(quote(n) for n, _, _ in FAILURE_COLUMNS)} FROM failures ORDER BY path, sha256")
     for row_index, (path, kind, reason, sha) in enumerate(cursor.fetchall(), start=2):
         for col, value in enumerate((path, FAILURE_KIND_ZH.get(kind, kind), reason, sha)):
-            _write(sheet, row_index, col, value, None)
+            write_cell(sheet, row_index, col, value, None)
 
 
 COVERAGE_COLUMNS = (
@@ -216,7 +216,7 @@ COVERAGE_COLUMNS = (
 
 def _coverage_sheet(sheet, rows, styles) -> None:
     """Every roster body in every year: published on time, late or not at all, with its errors and review state."""
-    _header(sheet, [(name, zh) for name, zh, _ in COVERAGE_COLUMNS], styles)
+    write_header(sheet, [(name, zh) for name, zh, _ in COVERAGE_COLUMNS], styles)
     for col, (_, _, width) in enumerate(COVERAGE_COLUMNS):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(2, 2)
@@ -224,7 +224,7 @@ def _coverage_sheet(sheet, rows, styles) -> None:
     for row_index, row in enumerate(rows, start=2):
         data = row.to_dict()
         for col, (name, _, _) in enumerate(COVERAGE_COLUMNS):
-            _write(sheet, row_index, col, data.get(name), fills.get(row.status) if name == "status_zh" else None)
+            write_cell(sheet, row_index, col, data.get(name), fills.get(row.status) if name == "status_zh" else None)
     sheet.autofilter(1, 0, max(len(rows) + 1, 2), len(COVERAGE_COLUMNS) - 1)
 
 
@@ -254,7 +254,7 @@ def _legend_sheet(sheet, styles) -> None:
         sheet.write_string(row, 1, text, styles["wrap"])
 
 
-def _write(sheet, row: int, col: int, value, style) -> None:
+def write_cell(sheet, row: int, col: int, value, style) -> None:
     if value is None:
         if style is not None:
             sheet.write_blank(row, col, None, style)

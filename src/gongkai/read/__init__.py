@@ -18,6 +18,8 @@ READERS = {
     "pdf": "pdf",
     "image": "ocr",
 }
+# formats known by name that no reader reads (yet): what to tell the user
+UNREAD = {"ofd": "OFD 版式文件，gongkai 暂不能读取；请用 OFD 阅读器另存为 PDF 后再解析"}
 
 
 def read(data: bytes, name: str | None = None) -> Document:
@@ -25,6 +27,6 @@ def read(data: bytes, name: str | None = None) -> Document:
     fmt = sniff(data, name)
     module_name = READERS.get(fmt)
     if module_name is None:
-        raise UnsupportedFormatError(f"不支持的文件类型（{fmt}）")
+        raise UnsupportedFormatError(UNREAD.get(fmt, f"不支持的文件类型（{fmt}）"))
     module = importlib.import_module(f"gongkai.read.{module_name}")
     return module.read(data)

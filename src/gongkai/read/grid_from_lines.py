@@ -48,6 +48,7 @@ class Piece:
     size: float = 0.0  # font size (height of the piece's line box)
     order: int = -1  # position of its first character in the source's text stream, if any
     gap_before: bool = False  # the source marks a word gap right before this piece
+    readings: tuple[str, ...] = ()  # OCR: other readings of this text, most probable first
 
     @property
     def cx(self) -> float:

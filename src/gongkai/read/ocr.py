@@ -9,24 +9,26 @@ the checks as a finding instead of a guess. Boxes are in pixels of the deskewed 
 from __future__ import annotations
 
 import io
-import os
-import threading
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
+from gongkai import progress
 from gongkai.document import Block, Document, Grid, GridCell, Paragraph, Where
 from gongkai.errors import UnreadableError
 from gongkai.read.grid_from_lines import (
     GridSettings,
     Piece,
     Rule,
+    RuledCell,
     RuledTable,
     cell_text,
     find_tables,
     group_lines,
     join_line,
+    table_groups,
 )
 
 MAX_PIXELS = 100_000_000  # refuse above this (a 20000×20000 image is 400 MP): decoding alone would take GBs
@@ -35,25 +37,20 @@ MAX_FRAMES = 200
 MAX_SKEW = 5.0  # degrees; larger rotations are not scanner skew
 DPI = 200  # nominal resolution the pixel tolerances are tuned for
 PAGE_RATIO = 1.414  # an A4 page's height over its width
-STRIP_PAGES = 1.3  # a picture taller than this many pages is recognised a page at a time
 
-_engine = None
-_engine_lock = threading.Lock()
-
-
-def _forget_engine() -> None:
-    """A forked child must not use the parent's engine: onnxruntime's threads did not fork with it."""
-    global _engine, _engine_lock
-    _engine, _engine_lock = None, threading.Lock()
+LINE = 29.0  # height of a line of 10.5 pt text at 200 dpi, in pixels
+SPECK_PIXELS = 3  # ink components this small are noise
+DET_SHORT_SIDE = 800  # text outside the tables is detected on the page shrunk to this short side
+SURE = 0.95  # a character read with less than this has alternatives
+ALTERNATIVE_FLOOR = 0.01  # a candidate less probable than this is no alternative
+MAX_ALTERNATIVES = 8
 
 
 def engine_loaded() -> bool:
-    """Has this process loaded the OCR engine (and with it onnxruntime's threads)?"""
-    return _engine is not None
+    """Has this process loaded the OCR models (and with them onnxruntime's threads)?"""
+    from gongkai.read import ocr_models
 
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_engine)
+    return ocr_models.loaded()
 
 
 def read(data: bytes) -> Document:
@@ -61,15 +58,66 @@ def read(data: bytes) -> Document:
     blocks: list[Block] = []
     pages = 0
     unread: list[int] = []
+    total = pages_to_recognise(data)
+    progress.recognising(total)  # seconds a page: the guard gives the document that much more time
+    progress.pages_done(0, total)
     for number, image in enumerate(_frames(data, unread), start=1):
         pages = number
         blocks.extend(read_image_blocks(image, page=number))
+        progress.pages_done(min(number, total), total)
     if pages == 0:
         raise UnreadableError("图像没有可读的页面")
     if unread:
         note = f"图像共 {pages + unread[0]} 帧（页），只读取了前 {pages} 帧，其余 {unread[0]} 帧未读取"
         return Document(blocks=_number(blocks), format="image", pages=pages, notes=[note], partial=True)
     return Document(blocks=_number(blocks), format="image", pages=pages)
+
+
+def pages_to_recognise(data: bytes) -> int:
+    """Page-sized pieces OCR will read: an image's frames (a long picture counts as the pages it is
+    tall), or a PDF's pages without a text layer. Cheap: nothing is decoded or rendered."""
+    from gongkai.read.sniff import sniff
+
+    fmt = sniff(data)
+    if fmt == "pdf":
+        return _pdf_pages_without_text(data)
+    if fmt != "image":
+        return 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = Image.open(io.BytesIO(data))
+            pages = 0
+            for index, frame in enumerate(ImageSequence.Iterator(image)):
+                if index >= MAX_FRAMES:
+                    break
+                short = min(frame.size) or 1
+                pages += max(1, round(max(frame.size) / (PAGE_RATIO * short)))
+            return pages
+    except Exception:  # noqa: BLE001 — a broken image is the reader's to report; it has no pages to count
+        return 0
+
+
+def _pdf_pages_without_text(data: bytes) -> int:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return 0
+    try:
+        count = 0
+        for index in range(min(len(document), 1000)):
+            page = document[index]
+            textpage = page.get_textpage()
+            count += textpage.count_chars() == 0
+            textpage.close()
+            page.close()
+        return count
+    except pdfium.PdfiumError:
+        return count
+    finally:
+        document.close()
 
 
 def _frames(data: bytes, unread: list[int]):
@@ -89,7 +137,7 @@ def _frames(data: bytes, unread: list[int]):
                     break
                 if frame.size[0] * frame.size[1] > MAX_PIXELS:
                     raise UnreadableError("图像过大")
-                yield ImageOps.exif_transpose(_fit(frame)).convert("L")
+                yield _colour_or_grey(ImageOps.exif_transpose(_fit(frame)))
     except UnreadableError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -114,8 +162,18 @@ def _fit(frame: Image.Image) -> Image.Image:
     factor = (WORK_PIXELS / (width * height)) ** 0.5
     target = (max(1, int(width * factor)), max(1, int(height * factor)))
     if frame.format == "JPEG":
-        frame.draft("L", target)
-    return frame.convert("L").resize(target, Image.Resampling.LANCZOS) if frame.size != target else frame
+        frame.draft(frame.mode, target)
+    return _colour_or_grey(frame).resize(target, Image.Resampling.LANCZOS) if frame.size != target else frame
+
+
+def _colour_or_grey(frame: Image.Image) -> Image.Image:
+    """RGB for a frame in colour (a red seal is told apart by its colour), else greyscale."""
+    if frame.mode in ("L", "1", "I", "I;16", "F", "LA"):
+        return frame.convert("L")
+    rgb = frame.convert("RGB")
+    small = np.asarray(rgb.reduce(8) if min(rgb.size) >= 64 else rgb).astype(np.int16)
+    colourful = (np.abs(small[..., 0] - small[..., 1]) > 30) | (np.abs(small[..., 0] - small[..., 2]) > 30)
+    return rgb if colourful.any() else rgb.convert("L")
 
 
 def _number(blocks: list[Block]) -> list[Block]:
@@ -127,10 +185,7 @@ def _number(blocks: list[Block]) -> list[Block]:
             line += 1
             out.append(Paragraph(block.text, Where(line=line, page=block.where.page, bbox=block.where.bbox), block.confidence))
         else:
-            cells = [
-                GridCell(c.row, c.col, c.text, c.rowspan, c.colspan, Where(table=table, row=c.row, col=c.col, page=c.where.page, bbox=c.where.bbox), c.confidence)
-                for c in block.cells
-            ]
+            cells = [replace(c, where=Where(table=table, row=c.row, col=c.col, page=c.where.page, bbox=c.where.bbox)) for c in block.cells]
             out.append(Grid(cells, Where(table=table, page=block.where.page, bbox=block.where.bbox)))
             table += 1
     return out
@@ -141,7 +196,7 @@ def _number(blocks: list[Block]) -> list[Block]:
 
 def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> list[Block]:
     """Blocks of one page image in reading order; boxes are multiplied by `unit` (e.g. px → pt)."""
-    gray = image if image.mode == "L" else image.convert("L")
+    gray = _page_grey(image)
     ink = _binarise(np.asarray(gray))
     if not ink.any():
         return []  # a blank page: nothing to recognise (OCR would spend seconds finding nothing)
@@ -150,16 +205,10 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
         gray = gray.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
         ink = _binarise(np.asarray(gray))
     pixels = np.asarray(gray)
+    ink = _despeckled(ink)
     scale = min(gray.size) / (8.27 * DPI)  # 1.0 for an A4 page at 200 dpi, upright or turned, and for a long picture as wide
-    settings = _settings(scale)
-    tables = find_tables(find_rules(ink, scale), settings)
-    pieces = recognise(pixels)
-    free: list[Piece] = []
-    for piece in pieces:
-        cell = next((c for t in tables if (c := t.locate(piece.cx, piece.cy)) is not None), None)
-        (cell.pieces if cell is not None else free).append(piece)
-    for table in tables:
-        _read_empty_cells(table, pixels, ink)
+    tables = _find_tables(find_rules(ink, scale), scale)
+    free = _read_page_text(pixels, ink, tables, scale)
 
     def box(b) -> tuple[float, float, float, float]:
         return tuple(round(v * unit, 1) for v in b)  # type: ignore[return-value]
@@ -170,12 +219,22 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
         items.append((line[0].box[1], Paragraph(join_line(line), where, _weakest(line))))
     for table in tables:
         cells = [
-            GridCell(c.row, c.col, cell_text(c.pieces), c.row_end - c.row, c.col_end - c.col, Where(page=page, bbox=box(c.box)), _weakest(c.pieces))
+            GridCell(c.row, c.col, cell_text(c.pieces), c.row_end - c.row, c.col_end - c.col, Where(page=page, bbox=box(c.box)),
+                     _weakest(c.pieces), _readings(c.pieces))
             for c in table.cells
-        ]
+        ]  # fmt: skip
         items.append((table.ys[0], Grid(cells, Where(page=page, bbox=box(table.box)))))
     items.sort(key=lambda it: it[0])
     return [block for _, block in items]
+
+
+def _find_tables(rules: list[Rule], scale: float) -> list[RuledTable]:
+    """The tables of a page image, each from its own connected rules: snapping all of a page's rules at
+    once would chain a border with the strokes of a large title above it and lose the border."""
+    settings = _settings(scale)
+    tables = [t for group in table_groups(rules, settings) for t in find_tables(group, settings)]
+    tall = 2.5 * LINE * scale  # two rows of text at least: not the strokes of a big title's characters
+    return sorted((t for t in tables if t.ys[-1] - t.ys[0] >= tall), key=lambda t: t.ys[0])
 
 
 def _settings(scale: float) -> GridSettings:
@@ -244,9 +303,25 @@ def find_rules(ink: np.ndarray, scale: float = 1.0) -> list[Rule]:
         rules.append(Rule(True, float(row), float(start), float(end)))
     vertical = ink | np.roll(ink, 1, axis=0) | np.roll(ink, 2, axis=0)
     vertical = vertical | np.roll(vertical, 1, axis=1)
-    for col, start, end in _runs(vertical.T, min_v):
-        rules.append(Rule(False, float(col), float(start), float(end)))
+    columns = np.array(_runs(vertical.T, min_v), dtype=np.float64).reshape(-1, 3)
+    for col, start, end in columns[_meets_a_rule(columns, rules, 4 * scale + 2)].tolist():
+        rules.append(Rule(False, col, start, end))
     return rules
+
+
+def _meets_a_rule(columns: np.ndarray, horizontal: list[Rule], tol: float) -> np.ndarray:
+    """Which vertical runs touch or cross a horizontal rule: a cell border does, the stroke of a big
+    title character does not (and would smear the true borders near it when rules are snapped)."""
+    if not len(columns) or not horizontal:
+        return np.zeros(len(columns), dtype=bool)
+    rows = np.array([(r.pos, r.start, r.end) for r in horizontal])
+    keep = np.zeros(len(columns), dtype=bool)
+    for lo in range(0, len(columns), 512):
+        x, top, bottom = (columns[lo : lo + 512, k : k + 1] for k in range(3))
+        across = (rows[:, 1] - tol <= x) & (x <= rows[:, 2] + tol)
+        along = (top - tol <= rows[:, 0]) & (rows[:, 0] <= bottom + tol)
+        keep[lo : lo + 512] = (across & along).any(axis=1)
+    return keep
 
 
 def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:
@@ -261,81 +336,149 @@ def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:
     return list(zip(starts_r[keep].tolist(), starts_c[keep].tolist(), ends_c[keep].tolist()))
 
 
-# ── OCR ──────────────────────────────────────────────────────────────────────
+# ── recognition: cells by their boxes, the rest by detection ───────────────
 
 
-def _ocr():
-    """The rapidocr engine, loaded once per process (its ONNX models ship in the wheel)."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            try:
-                from rapidocr_onnxruntime import RapidOCR
-            except ImportError:
-                raise UnreadableError("未安装 OCR 组件（pip install 'gongkai[ocr]'），无法识别扫描件") from None
-            # keep weak boxes: a doubtful "0" must reach the checks with its score, not vanish
-            _engine = RapidOCR(text_score=0.0, use_cls=False, print_verbose=False)
-        return _engine
+def _page_grey(image: Image.Image) -> Image.Image:
+    """The page in grey on an even white: red ink (seals, stamps) turned white, so a seal over a cell
+    hides nothing, and the light evened out (a shadow across a photo, a grey photocopy)."""
+    if image.mode == "L":
+        return Image.fromarray(_even_light(np.asarray(image)))
+    rgb = np.asarray(image.convert("RGB"))
+    gray = _even_light(np.ascontiguousarray(rgb[..., 0]))  # black print stays dark in the red channel, red ink turns light
+    reddish = rgb[..., 0].astype(np.int16) - np.maximum(rgb[..., 1], rgb[..., 2]) > 12
+    gray[reddish & (gray > 150)] = 255  # the seal's ink on paper goes; print under the seal (dark in red too) stays
+    return Image.fromarray(gray)
 
 
-def recognise(pixels: np.ndarray) -> list[Piece]:
-    """Text boxes of a page image as pieces (axis-aligned boxes, confidence in 0–1).
+def _even_light(gray: np.ndarray) -> np.ndarray:
+    """Each pixel over the paper's brightness around it (the page's upper envelope, smoothed), as 0–255."""
+    import cv2
 
-    rapidocr shrinks an image until its long side is 2,000 px, so a long picture (a whole
-    report posted as one image) is recognised in page-sized strips cut between text lines.
-    """
-    pieces: list[Piece] = []
-    for top, bottom in _strips(pixels):
-        result, _ = _ocr()(pixels[top:bottom], use_cls=False)
-        for points, text, score in result or []:
-            text = str(text).strip()
-            if not text:
-                continue
-            xs, ys = [p[0] for p in points], [p[1] + top for p in points]
-            box = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
-            pieces.append(Piece(text, box, confidence=float(score), size=box[3] - box[1]))
-    return pieces
+    height, width = gray.shape
+    small = cv2.resize(gray, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((5, 5), np.uint8))  # text is darker than the paper: the max leaves paper
+    paper = cv2.GaussianBlur(paper, (0, 0), 3)
+    paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    return np.clip(gray.astype(np.float32) * 255.0 / np.maximum(paper, 16.0), 0, 255).astype(np.uint8)
 
 
-def _strips(pixels: np.ndarray) -> list[tuple[int, int]]:
-    """Row ranges no taller than ~an A4 page of the image's width, each cut at the least inked row near its end."""
-    height, width = pixels.shape[:2]
-    page = int(PAGE_RATIO * width)
-    if height <= STRIP_PAGES * page:
-        return [(0, height)]
-    ink_per_row = (pixels < 128).sum(axis=1)
-    out: list[tuple[int, int]] = []
-    top = 0
-    while height - top > STRIP_PAGES * page:
-        lo, hi = top + int(0.8 * page), top + int(1.1 * page)
-        cut = lo + int(np.argmin(ink_per_row[lo:hi]))
-        out.append((top, cut))
-        top = cut
-    out.append((top, height))
+def _despeckled(ink: np.ndarray) -> np.ndarray:
+    """Ink without the specks of a scanner's noise (components of a few pixels)."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] > SPECK_PIXELS
+    keep[0] = False
+    return keep[labels]
+
+
+def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable], scale: float) -> list[Piece]:
+    """Recognise every cell's lines and the text outside the tables; cells get their pieces, the rest is returned."""
+    from gongkai.read import ocr_models
+
+    models = ocr_models.models()
+    line = LINE * scale
+    crops: list[tuple[RuledCell | None, tuple[float, float, float, float]]] = []
+    for table in tables:
+        for cell in table.cells:
+            crops.extend((cell, box) for box in _cell_lines(ink, cell.box, line))
+    crops.extend((None, box) for box in _free_lines(models, pixels, tables, line))
+    images = [_crop(pixels, box, line) for _, box in crops]
+    readings = models.recognise(images, numbers=[cell is not None for cell, _ in crops])
+    free: list[Piece] = []
+    for (cell, box), reading in zip(crops, readings):
+        text = reading.text.strip()
+        if not text:
+            continue
+        piece = Piece(text, box, confidence=reading.confidence, size=box[3] - box[1], readings=_alternatives(reading))
+        (cell.pieces if cell is not None else free).append(piece)
+    return free
+
+
+def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: float) -> list[tuple[float, float, float, float]]:
+    """Boxes of the text lines inside one cell, found from its ink (rule remnants left out)."""
+    x0, y0, x1, y1 = (round(v) for v in box)
+    pad = max(3, round(0.16 * line))  # clear of the rules
+    inner = ink[y0 + pad : y1 - pad, x0 + pad : x1 - pad]
+    if inner.size == 0 or inner.sum() < 6:
+        return []
+    inner = inner.copy()
+    inner[inner.mean(axis=1) > 0.6, :] = False  # a rule not quite level still crosses the cell
+    inner[:, inner.mean(axis=0) > 0.6] = False
+    rows = np.flatnonzero(inner.any(axis=1))
+    if rows.size == 0:
+        return []
+    runs: list[list[int]] = []
+    for start, end in _row_runs(rows):
+        if runs and start - runs[-1][1] <= 0.45 * line and end - runs[-1][0] <= 1.25 * line:
+            runs[-1][1] = end  # strokes of one line (三, 二) or a mark above it: one line
+        else:
+            runs.append([start, end])
+    out = []
+    for start, end in runs:
+        cols = np.flatnonzero(inner[start:end].any(axis=0))
+        left, right = int(cols[0]), int(cols[-1]) + 1
+        if end - start < 0.3 * line and right - left < 0.4 * line:
+            continue  # a dot of dirt, not a line
+        out.append((float(x0 + pad + left), float(y0 + pad + start), float(x0 + pad + right), float(y0 + pad + end)))
     return out
 
 
-def _read_empty_cells(table: RuledTable, pixels: np.ndarray, ink: np.ndarray) -> None:
-    """A cell with ink but no detected text (a lone small digit, typically) is recognised directly."""
-    crops: list[tuple[object, np.ndarray, tuple[float, float, float, float]]] = []
-    for cell in table.cells:
-        if cell.pieces:
-            continue
-        x0, y0, x1, y1 = (round(v) for v in cell.box)
-        pad = max(3, int(0.12 * min(x1 - x0, y1 - y0)))  # stay clear of the rules
-        inner = ink[y0 + pad : y1 - pad, x0 + pad : x1 - pad]
-        if inner.size == 0 or inner.sum() < 12:
-            continue
-        rows, cols = np.nonzero(inner)
-        top, bottom = y0 + pad + rows.min(), y0 + pad + rows.max() + 1
-        left, right = x0 + pad + cols.min(), x0 + pad + cols.max() + 1
-        margin = 4
-        crop = pixels[max(0, top - margin) : bottom + margin, max(0, left - margin) : right + margin]
-        crops.append((cell, crop, (float(left), float(top), float(right), float(bottom))))
-    engine = _ocr()
-    for cell, crop, box in crops:
-        result, _ = engine(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True)
-        for text, score in result or []:
-            text = str(text).strip()
-            if text:
-                cell.pieces.append(Piece(text, box, confidence=float(score), size=box[3] - box[1]))
+def _row_runs(rows: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of consecutive row indices as (start, end) with `end` exclusive."""
+    breaks = np.flatnonzero(np.diff(rows) > 1)
+    starts = np.concatenate(([rows[0]], rows[breaks + 1]))
+    ends = np.concatenate((rows[breaks], [rows[-1]])) + 1
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def _free_lines(models, pixels: np.ndarray, tables: list[RuledTable], line: float) -> list[tuple[float, float, float, float]]:
+    """Text lines outside the tables, detected on the page at a reduced resolution (enough for lines of body text)."""
+    height, width = pixels.shape
+    factor = min(1.0, DET_SHORT_SIDE / min(height, width))
+    page = pixels.copy()
+    for table in tables:
+        x0, y0, x1, y1 = (round(v) for v in table.box)
+        page[max(0, y0 - 2) : y1 + 3, max(0, x0 - 2) : x1 + 3] = 255  # the cells are read by their boxes
+    if (page < 128).sum() < 20:
+        return []
+    small = Image.fromarray(page)
+    if factor < 1.0:
+        small = small.resize((max(1, round(width * factor)), max(1, round(height * factor))), Image.Resampling.BILINEAR)
+    rgb = np.repeat(np.asarray(small)[..., None], 3, axis=2)
+    boxes = []
+    for x0, y0, x1, y1 in models.detect(rgb):
+        box = (x0 / factor, y0 / factor, x1 / factor, y1 / factor)
+        if box[3] - box[1] >= 0.25 * line and box[2] - box[0] >= 0.25 * line:
+            boxes.append(box)
+    return boxes
+
+
+def _crop(pixels: np.ndarray, box: tuple[float, float, float, float], line: float) -> np.ndarray:
+    margin = max(2, round(0.12 * line))
+    x0, y0, x1, y1 = (round(v) for v in box)
+    return np.ascontiguousarray(pixels[max(0, y0 - margin) : y1 + margin, max(0, x0 - margin) : x1 + margin])
+
+
+def _alternatives(reading) -> tuple[str, ...]:
+    """Other readings of a number, most probable first: its doubtful digits replaced by the recogniser's next candidates."""
+    text = reading.text
+    if not text or not all(c in "0123456789." for c in text) or len(reading.candidates) != len(text):
+        return ()
+    options = []
+    for char, candidates in zip(text, reading.candidates):
+        best = candidates[0][1] if candidates else 1.0
+        others = [(c, p) for c, p in candidates[1:] if c.isdigit() and p >= ALTERNATIVE_FLOOR] if best < SURE else []
+        options.append([(char, best), *others])
+    if all(len(o) == 1 for o in options):
+        return ()
+    combos = [("", 1.0)]
+    for choice in options:
+        combos = sorted(((t + c, q * p) for t, q in combos for c, p in choice), key=lambda x: -x[1])[: MAX_ALTERNATIVES + 1]
+    return tuple(t for t, _ in combos if t != text)[:MAX_ALTERNATIVES]
+
+
+def _readings(pieces: list[Piece]) -> tuple[str, ...]:
+    """A cell's other readings: those of its one piece (a cell of several pieces has none)."""
+    return pieces[0].readings if len(pieces) == 1 else ()

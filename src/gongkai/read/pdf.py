@@ -13,11 +13,12 @@ import ctypes
 import itertools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pypdfium2 as pdfium
 from pypdfium2 import raw
 
+from gongkai import progress
 from gongkai.document import Block, Document, Grid, GridCell, Paragraph, Where
 from gongkai.errors import UnreadableError
 from gongkai.read.grid_from_lines import (
@@ -127,7 +128,9 @@ def read(data: bytes) -> Document:
                     scanned.append(index + 1)
                     if len(scanned) > MAX_OCR_PAGES:  # seconds of OCR each: thousands would never end
                         raise UnreadableError(f"PDF 中没有文字层的页面过多（超过 {MAX_OCR_PAGES} 页）")
+                    progress.recognising(len(scanned))  # seconds a page: the guard gives the document more time
                     read_page = _ocr_page(page, index + 1)
+                    progress.pages_done(index + 1, n_pages)  # someone may be waiting
                 pages.append(read_page)
             finally:
                 page.close()
@@ -716,7 +719,7 @@ def _round(box) -> tuple[float, float, float, float]:
 
 def _renumber(grid: Grid, index: int) -> Grid:
     cells = [
-        GridCell(c.row, c.col, c.text, c.rowspan, c.colspan, Where(table=index, row=c.row, col=c.col, page=c.where.page, bbox=c.where.bbox), c.confidence)
+        replace(c, where=Where(table=index, row=c.row, col=c.col, page=c.where.page, bbox=c.where.bbox))
         for c in grid.cells
     ]
     return Grid(cells, Where(table=index, page=grid.where.page, bbox=grid.where.bbox))

@@ -15,14 +15,14 @@ _WEAK_HTML = re.compile(rb"<(?:p|div|br|span|h[1-6]|font|td|tr|li|strong|b)[\s>/
 
 
 def sniff(data: bytes, name: str | None = None) -> str:
-    """txt | md | html | docx | doc | pdf | image | zip | binary — judged from content."""
+    """txt | md | html | docx | doc | pdf | image | ofd | zip | binary — judged from content."""
     head = data[:2048]
     if head.lstrip()[:5] == b"%PDF-" or data[:1024].find(b"%PDF-") >= 0:
         return "pdf"
     if head.startswith(_OLE_MAGIC):
         return "doc"
     if head.startswith(b"PK\x03\x04"):
-        return "docx" if _is_docx(data) else "zip"
+        return _zip_kind(data)
     if head.startswith(_IMAGE_MAGIC) or head[4:12] in (b"ftypavif", b"ftypheic") or head[8:12] == b"WEBP":
         return "image"
     if head.startswith(b"{\\rtf"):
@@ -54,9 +54,15 @@ def _as_ascii(head: bytes) -> bytes:
     return text.encode("ascii", errors="ignore")
 
 
-def _is_docx(data: bytes) -> bool:
+def _zip_kind(data: bytes) -> str:
+    """docx (word/document.xml), ofd (OFD.xml, GB/T 33190), else zip."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "word/document.xml" in zf.namelist()
+            names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        return False
+        return "zip"
+    if "word/document.xml" in names:
+        return "docx"
+    if "OFD.xml" in names:
+        return "ofd"
+    return "zip"

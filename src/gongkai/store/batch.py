@@ -23,7 +23,7 @@ from gongkai.store.db import Store
 from gongkai.store.inputs import discover, hash_files
 from gongkai.store.parsed_by import current_parser
 from gongkai.store.rows import Rows, failure_rows
-from gongkai.store.work import parse_file, parse_files
+from gongkai.store.work import parse_chunk, parse_file
 
 
 @dataclass(slots=True)
@@ -58,6 +58,7 @@ class BatchSummary:
     corpus_findings: int = 0
     failures: int = 0
     outdated: int = 0  # reports and failures in the store made by another parser than this one
+    addressed: int = 0  # reports in the store with the web address they were fetched from
     interrupted: bool = False
     failure_reasons: list[tuple[str, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # inputs not read: (path, why)
@@ -111,35 +112,46 @@ def run_batch(
         identity = _file_identity(db)
         tasks = plan(store, roots, options, summary)
         buffer: list[Rows] = []
+        landed: list[Landed] = []  # shards Dask workers committed, loaded with the buffer
         last_commit = time.monotonic()
 
         def flush() -> None:
             nonlocal last_commit
-            if buffer:
-                rows = buffer.copy()
+            if buffer or landed:
+                rows, shards = buffer.copy(), [chunk.shard for chunk in landed]
                 buffer.clear()  # a shard that cannot be written is not tried again on the way out
-                store.add(rows)
+                landed.clear()
+                store.add(rows, shards)
                 summary.shards += 1
             last_commit = time.monotonic()
 
         with _Progress(len(tasks), options.progress, console) as progress:
             try:
-                for rows in _engine(options)(tasks, options.limits):
-                    buffer.append(rows)
-                    if rows.failure:
-                        summary.failed += 1
-                        summary.failure_reasons.append((rows.path, rows.failure["reason"]))
+                for result in _engine(options, store.parts)(tasks, options.limits):
+                    if isinstance(result, Landed):
+                        landed.append(result)
+                        outcomes = result.outcomes
                     else:
-                        summary.parsed += 1
-                    progress.advance(summary.failed)
-                    if len(buffer) >= options.shard_size or time.monotonic() - last_commit > options.shard_seconds:
+                        buffer.append(result)
+                        outcomes = [(result.path, result.failure["reason"] if result.failure else None)]
+                    for path, reason in outcomes:
+                        if reason is None:
+                            summary.parsed += 1
+                        else:
+                            summary.failed += 1
+                            summary.failure_reasons.append((path, reason))
+                        progress.advance(summary.failed)
+                    waiting = len(buffer) + sum(len(chunk.outcomes) for chunk in landed)
+                    if waiting >= options.shard_size or time.monotonic() - last_commit > options.shard_seconds:
                         flush()
             except KeyboardInterrupt:
                 summary.interrupted = True
             finally:
                 flush()  # Ctrl-C: what came in is kept
+        summary.addressed = store.set_sources(fetched_under(roots))
         if not summary.interrupted:
             summary.corpus_findings = store.refresh()
+            store.write_comments()  # the data dictionary in the file itself
         summary.reports = store.count("reports")
         summary.findings = store.count("findings")
         summary.failures = store.count("failures")
@@ -152,6 +164,23 @@ def run_batch(
     return summary
 
 
+def fetched_under(roots: list[str | os.PathLike]) -> list:
+    """The files `gongkai fetch` saved under `roots`: from the manifest of each root, or of the folder
+    one or two levels up that holds one (a root may be a site's folder, or a file, inside a fetch folder)."""
+    from gongkai.fetch.manifest import MANIFEST, fetched_files
+
+    folders = set()
+    for root in roots:
+        folder = Path(os.path.abspath(root))
+        if not folder.is_dir():
+            folder = folder.parent
+        for candidate in (folder, *list(folder.parents)[:2]):
+            if (candidate / MANIFEST).is_file():
+                folders.add(candidate)
+                break
+    return [f for folder in sorted(folders) for f in fetched_files(folder)]
+
+
 def _file_identity(db: str | os.PathLike) -> tuple[int, int] | None:
     try:
         st = os.stat(db)
@@ -160,14 +189,23 @@ def _file_identity(db: str | os.PathLike) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-# engines: (tasks, limits) → rows as they complete ---------------------------------------
-
-Engine = Callable[[list[Task], Limits], Iterator[Rows]]
+# engines: (tasks, limits) → rows, or shards committed elsewhere, as they complete ----------
 
 
-def _engine(options: BatchOptions) -> Engine:
+@dataclass(slots=True)
+class Landed:
+    """A shard committed outside the batch's buffer (by a Dask worker, or from the rows it shipped), and how each of its files went."""
+
+    shard: Path
+    outcomes: list[tuple[str, str | None]]  # (path, why it failed, or None)
+
+
+Engine = Callable[[list[Task], Limits], Iterator[Rows | Landed]]
+
+
+def _engine(options: BatchOptions, parts: Path) -> Engine:
     if options.engine == "dask":
-        return lambda tasks, limits: run_dask(tasks, limits, options.scheduler, options.workers)
+        return lambda tasks, limits: run_dask(tasks, limits, options.scheduler, options.workers, parts)
     if options.engine != "local":
         raise GongkaiError(f"未知的执行引擎：{options.engine}（local 或 dask）")
     if options.workers <= 1:
@@ -206,11 +244,15 @@ def run_processes(tasks: list[Task], limits: Limits, workers: int) -> Iterator[R
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_dask(tasks: list[Task], limits: Limits, scheduler: str | None, workers: int) -> Iterator[Rows]:
+def run_dask(tasks: list[Task], limits: Limits, scheduler: str | None, workers: int, parts: Path) -> Iterator[Rows | Landed]:
     """Chunks of tasks on a running Dask scheduler (workers must see the same paths and have gongkai installed).
 
-    A worker lost mid-chunk: the scheduler reruns the chunk elsewhere, so its rows still come once.
-    A chunk that keeps killing its workers (KilledWorker) is split; a single file that does is a failure.
+    A worker that sees the store's `parts` folder at the same path commits each chunk there as a
+    shard and hands back its name; one that does not ships the rows as Arrow and this process
+    commits them. Either way only this process writes the store, loading shards in bulk while
+    the workers go on parsing. A worker lost mid-chunk: the scheduler reruns the chunk
+    elsewhere, and a report that lands twice is loaded once. A chunk that keeps killing its
+    workers (KilledWorker) is split; a single file that does is a failure.
     """
     try:
         from distributed import Client, KilledWorker, as_completed
@@ -225,7 +267,7 @@ def run_dask(tasks: list[Task], limits: Limits, scheduler: str | None, workers: 
         except (OSError, TimeoutError, ValueError) as exc:
             raise GongkaiError(f"无法连接 Dask 调度器 {scheduler}（{type(exc).__name__}）：请先启动 dask scheduler 和 dask worker") from None
         try:
-            yield from _on_cluster(client, tasks, limits, workers, KilledWorker, as_completed)
+            yield from _on_cluster(client, tasks, limits, workers, parts, KilledWorker, as_completed)
         except (OSError, TimeoutError, CancelledError, FutureCancelledError) as exc:
             raise GongkaiError(f"与 Dask 调度器 {scheduler} 的连接断开（{type(exc).__name__}）：已收到的结果已入库，"
                                "调度器恢复后重新运行同一命令即可接着做") from None  # fmt: skip
@@ -233,39 +275,62 @@ def run_dask(tasks: list[Task], limits: Limits, scheduler: str | None, workers: 
             client.close()
 
 
-def _on_cluster(client, tasks: list[Task], limits: Limits, workers: int, killed_worker, as_completed) -> Iterator[Rows]:
+def _on_cluster(client, tasks: list[Task], limits: Limits, workers: int, parts: Path, killed_worker, as_completed) -> Iterator[Rows | Landed]:
     """Chunks in flight, a few per thread; a chunk lost with its worker is rerun by the scheduler."""
+    from gongkai.store.shards import commit_tables, ipc_to_tables
+
     threads = sum(client.nthreads().values()) or max(workers, 1)
+    parts = Path(os.path.abspath(parts))  # the path the workers are told
     pending = chunked(tasks, threads)
     futures = as_completed()
     chunks: dict[str, list[Task]] = {}
+    probe = _probe(parts)
 
     def submit(chunk: list[Task]) -> None:
-        future = client.submit(parse_files, chunk, limits, pure=False, key=f"gongkai-{chunk[0][1]}-{len(chunk)}")
+        future = client.submit(parse_chunk, chunk, limits, os.fspath(parts), probe.name, pure=False,
+                               key=f"gongkai-{chunk[0][1]}-{len(chunk)}")  # fmt: skip
         chunks[future.key] = chunk
         futures.add(future)
 
-    for chunk in pending:
-        submit(chunk)
-        if futures.count() >= threads * 2:
-            break
-    for future in futures:
-        chunk = chunks.pop(future.key)
-        for following in pending:
-            submit(following)
-            break
-        try:
-            rows = future.result()
-        except killed_worker:
-            rows = []
-            if len(chunk) > 1:
-                for path, sha in chunk:
-                    submit([(path, sha)])
+    try:
+        for chunk in pending:
+            submit(chunk)
+            if futures.count() >= threads * 2:
+                break
+        for future in futures:
+            chunk = chunks.pop(future.key)
+            for following in pending:
+                submit(following)
+                break
+            try:
+                done = future.result()
+            except killed_worker:
+                if len(chunk) > 1:
+                    for path, sha in chunk:
+                        submit([(path, sha)])
+                else:
+                    [(path, sha)] = chunk
+                    yield failure_rows(sha, path, "crash", "Dask 工作进程在解析这个文件时反复退出")
+                continue
+            finally:
+                future.release()
+            if done.shard is not None:
+                shard = parts / done.shard
+                if not shard.is_dir():
+                    raise GongkaiError(f"Dask 工作进程写入的分片 {shard} 不在本机：请让工作进程与本机看到同一个数据库目录，或换一个目录重新运行")
             else:
-                [(path, sha)] = chunk
-                rows = [failure_rows(sha, path, "crash", "Dask 工作进程在解析这个文件时反复退出")]
-        future.release()
-        yield from rows
+                shard = commit_tables(parts, ipc_to_tables(done.arrow))
+            yield Landed(shard, done.outcomes)
+    finally:
+        probe.unlink(missing_ok=True)
+
+
+def _probe(parts: Path) -> Path:
+    """A file under `parts` that holds its own name: a worker that can read it sees this folder."""
+    parts.mkdir(parents=True, exist_ok=True)
+    probe = parts / f".probe-{os.urandom(8).hex()}"
+    probe.write_text(probe.name, encoding="ascii")
+    return probe
 
 
 @contextmanager
@@ -284,7 +349,7 @@ def _quiet_distributed():
             logger.setLevel(level)
 
 
-CHUNK_FILES = 16  # a text report parses in ~50 ms: 16 of them outweigh a task's scheduling
+CHUNK_FILES = 32  # a text report parses in ~30 ms: 32 of them (one guarded child) outweigh a task's scheduling
 CHUNK_BYTES = 4 << 20  # …but a chunk of PDFs or scans stops at a few MB, so every worker gets some
 
 
@@ -383,6 +448,7 @@ def print_summary(summary: BatchSummary, db: str | os.PathLike, console=None) ->
         ("跨年核验发现", summary.corpus_findings),
         ("库中失败文件", summary.failures),
         ("库中非当前解析器的结果", summary.outdated),
+        ("库中有来源网址的报告", summary.addressed),
     ):
         table.add_row(name, str(value))
     console.print(table)

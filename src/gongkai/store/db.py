@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from gongkai.store.inputs import InputFile
+from gongkai.store.panel import ensure_panel
 from gongkai.store.review_tables import ensure_review_tables
 from gongkai.store.rows import Rows
 from gongkai.store.schema import (
@@ -89,8 +90,10 @@ class Store:
             "CREATE TABLE IF NOT EXISTS bodies (body_key VARCHAR, name VARCHAR, region VARCHAR, body_type VARCHAR,"
             " first_year INTEGER, last_year INTEGER, reports INTEGER)"
         )
-        con.execute("CREATE TABLE IF NOT EXISTS agency_keys (agency VARCHAR, region VARCHAR, body_key VARCHAR)")
+        con.execute("CREATE TABLE IF NOT EXISTS agency_keys (agency VARCHAR, region VARCHAR, folder VARCHAR, body_key VARCHAR)")
+        con.execute("ALTER TABLE agency_keys ADD COLUMN IF NOT EXISTS folder VARCHAR")  # a store made before placeless names
         ensure_review_tables(con)  # the audit's and review's own tables: never touched by a batch
+        ensure_panel(con)  # the researcher's view: one row per body and year
         # a store made before cells.tsv grew a cell, or before rows were stamped with their parser,
         # gets the new columns (null for old rows: an unknown parser, so --redo-stale redoes them)
         for table, schema in (("reports", report_schema()), ("findings", FINDING_SCHEMA), ("failures", FAILURE_SCHEMA)):
@@ -102,45 +105,68 @@ class Store:
     # loading --------------------------------------------------------------
 
     @_writes
-    def add(self, batch: list[Rows]) -> None:
-        """Commit `batch` as a shard, then load it (the way every row enters the store).
+    def add(self, batch: list[Rows], shards: list[Path] = ()) -> None:
+        """Commit `batch` as a shard, then load it with `shards` committed elsewhere (the way every row enters the store).
 
         A write that fails (disk full, read-only, quota) is one `GongkaiError` line; the rows
         already loaded stay whole, and a shard committed but not loaded is loaded by the next run.
         """
+        shards = list(shards)
         if batch:
-            self.load_shard(commit_shard(self.parts, batch))
+            shards.append(commit_shard(self.parts, batch))
+        if shards:
+            self.load_shards(shards)
 
     @_writes
     def recover(self) -> int:
         """Load the shards a killed or interrupted run committed but did not load; returns how many."""
         shards = committed_shards(self.parts)
-        for shard in shards:
-            self.load_shard(shard)
+        for start in range(0, len(shards), 500):
+            self.load_shards(shards[start : start + 500])
         return len(shards)
 
     def load_shard(self, shard: Path) -> None:
+        self.load_shards([shard])
+
+    def load_shards(self, shards: list[Path]) -> None:
+        """Load committed shards in one transaction, each report replacing its old rows.
+
+        A report in several of them (a Dask chunk run again after its worker died) keeps the
+        rows of the newest shard only, so it is never in the store twice.
+        """
         con = self.con
-        if con.execute("SELECT 1 FROM loaded_shards WHERE name = ?", [shard.name]).fetchone():
-            remove_shard(shard)  # loaded before a kill, not yet removed
+        names = [shard.name for shard in shards]
+        loaded = {row[0] for row in con.execute("SELECT name FROM loaded_shards WHERE list_contains(?, name)", [names]).fetchall()}
+        for shard in shards:
+            if shard.name in loaded:
+                remove_shard(shard)  # loaded before a kill, not yet removed
+        shards = [shard for shard in shards if shard.name not in loaded]
+        if not shards:
             return
-        files = {t: str(shard / f"{t}.parquet") for t in KEYED_TABLES}
+        files = {t: [str(shard / f"{t}.parquet") for shard in shards] for t in KEYED_TABLES}
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE shard_keys AS "
-                "SELECT sha256 FROM read_parquet(?) UNION SELECT sha256 FROM read_parquet(?)",
-                [files["reports"], files["failures"]],
+                "CREATE OR REPLACE TEMP TABLE shard_keys AS SELECT sha256, max(parse_dirpath(filename)) AS shard FROM ("
+                "SELECT sha256, filename FROM read_parquet($reports, filename = true) "
+                "UNION ALL SELECT sha256, filename FROM read_parquet($failures, filename = true)) GROUP BY sha256",
+                {"reports": files["reports"], "failures": files["failures"]},
             )
             for table in KEYED_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT sha256 FROM shard_keys)")
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [files[table]])
-            con.execute("INSERT INTO loaded_shards VALUES (?)", [shard.name])
+                con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT t.* EXCLUDE (filename) "
+                    "FROM read_parquet(?, filename = true, union_by_name = true) t "
+                    "SEMI JOIN shard_keys k ON k.sha256 = t.sha256 AND k.shard = parse_dirpath(t.filename)",
+                    [files[table]],
+                )
+            con.execute("INSERT INTO loaded_shards SELECT unnest(?)", [[shard.name for shard in shards]])
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
             raise
-        remove_shard(shard)
+        for shard in shards:
+            remove_shard(shard)
 
     # inputs ---------------------------------------------------------------
 
@@ -191,6 +217,50 @@ class Store:
         finally:
             con.unregister("found_files")
         return stale
+
+    @_writes
+    def set_sources(self, fetched) -> int:
+        """Give the reports and failures of files a fetch saved (`gongkai.fetch.manifest.FetchedFile`s) their
+        web address, and, to a report whose text gives no publication date, the date the site listed it
+        (else its Last-Modified) as `published`, marked in `published_from`. A date the text gives is never
+        replaced; a hint earlier than the report's year is not taken. Returns how many reports have an address.
+        """
+        if not fetched:
+            return 0
+        table = pa.table(
+            {
+                "path": [f.path for f in fetched],
+                "url": [f.url for f in fetched],
+                "page": [f.page for f in fetched],
+                "hint": pa.array([f.published_hint for f in fetched], pa.date32()),
+                "hint_from": [f.hint_from for f in fetched],
+            }
+        )
+        con = self.con
+        con.register("fetched_files", table)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE fetched_sources AS SELECT i.sha256, arg_min(f.url, f.path) AS url, "
+                "arg_min(f.page, f.path) AS page, arg_min(f.hint, f.path) AS hint, arg_min(f.hint_from, f.path) AS hint_from "
+                "FROM fetched_files f JOIN inputs i USING (path) GROUP BY i.sha256"
+            )
+            hinted = "(r.published IS NULL OR r.published_from IS NOT NULL)"  # no date from the text, or only a hint so far
+            usable = "(s.hint IS NOT NULL AND (r.year IS NULL OR year(s.hint) >= r.year))"
+            con.execute(
+                f"UPDATE reports r SET source_url = s.url, source_page = s.page, "
+                f"published = CASE WHEN {hinted} THEN CASE WHEN {usable} THEN s.hint END ELSE r.published END, "
+                f"published_from = CASE WHEN {hinted} AND {usable} THEN s.hint_from END "
+                f"FROM fetched_sources s WHERE r.sha256 = s.sha256"
+            )
+            con.execute("UPDATE failures f SET source_url = s.url FROM fetched_sources s WHERE f.sha256 = s.sha256")
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+        finally:
+            con.unregister("fetched_files")
+        return self.count("reports", "WHERE source_url IS NOT NULL")
 
     def done(self) -> set[str]:
         """sha256 of every input already in the store, parsed or failed."""
@@ -244,6 +314,13 @@ class Store:
             _rollback(con)
             raise
         return count
+
+    @_writes
+    def write_comments(self) -> int:
+        """Write the comments of the data dictionary the store lacks (store/dictionary.py); returns how many."""
+        from gongkai.store.dictionary import ensure_comments
+
+        return ensure_comments(self.con)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

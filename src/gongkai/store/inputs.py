@@ -10,9 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-# every extension a reader of gongkai.read accepts (the format itself is sniffed from the bytes)
+# every extension a reader of gongkai.read accepts (the format itself is sniffed from the bytes), and .ofd,
+# which gongkai fetch saves and no reader reads yet: taken, so that the batch names it as a failure, not skipped unseen
 REPORT_SUFFIXES = frozenset(
-    [".txt", ".text", ".md", ".markdown", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".wps", ".rtf", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"]
+    [".txt", ".text", ".md", ".markdown", ".html", ".htm", ".shtml", ".xhtml", ".docx", ".doc", ".wps", ".rtf", ".pdf", ".ofd", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"]
 )
 SKIP_DIRS = frozenset({"truth", "__pycache__", "node_modules"})
 SKIP_STEMS = frozenset({"readme", "license", "changelog", "notes"})  # a folder's own notes, not reports
@@ -95,18 +96,21 @@ def read_regular(path: str, limit: int | None = None) -> bytes:
         return handle.read() if limit is None else handle.read(limit)
 
 
-def sha256_file(path: str) -> str | None:
+def sha256_file(path: str) -> tuple[str | None, str]:
+    """(sha256, "") of a regular file, or (None, why it could not be read)."""
     digest = hashlib.sha256()
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
             if not stat_mode.S_ISREG(os.fstat(fd).st_mode):
-                return None
+                return None, "无法读取（已不再是普通文件）"
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
-    except OSError:
-        return None
-    return digest.hexdigest()
+    except FileNotFoundError:
+        return None, "无法读取（已被删除或改名）"
+    except OSError as exc:
+        return None, f"无法读取（{exc.strerror or exc}）"
+    return digest.hexdigest(), ""
 
 
 def hash_files(files: list[InputFile], known: dict[tuple[str, int, int], str], threads: int = 8,
@@ -122,9 +126,9 @@ def hash_files(files: list[InputFile], known: dict[tuple[str, int, int], str], t
         else:
             todo.append(f.path)
     with ThreadPoolExecutor(threads) as pool:  # hashlib releases the GIL: reading and hashing overlap
-        for path, sha in zip(todo, pool.map(sha256_file, todo)):
+        for path, (sha, why) in zip(todo, pool.map(sha256_file, todo)):
             if sha is not None:
                 result[path] = sha
             elif refused is not None:
-                refused.append((path, "无法读取（已被删除、改名或不再是普通文件）"))
+                refused.append((path, why))
     return result

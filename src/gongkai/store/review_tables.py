@@ -137,6 +137,13 @@ VIEWS = {
 }
 
 
+# a report file whose latest version is a person's correction: that version (its findings are those the rule engine found)
+LATEST_CORRECTION = (
+    "SELECT v.sha256, v.lineage, v.version FROM report_versions v WHERE v.kind = 'correction' "
+    "AND v.version = (SELECT max(w.version) FROM report_versions w WHERE w.sha256 = v.sha256)"
+)
+
+
 def _text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 

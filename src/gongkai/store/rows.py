@@ -57,6 +57,9 @@ def report_rows(report: Report, path: str) -> Rows:
         bytes=report.source.bytes,
         cells_found=sum(v is not None for v in report.cells.values()),
         body_key=None,  # set for the whole corpus at once (bodies.py)
+        source_url=report.source.url,  # a batch sets these from a fetch manifest (Store.set_sources)
+        source_page=report.source.page,
+        published_from=meta.published_from,
     )
     texts = {n: [] for n in SECTION_NUMBERS}
     for section in report.sections:
@@ -84,4 +87,4 @@ def report_rows(report: Report, path: str) -> Rows:
 
 def failure_rows(sha256: str, path: str, kind: str, reason: str) -> Rows:
     """The `failures` row of a file that could not be parsed."""
-    return Rows(sha256, path, failure={"sha256": sha256, "path": path, "kind": kind, "reason": reason, **_parsed_by()})
+    return Rows(sha256, path, failure={"sha256": sha256, "path": path, "kind": kind, "reason": reason, "source_url": None, **_parsed_by()})

@@ -32,6 +32,10 @@ EXTRA = (
     ("bytes", pa.int64(), "字节数"),
     ("cells_found", pa.int32(), "读出单元格数"),
     ("body_key", pa.string(), "机关归一名"),
+    # where a report fetched from a website came from (gongkai fetch's manifest, read by gongkai batch)
+    ("source_url", pa.string(), "来源网址"),
+    ("source_page", pa.string(), "来源网页"),
+    ("published_from", pa.string(), "发布日期来源"),  # null: the report's text; listed | last_modified: a hint
 )
 SECTIONS = tuple((f"section_{n}", pa.string(), f"第{'一二三四五六'[n - 1]}部分正文") for n in SECTION_NUMBERS)
 # which parser made the row (parsed_by.py): the store's bookkeeping, last in `reports` and `failures`,
@@ -78,6 +82,7 @@ FAILURE_SCHEMA = pa.schema(
         ("path", pa.string()),
         ("kind", pa.string()),  # unreadable | limit | crash
         ("reason", pa.string()),
+        ("source_url", pa.string()),
         *((name, kind) for name, kind, _ in PARSED_BY),
     ]
 )

@@ -1,15 +1,19 @@
-"""The task a batch worker runs for one file: read, parse under limits, turn into rows.
+"""The tasks batch workers run: one file (serial, process pool) or a chunk of files (Dask), each
+read, parsed under limits and turned into rows.
 
 Kept free of DuckDB and the progress UI so that process-pool and Dask workers import little.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing as mp
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from gongkai.errors import GongkaiError, LimitExceededError
-from gongkai.limits import Limits, parse_guarded
+from gongkai.limits import Limits, fork_is_safe, guarded_each, outcome_error, parse_guarded, parse_outcome
 from gongkai.store.inputs import read_regular
 from gongkai.store.rows import Rows, failure_rows, report_rows
 
@@ -34,9 +38,69 @@ def parse_file(path: str, sha256: str, limits: Limits) -> Rows:
     return report_rows(report, path)
 
 
-def parse_files(tasks: list[tuple[str, str]], limits: Limits) -> list[Rows]:
-    """Rows for a chunk of (path, sha256): one Dask task for several files, as a task costs ~10 ms of scheduling."""
-    return [parse_file(path, sha, limits) for path, sha in tasks]
+@dataclass(slots=True)
+class Chunk:
+    """What a Dask task hands back for a chunk of files: where their rows are, and how each file went."""
+
+    outcomes: list[tuple[str, str | None]] = field(default_factory=list)  # (path, why it failed, or None)
+    shard: str | None = None  # the shard the worker committed in the store's parts folder…
+    arrow: dict[str, bytes] | None = None  # …or the rows as Arrow IPC streams, when it cannot see that folder
+
+
+def parse_chunk(tasks: list[tuple[str, str]], limits: Limits, parts: str | None = None, probe: str | None = None) -> Chunk:
+    """A Dask task: rows for a chunk of (path, sha256), committed as one shard under `parts` when this
+    worker sees the client's folder there (the file `probe` names holds its own name), else shipped as Arrow.
+
+    The files are parsed in one guarded child (`limits.guarded_each`): each file keeps its own time
+    limit and a file that hangs or dies costs a fresh child, not the chunk.
+    """
+    from gongkai.store.shards import commit_tables, rows_to_tables, tables_to_ipc
+
+    rows = parse_each(tasks, limits)
+    chunk = Chunk([(r.path, r.failure["reason"] if r.failure else None) for r in rows])
+    tables = rows_to_tables(rows)
+    if parts and probe and _sees(Path(parts) / probe):
+        chunk.shard = commit_tables(Path(parts), tables).name
+    else:
+        chunk.arrow = tables_to_ipc(tables)
+    return chunk
+
+
+def parse_each(tasks: list[tuple[str, str]], limits: Limits) -> list[Rows]:
+    """Rows for each (path, sha256) in order, the same as `parse_file` gives, from as few guarded children as the files allow."""
+    _warm_up()
+    if not fork_is_safe():
+        return [parse_file(path, sha, limits) for path, sha in tasks]
+    rows = []
+    with _children_allowed():
+        for (path, sha), result in guarded_each(functools.partial(_rows_in_child, limits=limits), tasks, limits=limits):
+            if isinstance(result, Rows):
+                rows.append(result)
+            else:  # the child timed out or died on this file, or _rows_in_child failed
+                rows.append(failure_rows(sha, path, "limit" if isinstance(result, LimitExceededError) else "crash", str(result)))
+    return rows
+
+
+def _rows_in_child(task: tuple[str, str], limits: Limits) -> Rows:
+    """Inside the guarded child: `parse_file` without a child of its own."""
+    path, sha256 = task
+    try:
+        data = read_regular(path)
+    except OSError as exc:
+        return failure_rows(sha256, path, "unreadable", f"无法读取文件（{exc.strerror or exc}）")
+    sha = hashlib.sha256(data).hexdigest()
+    kind, value = parse_outcome(data, path)
+    if kind == "ok":
+        return report_rows(value, path)
+    error = outcome_error(kind, value, limits)
+    return failure_rows(sha, path, "limit" if isinstance(error, LimitExceededError) else "unreadable", str(error))
+
+
+def _sees(probe: Path) -> bool:
+    try:
+        return probe.read_text(encoding="ascii") == probe.name
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 _warm = False

@@ -53,7 +53,7 @@ def report_xlsx(report: Report) -> bytes:
     sheet = book.add_worksheet("基本信息")
     meta = report.meta
     rows = [("机关", meta.agency), ("报告年度", meta.year), ("格式", meta.template), ("发布日期", meta.published),
-            ("机关类型", BODY_TYPE_ZH.get(meta.body_type or "", meta.body_type)), ("地区", meta.region), ("文件", report.source.path), ("格式类型", report.source.format),
+            ("机关类型", BODY_TYPE_ZH.get(meta.body_type or "", meta.body_type)), ("地区", meta.region), ("文件", report.source.path), ("来源网址", report.source.url), ("格式类型", report.source.format),
             ("SHA-256", report.source.sha256), ("错误数", len(report.errors)), ("警告数", len(report.warnings))]
     for n, (k, v) in enumerate(rows):
         sheet.write_string(n, 0, k, bold)

@@ -22,12 +22,12 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from gongkai.errors import GongkaiError, UnreadableError
-from gongkai.limits import Limits, die_with_parent, parse_guarded, run_guarded
+from gongkai.limits import Limits, die_with_parent, parse_guarded, run_guarded, share_cores
 from gongkai.read import READERS
 from gongkai.read.sniff import sniff
 from gongkai.report import Report
 from gongkai.web.models import Job, summary_of
-from gongkai.web.storage import DataDir, add_to_store
+from gongkai.web.storage import DataDir, add_to_store, open_store
 
 STATUS_ZH = {"queued": "排队中", "parsing": "解析中", "done": "完成", "failed": "失败"}
 KEPT_JOBS = 500  # the newest jobs the server remembers for the upload page
@@ -57,9 +57,25 @@ def _worker_started() -> None:
         os.nice(WORKER_NICENESS)
 
 
-def _parse_in_worker(content: bytes, name: str, seconds: float, memory_mb: int) -> str:
-    """Runs in a spawned worker: parse_guarded forks its child from a single-threaded process."""
-    return parse_guarded(content, name=name, limits=Limits(seconds=seconds, memory_mb=memory_mb)).to_json()
+def _parse_in_worker(content: bytes, name: str, limits: Limits, progress_file: Path | None = None) -> str:
+    """Runs in a spawned worker: parse_guarded forks its child from a single-threaded process.
+    The pages done go to `progress_file` ("done total"), which the server reads when asked."""
+
+    def tell(done: int, total: int) -> None:
+        part = progress_file.with_suffix(".part")
+        part.write_text(f"{done} {total}")
+        part.replace(progress_file)
+
+    return parse_guarded(content, name=name, limits=limits, on_progress=tell if progress_file else None).to_json()
+
+
+def pages_done(progress_file: Path) -> tuple[int, int] | None:
+    """(done, total) written by the worker parsing a file, if it has said anything yet."""
+    try:
+        done, total = progress_file.read_text().split()
+        return int(done), int(total)
+    except (OSError, ValueError):
+        return None
 
 
 def _run_in_worker(function, args: tuple, seconds: float, memory_mb: int) -> str | bytes:
@@ -73,13 +89,15 @@ class GuardedParser:
         self.workers = workers
         self.free = threading.Semaphore(workers)
         self.lock = threading.Lock()
+        share_cores(workers)  # the spawned workers inherit it: OCR in each uses its share of the cores
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"), initializer=_worker_started)
 
-    def __call__(self, content: bytes, *, name: str, limits: Limits, cancelled: threading.Event | None = None) -> Report:
-        return Report.model_validate_json(self._in_worker(cancelled, _parse_in_worker, content, name, limits.seconds, limits.memory_mb))
+    def __call__(self, content: bytes, *, name: str, limits: Limits, cancelled: threading.Event | None = None,
+                 progress_file: Path | None = None) -> Report:  # fmt: skip
+        return Report.model_validate_json(self._in_worker(cancelled, _parse_in_worker, content, name, limits, progress_file))
 
     def run(self, function, *args, limits: Limits, cancelled: threading.Event | None = None) -> str | bytes:
         """`run_guarded(function, *args)` in a worker."""
@@ -161,7 +179,11 @@ class ParseQueue:
 
     def run_parse(self, content: bytes, name: str, cancelled: threading.Event | None = None) -> Report:
         if self.parser is self.guarded:
-            report = self.guarded(content, name=name, limits=self.limits, cancelled=cancelled)
+            progress_file = self.progress_file(hashlib.sha256(content).hexdigest())
+            try:
+                report = self.guarded(content, name=name, limits=self.limits, cancelled=cancelled, progress_file=progress_file)
+            finally:
+                progress_file.unlink(missing_ok=True)
         else:
             report = self.parser(content, name=name, limits=self.limits)
         self.data.save_report(report)
@@ -250,6 +272,22 @@ class ParseQueue:
         with self.lock:
             return self.in_flight
 
+    def progress_file(self, sha: str) -> Path:
+        folder = self.data.root / "progress"
+        folder.mkdir(exist_ok=True)
+        return folder / sha
+
+    def in_store(self, sha: str) -> bool:
+        """Is a report of these bytes already in the corpus store (put there by `gongkai batch`, say)?"""
+        store = self.store()
+        if not store.exists():
+            return False
+        try:
+            with open_store(store) as con:
+                return con.execute("SELECT 1 FROM reports WHERE sha256 = ? LIMIT 1", [sha]).fetchone() is not None
+        except Exception:  # noqa: BLE001 — a store that cannot be read now only means the file is parsed again
+            return False
+
     def accept(self, content: bytes, filename: str | None) -> Job:
         """A job for one uploaded file: refused by type, already known, or queued for parsing."""
         name = display_name(filename)
@@ -266,6 +304,8 @@ class ParseQueue:
                 return existing
             if self.data.load_report(sha) is not None:
                 job.status, job.status_zh, job.message = "done", STATUS_ZH["done"], "此前已解析过"
+            elif self.in_store(sha):
+                job.status, job.status_zh, job.message = "done", STATUS_ZH["done"], "语料库中已有这份报告，直接显示已有结果"
             self.jobs[sha] = job
             self.jobs.move_to_end(sha)
             while len(self.jobs) > KEPT_JOBS:
@@ -283,7 +323,13 @@ class ParseQueue:
 
     def status(self, ids: list[str]) -> list[Job]:
         with self.lock:
-            return [self.jobs[i] for i in ids if i in self.jobs]
+            jobs = [self.jobs[i] for i in ids if i in self.jobs]
+        for job in jobs:  # a scan: seconds a page, so the page shows how far it got (the worker says how many)
+            if job.status == "parsing":
+                heard = pages_done(self.data.root / "progress" / job.id)
+                if heard is not None:
+                    job.pages_done, job.pages = heard
+        return jobs
 
     def recent(self, n: int = 50) -> list[Job]:
         with self.lock:

@@ -17,6 +17,8 @@ class Job(BaseModel):
     message: str = ""
     errors: int | None = None
     warnings: int | None = None
+    pages: int | None = None  # pages OCR reads (a scan), when there are any
+    pages_done: int | None = None
 
 
 class ReportSummary(BaseModel):

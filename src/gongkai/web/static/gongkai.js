@@ -218,6 +218,9 @@
     li.textContent = "";
     li.appendChild(document.createTextNode(j.name + "："));
     li.appendChild(el("span", "status", STATUS[j.status] || j.status));
+    if ((j.status === "queued" || j.status === "parsing") && j.pages) {
+      li.appendChild(el("span", "pages muted", "（扫描件，已识别 " + (j.pages_done || 0) + "/" + j.pages + " 页）"));
+    }
     if (j.message) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "muted", j.message)); }
     if (j.status === "done" && j.errors !== null && j.errors !== undefined) {
       li.appendChild(document.createTextNode(" "));

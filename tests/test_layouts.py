@@ -431,6 +431,21 @@ def test_a_number_wrapped_into_a_row_with_a_piece_of_a_group_label_leaves_its_ro
     assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
 
 
+def test_a_row_of_the_other_table_cut_in_after_a_row_leaves_it_read() -> None:
+    """A page of table 三 cut into table 二 (real seed 001): numbers beside a row label of the other table are that
+    row's, not the wrapped rest of the row above, so the row above keeps its numbers; the rows after them are no
+    rest of it either."""
+    syn = make_report(3, template="2019", year=2020)
+    text = syn.render("md").decode()
+    rules = next(line for line in text.splitlines() if line.startswith("| 规章 |"))
+    other = next(line for line in text.splitlines() if line.startswith("| 二、上年结转政府信息公开申请数量 |"))
+    report = gongkai.parse(text.replace(rules, f"{rules}\n{other}\n|  | （四） | 1.本机关不 | 0 | 0 | 0 |", 1).encode(), name="report.md")
+    cells = [c for c in syn.truth["cells"] if c.startswith("active.rules.")]
+    assert {c: report.cells[c] for c in cells} == {c: syn.truth["cells"][c] for c in cells}
+    report = gongkai.parse(text.replace(rules, f"{rules}\n|  | 理 | 0 | 0 | 0 |", 1).encode(), name="report.md")
+    assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
+
+
 # ── class 8: a value in a longer line points at its own characters ─────────────────────────
 
 

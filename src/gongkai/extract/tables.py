@@ -153,6 +153,8 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 current = None
                 label_run = []
             label_run.append(token)
+            if in_row and _other_tables_label(token.norm, table, result.template):
+                rows.other_label = True
             if _is_block_header(token.norm):
                 rows.last = None  # a new block's header: what follows is not the rest of the row before
                 block, stray = block + 1, False
@@ -393,6 +395,7 @@ class _Rows:
     def __init__(self) -> None:
         self.index = -1
         self.has_text = self.has_values = False
+        self.other_label = False  # the open row prints a row label of the other table (a table cut into this one)
         self.orphan_before = False  # the last finished row held values and no row label
         self.orphans = 0  # rows so far that held values and no row label
         self.last: _RowHit | None = None  # the labelled row whose values came last, no block header since
@@ -410,19 +413,22 @@ class _Rows:
         if self.has_text or self.has_values:
             self.orphan_before = self.has_values and not self.has_text
             if self.orphan_before:
-                self._orphan(row=self.index)
-        self.has_text = self.has_values = False
+                self._orphan(row=self.index, theirs=self.other_label)
+            if self.other_label:
+                self.last = None  # the other table's rows cut in: what follows is no rest of the row before
+        self.has_text = self.has_values = self.other_label = False
 
     def stray(self) -> None:
         """A value outside any row that no label owns."""
         self._orphan()
 
-    def _orphan(self, *, row: int | None = None) -> None:
+    def _orphan(self, *, row: int | None = None, theirs: bool = False) -> None:
         self.orphans += 1
-        if self.last is not None and (row is None or self.last.value_row != row):
+        if self.last is not None and not theirs and (row is None or self.last.value_row != row):
             # values without a label right after a row: the rest of its numbers (a number wrapped in a
             # converter's table), or another row's whose label stands elsewhere — its own are not certain; a piece
-            # of a wrapped group label beside them ('理' of 不予处理) is no row label and changes nothing
+            # of a wrapped group label beside them ('理' of 不予处理) is no row label and changes nothing; a row
+            # label of the other table (its rows cut into this one) makes them that row's
             self.last.before_orphans = True
 
     def label(self, in_row: bool) -> None:
@@ -432,6 +438,14 @@ class _Rows:
     def value(self, in_row: bool) -> None:
         if in_row:
             self.has_values = True
+
+
+@cache
+def _other_tables_label(norm: str, table: str, template: str) -> bool:
+    """The text is a row label of the other table of the template (its keyword, four characters or more)."""
+    key = label_key(norm)
+    other = "requests" if table == "active" else "active"
+    return any(len(word) >= 4 and word in key for spec in table_rows(other, template) for word in spec.keywords)
 
 
 def column_headers(norm: str) -> tuple[tuple[str, str], ...]:

@@ -41,6 +41,7 @@ MAX_OCR_PAGES = 100  # scanned pages read with OCR
 MARGIN = 0.1  # top/bottom share of a page where running heads and page numbers live
 EDGE_TOL = 4.0  # points: column edges this close are the same edge across a page break
 CUT = "可能被分页截断（下一页表格的列与本页对不上，无法确定它与下一页首行的数字是否同属一个数）"
+SPILLED = "可能未印完（格内折行的数字在页末被截断，下一页开头有一行数字在表格之外）"
 OCR_DPI = 200
 
 
@@ -97,6 +98,7 @@ class _Part:
     texts: dict[int, str] = field(default_factory=dict)  # id(cell) → text
     wrapped: set[int] = field(default_factory=set)  # id(cell) of cells holding a number wrapped over lines
     cut: set[int] = field(default_factory=set)  # id(cell) of cells a page break may have cut, the parts not being joinable
+    spilled: set[int] = field(default_factory=set)  # id(cell) of wrapped numbers whose rest may open the next page outside any table
 
 
 @dataclass(slots=True)
@@ -140,6 +142,7 @@ def read(data: bytes) -> Document:
     if scanned:
         which = "全部页面" if len(scanned) == n_pages else "第 " + "、".join(map(str, scanned)) + " 页"
         notes.append(f"{which}没有文字层，已用 OCR 识别，数字可能有误")
+    _mark_spilled_numbers(pages)
     _drop_running_heads(pages)
     return Document(blocks=_assemble(pages), format="pdf", pages=n_pages, notes=notes)
 
@@ -568,6 +571,23 @@ def _item_box(item):
     return None
 
 
+def _mark_spilled_numbers(pages: list[_Page]) -> None:
+    """A page ending with a table whose last row holds numbers wrapped over lines in narrow cells, and the next
+    page opening with a line of numbers alone outside any table (LibreOffice carries the rest of a row that does
+    not fit, unruled): the wrapped numbers under that line may have lost their last digits to the next page (6327
+    printed 632 | 7), and the line would pass for a page number. Those cells are in doubt."""
+    for before, after in zip(pages, pages[1:]):
+        if not before.items or not after.items or after.number != before.number + 1:
+            continue
+        last, first = before.items[-1], after.items[0]
+        if not isinstance(last, _Part) or not isinstance(first, _Line) or not re.fullmatch(r"[\d\s.,]+", first.text.strip()):
+            continue
+        bottom = len(last.table.ys) - 1
+        under = [c for c in last.table.cells if c.row_end == bottom and c.box[2] > first.box[0] - EDGE_TOL and c.box[0] < first.box[2] + EDGE_TOL]
+        if any(id(c) in last.wrapped for c in under):
+            last.spilled.update(id(c) for c in under if _NUMBER.fullmatch(last.texts[id(c)]))
+
+
 def _drop_running_heads(pages: list[_Page]) -> None:
     """Page numbers and running titles in the top/bottom margins are not content."""
     def in_margin(item, page: _Page) -> bool:
@@ -736,7 +756,7 @@ def _grid(parts: list[_Part], index: int) -> Grid:
             nearest[x] = min(range(len(xs)), key=lambda i: abs(xs[i] - x))
         return nearest[x]
 
-    placed: list[list] = []  # [row, col, rowspan, colspan, text, page, box, wrapped, cut]
+    placed: list[list] = []  # [row, col, rowspan, colspan, text, page, box, wrapped, doubt]
     offset = 0
     for k, part in enumerate(parts):
         skip = _repeated_header_rows(parts[0], part) if k else 0
@@ -765,11 +785,12 @@ def _grid(parts: list[_Part], index: int) -> Grid:
             if over is not None and not text and _is_carried_label(over, cell):
                 over[2] += rowspan  # the rest of a merged cell the page break cut
                 continue
-            placed.append([row, c0, rowspan, max(c1 - c0, 1), text, part.page, cell.box, id(cell) in part.wrapped, id(cell) in part.cut])
+            doubt = CUT if id(cell) in part.cut else SPILLED if id(cell) in part.spilled else None
+            placed.append([row, c0, rowspan, max(c1 - c0, 1), text, part.page, cell.box, id(cell) in part.wrapped, doubt])
         offset = shift + len(part.table.ys) - 1
     cells = [
-        GridCell(r, c, text, rs, cs, Where(table=index, row=r, col=c, page=page, bbox=_round(box)), wrapped=wrapped, doubt=CUT if cut else None)
-        for r, c, rs, cs, text, page, box, wrapped, cut in sorted(placed, key=lambda p: (p[0], p[1]))
+        GridCell(r, c, text, rs, cs, Where(table=index, row=r, col=c, page=page, bbox=_round(box)), wrapped=wrapped, doubt=doubt)
+        for r, c, rs, cs, text, page, box, wrapped, doubt in sorted(placed, key=lambda p: (p[0], p[1]))
     ]
     first_part = parts[0]
     return Grid(cells, Where(table=index, page=first_part.page, bbox=_round(first_part.table.box)))

@@ -446,6 +446,23 @@ def test_a_row_of_the_other_table_cut_in_after_a_row_leaves_it_read() -> None:
     assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
 
 
+def test_numbers_under_table_fours_header_before_any_label_leave_its_rows_in_doubt() -> None:
+    """Converter markdown of a PDF (fresh sweep, seed 24601): table 四 transposed, each block's label printed after
+    its row of numbers ('| 0 | 0 | 0 | 0 | 0 |' then '行政复议'). Numbers under the header before any block's label
+    mean a label may follow its numbers, so no label takes the numbers after it."""
+    syn = make_report(6, template="2021", year=2023, variants=("appeals_transposed",))
+    text = syn.render("md").decode()
+    lines = text.splitlines()
+    review = next(i for i, line in enumerate(lines) if line.startswith("| 行政复议 |"))
+    numbers = ["|  |  |" + lines[review + k].split("|", 3)[3] for k in (0, 1)]
+    rule = "| --- " * 7 + "|"
+    scrambled = [numbers[0], "行政复议", numbers[1], rule, "行政诉讼 未经复议直", "接起诉", lines[review + 2], rule]
+    report = gongkai.parse("\n".join(lines[:review] + scrambled + lines[review + 3 :]).encode(), name="report.md")
+    cells = [c for c in syn.truth["cells"] if c.startswith(("appeals.review.", "appeals.suit_direct."))]
+    assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
+    assert not [f for f in report.findings if f.origin == "source" and f.severity == "error"]
+
+
 # ── class 8: a value in a longer line points at its own characters ─────────────────────────
 
 

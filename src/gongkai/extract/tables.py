@@ -1011,17 +1011,20 @@ def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncat
             segments[-1][1].append(token)
     columns: tuple[str, ...] = _APPEAL_COLUMN_ORDER
     blocks: dict[str, list[Token] | None] = {}
+    header, unowned = False, False  # the outcome header was read; numbers no block label owns came after it
     for texts, values in segments:
         words = [_appeal_words(t.norm) for t in texts]
         named = [_BLOCK_KEYS[w] for found in words for w in found if w in _BLOCK_KEYS]
         outcomes = [_OUTCOME_KEYS[w] for found in words for w in found if w in _OUTCOME_KEYS]
         if len(outcomes) == 5 and sorted(outcomes) == sorted(_APPEAL_COLUMN_ORDER):
             columns = tuple(outcomes)  # a header row of its own: the columns in the order printed
+            header = True
         if not any(t.kind == "value" for t in values):
             continue
         if len(named) != 1 or sum(t.kind == "value" for t in values) > 5:
             if len(named) > 1 or blocks:
                 return False  # several blocks' labels over one run of values: the official layout
+            unowned = unowned or (header and not named)
             continue  # a sentence's numbers before the table
         block = named[0]
         blocks[block] = None if block in blocks else values  # a block printed twice: its values are not certain
@@ -1030,6 +1033,14 @@ def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncat
     result.rows_found.add("appeals")
     for block in APPEAL_BLOCKS_ORDER:
         values = blocks.get(block)
+        if unowned and block in blocks:
+            # numbers under the header before any block's label (a converter's table): each label may follow
+            # its numbers rather than precede them, so whose numbers follow a label is unknown
+            cells = [f"appeals.{block}.{c}" for c in columns]
+            result.unplaced.extend(cells)
+            message = f"行政复议、行政诉讼情况表中“{_BLOCK_NAME[block]}”一行标签与数值错位（表头下先有一行没有标签的数值），无法确定哪些数值属于这一行，这些单元格留空"
+            result.findings.append(_doubt("structure.cells_missing", message, cells))
+            continue
         cells = [f"appeals.{block}.{c}" for c in columns]
         placed = _positions(values, 5, None, tabular=False, truncated=False, total=columns[-1] == "total") if values else None  # type: ignore[arg-type]
         if placed is None:

@@ -380,6 +380,9 @@ def test_labels_printed_apart_from_their_rows_pair_up_when_only_one_pairing_fits
     lost = mangled.replace("\n\n6.属于四类过程性信息\n\n", "\n\n")  # no pairing: the rows are placed by the template's order
     report = gongkai.parse(lost.encode(), name="report.md")
     assert {c: report.cells[c] for c in cells} == {c: syn.truth["cells"][c] for c in cells}
+    short = mangled.replace(apart[0][0], "|  |  |" + apart[0][0].split("|", 2)[2])  # a cell lost (a blank, or two numbers in one cell)
+    report = gongkai.parse(short.encode(), name="report.md")
+    assert all(report.cells[c] is None for c in cells if c.startswith(keys[0])) and {c for c in cells if c.startswith(keys[0])} <= _named(report)
     numbers = next(n for n, label in apart if label.startswith("6."))
     report = gongkai.parse(lost.replace(numbers, numbers.replace("|", "| 1 |", 1) + "\n\n3\n").encode(), name="report.md")
     assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)

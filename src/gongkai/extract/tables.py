@@ -280,6 +280,9 @@ def _pair_rows_and_labels(hits: list[_RowHit], printed: list, specs: tuple[RowSp
         else:
             continue
         labels = [hit for hit, _ in pairs]
+        pairs = [(hit, (row, _from_first_value(tokens))) for hit, (row, tokens) in pairs]
+        if any(len(tokens) != len(hit.spec.cells) for hit, (_, tokens) in pairs):
+            continue  # a row of more or fewer cells than its label's (a cell holding two numbers, one lost): not placed
         between = [s.key for s in specs[position[items[a].spec.key] + 1 : position[items[b].spec.key]] if s.cells]
         if [h.spec.key for h in labels] != between or any(h.spec.ambiguous or h.label_row is not None and any(t.kind == "value" for t in _own_row(h, printed)) for h in labels):
             continue
@@ -292,6 +295,12 @@ def _pair_rows_and_labels(hits: list[_RowHit], printed: list, specs: tuple[RowSp
         items[a].before_orphans = False  # the row after it was another label's, not the rest of its numbers
         done |= moved
     return done
+
+
+def _from_first_value(tokens: list[Token]) -> list[Token]:
+    """A printed row's cells from its first number on: blank cells before it are the padding of a converter's grid."""
+    first = next((i for i, t in enumerate(tokens) if t.kind == "value"), len(tokens))
+    return tokens[first:]
 
 
 def _own_row(hit: _RowHit, printed: list) -> list[Token]:

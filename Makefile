@@ -1,6 +1,6 @@
 # make install: .venv/ with gongkai and every extra (and the Debian packages it uses, when root)
 # make run:     install, then check the bundled sample reports and write the audit to out/
-# make test:    install, then the whole test suite, in a random order (pytest-randomly; the seed is printed)
+# make test:    install (and R, which a test reads the panel with), then the whole test suite, in a random order (pytest-randomly; the seed is printed)
 # make fuzz:    install atheris (the fuzz extra), then fuzz for SECONDS (default 600)
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -28,6 +28,7 @@ run: install
 	@echo "审计报告: out/audit.html  表格: out/samples.xlsx  数据库: out/samples.duckdb"
 
 test: install
+	bash scripts/install-system.sh --test
 	$(PY) -m pytest -q
 
 bench: install

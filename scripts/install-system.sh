@@ -7,6 +7,8 @@
 #   antiword          the .doc text fallback without LibreOffice
 #   chromium          the browser tests (Playwright drives /usr/bin/chromium)
 #   fonts-wqy-zenhei  a CJK font for rendered PDFs, scans and charts
+# and with --test (make test) what only the tests use:
+#   r-base-core       Rscript: the panel's CSV read by R as a researcher reads it (tests/test_panel.py)
 # (poppler-utils and procps are not needed: nothing runs pdftoppm, and the tests read /proc themselves)
 # Idempotent and quiet: checks what is there first; installs only as root with apt-get, else says what is missing.
 set -euo pipefail
@@ -28,6 +30,9 @@ command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 command -v antiword >/dev/null 2>&1 || need+=(antiword)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
+if [ "${1:-}" = --test ]; then
+    command -v Rscript >/dev/null 2>&1 || need+=(r-base-core)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -62,10 +62,11 @@ class Server:
 
     def assert_answers_quickly(self, times: int = 3) -> None:
         """Other clients are answered within a second — or, on a machine so busy that even a quiet
-        server is slower, within four times what this server took before the attack."""
+        server is slower, within four times what this server took before the attack. The median of
+        `times` requests: a stalled server is slow on every one, a busy machine's scheduler on one."""
         bound = max(1.0, 4 * self.quiet)
-        took = max(self.timed_get() for _ in range(times))
-        assert took < bound, f"{took:.2f} s (quiet: {self.quiet:.2f} s)"
+        took = sorted(self.timed_get() for _ in range(times))
+        assert took[len(took) // 2] < bound, f"{took[len(took) // 2]:.2f} s (all: {took}, quiet: {self.quiet:.2f} s)"
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():

@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml scripts/install-system.sh
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[ocr,web,dask,charts,fetch,dev]'
+	$(PY) -c "from gongkai.regions import gazetteer; gazetteer()"  # the gazetteer's index, cached once
 	touch $(STAMP)
 
 run: install

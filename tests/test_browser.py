@@ -167,6 +167,24 @@ def test_html_report_opens_offline(browser, tmp_path):
     context.close()
 
 
+def test_a_value_cut_out_of_glued_text_is_marked_alone(browser, tmp_path):
+    """In a crawler's one-line page, the provenance view marks the value's own characters, not the line."""
+    synth = pytest.importorskip("gongkai.synth", reason="gongkai.synth 尚未就绪")
+    import gongkai
+    from gongkai.export.html import html_for_reports
+
+    data = synth.make_report(1903).render("txt", "glued")
+    report = gongkai.parse(data, name="glued.txt")
+    out = tmp_path / "audit.html"
+    out.write_text(html_for_reports([report], {report.source.sha256: data}), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(out.as_uri())
+    page.click("td[data-cell='requests.new_received.total']")
+    assert page.inner_text(".prov-panel pre.source mark.value") == str(report.cells["requests.new_received.total"])
+    assert "本行第" in page.inner_text(".prov-panel")
+    page.close()
+
+
 def test_pdf_cell_shows_the_page_with_its_box(server, browser, tmp_path):
     from gongkai.synth import make_report
 

@@ -92,6 +92,8 @@ def test_tokenize_never_crashes_and_keeps_to_the_text(lines):
     for token in tokenize(document):
         if token.kind == "value":
             assert set(digits_of(token.text).replace("|", "")) <= set(digits_of(lines[token.block]))
+        if token.start is not None:  # a token knows its characters in its line
+            assert lines[token.block][token.start : token.start + len(token.text)] == token.text
 
 
 # ── whole parse of arbitrary text: never a value that is not in the text ─────

@@ -298,3 +298,50 @@ def test_unchecked_path_calls_match_pdfium(generated):
                     assert (x.value, y.value) == (x2.value, y2.value)
             page.close()
         document.close()
+
+
+def _two_page_table(second_xs: tuple[float, float, float, float]) -> bytes:
+    """A ruled table whose last row ends page 1 with '12' (the top of '123') and a part on page 2 whose first
+    row holds the '3' the page break cut, its column rules at `second_xs`."""
+    from hostile import pdf as pdf_bytes
+
+    def page(ops: bytes, contents: int) -> bytes:
+        return b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R /Resources << /Font << /F1 7 0 R >> >> >>" % contents
+
+    def stream(ops: bytes) -> bytes:
+        return b"<< /Length %d >>\nstream\n%s\nendstream" % (len(ops), ops)
+
+    def text(x: float, y: float, s: bytes) -> bytes:
+        return b"BT /F1 12 Tf %g %g Td (%s) Tj ET " % (x, y, s)
+
+    first = b"0.5 w 100 80 220 60 re S 100 110 m 320 110 l S 200 80 m 200 140 l S 260 80 m 260 140 l S "
+    first += text(102, 125, b"X") + text(202, 125, b"a") + text(262, 125, b"b") + text(102, 90, b"L") + text(202, 90, b"12") + text(262, 90, b"0")
+    x0, x1, x2, x3 = second_xs
+    second = b"0.5 w %g 700 %g 60 re S %g 730 m %g 730 l S %g 700 m %g 760 l S %g 700 m %g 760 l S " % (x0, x3 - x0, x0, x3, x1, x1, x2, x2)
+    second += text(x1 + 2, 740, b"3") + text(x0 + 2, 710, b"M") + text(x1 + 2, 710, b"5") + text(x2 + 2, 710, b"6")
+    return pdf_bytes([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
+        page(first, 5),
+        page(second, 6),
+        stream(first),
+        stream(second),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ])  # fmt: skip
+
+
+def test_a_number_cut_by_a_page_break_is_joined_when_the_columns_drifted():
+    """The next page draws the same columns a few points off (more than the old 4 pt): matched by overlap,
+    the table is one, and the '3' under '12' completes 123 instead of leaving '12' in the cell."""
+    (grid,) = pdf.read(_two_page_table((100, 207, 254, 320))).grids
+    assert [[c.text for c in row] for row in grid.rows()] == [["X", "a", "b"], ["L", "123", "0"], ["M", "5", "6"]]
+
+
+def test_a_table_of_other_columns_on_the_next_page_is_another_table():
+    """Columns that do not correspond (a rule in the middle of a column of the table above) are not joined."""
+    grids = pdf.read(_two_page_table((100, 160, 290, 320))).grids
+    assert len(grids) == 2
+    assert [c.text for c in grids[0].rows()[-1]] == ["L", "12", "0"]
+    # but the second opens with numbers and no label: they may be the rest of the row above, cut
+    assert [c.doubt is not None for c in grids[0].rows()[-1]] == [False, True, True]
+    assert [c.doubt is not None for c in grids[1].rows()[0]] == [False, True, False]

@@ -55,3 +55,25 @@ def test_division_of_an_agency_name():
     assert division_of("湖南省宁远县水市镇人民政府").county_code == "431126"
     assert division_of("朝阳区民政局") is None  # two 朝阳区: never guessed
     assert division_of("某某单位") is None and division_of(None) is None
+
+
+@pytest.mark.slow
+def test_the_index_cached_on_first_use_is_the_package_read_again(tmp_path, monkeypatch):
+    """The compact index written to the cache folder on first use is exactly what the data files give; a damaged or
+    stale file is not trusted (read again from the package)."""
+    from gongkai import regions
+
+    monkeypatch.setenv("GONGKAI_CACHE_DIR", str(tmp_path))
+    folder = regions._data_file()
+    path = regions._cache_file(folder)
+    assert path.parent == tmp_path and "jionlp-1.5.31" in path.name
+    fresh = regions._read_package(folder)
+    regions._store(path, fresh)
+    assert regions._load_cached(path) == fresh
+    cached = regions.Gazetteer(regions._load_cached(path))
+    assert cached.by_code("110105").chain_names() == ("北京市", "北京市", "朝阳区")
+    assert [m.division.full_name for m in cached.locate("东莞市虎门镇人民政府")] == ["广东省东莞市虎门镇"]
+    path.write_bytes(path.read_bytes()[:1000])
+    assert regions._load_cached(path) is None
+    path.write_bytes(b"\x00 not an index")
+    assert regions._load_cached(path) is None

@@ -47,6 +47,7 @@ class GridCell:
     where: Where = Where()
     confidence: float | None = None
     wrapped: bool = False  # a number printed over several lines of its cell (or across a page break), joined
+    doubt: str | None = None  # why the reader is not sure the cell's text is all of it (a page break may have cut it)
     readings: tuple[str, ...] = ()  # OCR: the recogniser's other readings of the text, most probable first
 
 

@@ -20,6 +20,7 @@ class FileResult:
     cells: int = 0
     right: int = 0
     flagged: list[str] = field(default_factory=list)  # wrong or missing, but named by a finding
+    flagged_why: list[dict] = field(default_factory=list)  # each flagged cell: what was read, the truth, the finding naming it
     silent: list[str] = field(default_factory=list)  # wrong and named by nothing
     meta_right: int = 0
     meta_wrong: list[str] = field(default_factory=list)
@@ -54,7 +55,8 @@ def _same(a, b) -> bool:
 def compare(report: Report, truth: dict) -> FileResult:
     """One report against its truth file."""
     result = FileResult(truth.get("file", report.source.path or "?"))
-    named = {c for f in report.findings if f.origin == "extraction" or f.rule == "structure.cells_missing" for c in f.cells}
+    naming = [f for f in report.findings if f.origin == "extraction" or f.rule == "structure.cells_missing"]
+    named = {c for f in naming for c in f.cells}
     for cell_id, expected in truth["cells"].items():
         result.cells += 1
         got = report.cells.get(cell_id)
@@ -62,6 +64,8 @@ def compare(report: Report, truth: dict) -> FileResult:
             result.right += 1
         elif cell_id in named:
             result.flagged.append(cell_id)
+            finding = next(f for f in naming if cell_id in f.cells)
+            result.flagged_why.append({"cell": cell_id, "got": got, "truth": expected, "rule": finding.rule, "message": finding.message})
         else:
             result.silent.append(f"{cell_id}: {got!r} ≠ {expected!r}")
     for name in META_FIELDS:
@@ -142,6 +146,14 @@ def print_evaluation(evaluation: Evaluation, verbose: bool = False) -> None:
             for kind in ("silent", "meta_wrong", "errors_missed", "false_errors"):
                 for item in getattr(f, kind):
                     console.print(f"  {f.file} {kind}: {item}", markup=False)
+
+
+def as_json(evaluation: Evaluation) -> str:
+    """Every file's result with each flagged cell's reading, truth and finding (what `gongkai eval --json` prints)."""
+    from dataclasses import asdict
+
+    totals = {name: evaluation.total(name) for name in ("cells", "right", "flagged", "silent", "meta_right", "errors_expected", "errors_missed", "false_errors")}
+    return json.dumps({"totals": totals, "files": [asdict(f) for f in evaluation.files]}, ensure_ascii=False, indent=1)
 
 
 def markdown(evaluation: Evaluation, title: str) -> str:

@@ -3,7 +3,11 @@
 The data: every province, prefecture-level city and county with its GB/T 2260 code (6 digits),
 the townships and streets under each county by name (the package has no codes below counties),
 and the renames of recent years (an old county name still finds its division). jionlp itself is
-never imported (it is a large NLP toolkit); only its data file is read, once per process.
+never imported (it is a large NLP toolkit); only its data files are read.
+
+Reading them takes seconds, so the first use writes a compact index of them (flat arrays, Python's
+marshal format) to the user's cache folder, keyed by jionlp's version and its data files; every later
+process loads that index in milliseconds, and a division becomes an object only when it is asked for.
 
     >>> g = gazetteer()
     >>> g.by_code("110105").chain_names()
@@ -14,10 +18,16 @@ never imported (it is a large NLP toolkit); only its data file is read, once per
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
+import marshal
+import os
 import re
+import sys
+import tempfile
 import zipfile
+from array import array
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -40,7 +50,13 @@ class Division:
     short: str
     level: str
     parent: Division | None = None
-    children: list[Division] = field(default_factory=list, repr=False)
+    index: int = field(default=-1, repr=False)  # its place in the gazetteer's index
+    gazetteer: Gazetteer | None = field(default=None, repr=False)
+
+    @property
+    def children(self) -> list[Division]:
+        """The divisions directly under this one."""
+        return self.gazetteer.children_of(self.index) if self.gazetteer is not None else []
 
     def chain(self) -> tuple[Division, ...]:
         """This division and those above it, the province first."""
@@ -88,43 +104,73 @@ class RegionMatch:
 
 
 class Gazetteer:
-    """The divisions of the data package, found by code, by name, or as the run of names that starts a text."""
+    """The divisions of the data package, found by code, by name, or as the run of names that starts a text.
 
-    def __init__(self, provinces: list[Division], renames: dict[str, list[Division]]):
-        self.provinces = provinces
-        self._by_code: dict[str, Division] = {}
-        self._by_name: dict[str, list[Division]] = {}
-        for division in self.walk():
-            if division.code:
-                self._by_code.setdefault(division.code, division)  # a municipality's city level shares the province's code
-            self._by_name.setdefault(division.name, []).append(division)
-        for old, divisions in renames.items():
-            for division in divisions:
-                if division not in self._by_name.get(old, ()):
-                    self._by_name.setdefault(old, []).append(division)
+    Kept as the index's flat arrays (divisions in depth-first order, each with its level, its parent and the
+    size of its subtree); a Division object is made for an index the first time it is asked for, then kept.
+    Names are looked up among provinces, cities and counties; a township only among its county's children."""
+
+    def __init__(self, index: dict):
+        self._name: list[str] = index["names"].split("\n")
+        self._code: list[str] = index["codes"].split("\n")
+        self._short: list[str] = index["shorts"].split("\n")
+        self._level: bytes = index["level"]
+        self._parent = memoryview(index["parent"]).cast("i")
+        self._size = memoryview(index["size"]).cast("i")
+        self._by_name: dict[str, list[int]] = index["by_name"]  # provinces, cities, counties, and former names
+        self._by_code: dict[str, int] = index["by_code"]
+        self._townships: dict[str, list[int]] | None = None  # made when a township is asked for by name
+        self._made: dict[int, Division] = {}
+        self._roots: list[int] = index["roots"]
+        self._shorts = [(self._short[i], self._name[i], i) for i in self._roots if self._short[i]]
+
+    def division(self, i: int) -> Division:
+        """The division at index i (made once, so the same division is always the same object)."""
+        made = self._made.get(i)
+        if made is None:
+            parent = self._parent[i]
+            made = Division(self._code[i] or None, self._name[i], self._short[i], LEVELS[self._level[i]],
+                            self.division(parent) if parent >= 0 else None, i, self)  # fmt: skip
+            self._made[i] = made
+        return made
+
+    def children_of(self, i: int) -> list[Division]:
+        return [self.division(j) for j in self._children(i)]
+
+    def _children(self, i: int):
+        j, end = i + 1, i + self._size[i]
+        while j < end:
+            yield j
+            j += self._size[j]
+
+    @property
+    def provinces(self) -> list[Division]:
+        return [self.division(i) for i in self._roots]
 
     def walk(self, level: str | None = None):
         """Every division, depth first (only those of `level`, if given)."""
-        stack = list(reversed(self.provinces))
-        while stack:
-            node = stack.pop()
-            if level is None or node.level == level:
-                yield node
-            stack.extend(reversed(node.children))
+        wanted = LEVELS.index(level) if level is not None else None
+        for i in range(len(self._name)):
+            if wanted is None or self._level[i] == wanted:
+                yield self.division(i)
 
     def by_code(self, code: str) -> Division | None:
         """The division of a 6-digit code, or the county of a 9- or 12-digit code (its first six digits)."""
         code = (code or "").strip()
         if not code.isdigit() or len(code) not in (6, 9, 12):
             return None
-        division = self._by_code.get(code[:6])
-        if division is None and code[2:6] == "0000":
-            return None
-        return division
+        i = self._by_code.get(code[:6])
+        return self.division(i) if i is not None else None
 
     def named(self, name: str, level: str | None = None) -> list[Division]:
         """Divisions whose full name (or a former name) is `name`."""
-        return [d for d in self._by_name.get(name, ()) if level is None or d.level == level]
+        if self._townships is None and level in (None, "township"):
+            self._townships = {}
+            for i, at in enumerate(self._level):
+                if at == _TOWNSHIP:
+                    self._townships.setdefault(self._name[i], []).append(i)
+        found = [*self._by_name.get(name, ()), *(self._townships or {}).get(name, ())]
+        return [self.division(i) for i in found if level is None or LEVELS[self._level[i]] == level]
 
     def locate(self, text: str, start: int = 0) -> list[RegionMatch]:
         """The longest runs of nested division names at `text[start:]`, each name a child (or grandchild) of the one before.
@@ -133,19 +179,21 @@ class Gazetteer:
         A province may be given by its short name (湖南); a township is only taken straight after its county
         (or its city, where a city has no counties), since township names repeat across the country.
         """
-        best: list[RegionMatch] = []
-        for division, end in self._heads(text, start):
-            for match in self._extend(text, division, end):
-                if not best or match.end > best[0].end:
-                    best = [match]
-                elif match.end == best[0].end and all(m.division is not match.division for m in best):
-                    best.append(match)
-        return best
+        best: list[tuple[int, int]] = []
+        for i, end in self._heads(text, start):
+            for j, after in self._extend(text, i, end):
+                if not best or after > best[0][1]:
+                    best = [(j, after)]
+                elif after == best[0][1] and all(k != j for k, _ in best):
+                    best.append((j, after))
+        # a municipality is a province and a city of one name (上海市): the city is the one division it names
+        twins = {self._parent[j] for j, _ in best if self._parent[j] >= 0 and self._name[self._parent[j]] == self._name[j]}
+        return [RegionMatch(self.division(j), after) for j, after in best if j not in twins]
 
-    # the walk of `locate` --------------------------------------------------
+    # the walk of `locate`, on indices --------------------------------------
 
     def _names_at(self, text: str, start: int):
-        """(name, end) for every known name that starts at `start`, longest first."""
+        """(name, end) for every province, city or county name (or former name) that starts at `start`, longest first."""
         for end in range(min(len(text), start + _LONGEST_NAME), start + 1, -1):
             name = text[start:end]
             if name in self._by_name:
@@ -154,33 +202,40 @@ class Gazetteer:
     def _heads(self, text: str, start: int):
         """The first division of a run: a province, city or county by its full name, or a province by its short name."""
         for name, end in self._names_at(text, start):
-            for division in self._by_name[name]:
-                if division.level != "township":
-                    yield division, end
-        for province in self.provinces:
-            if province.short and text.startswith(province.short, start) and not text.startswith(province.name, start):
-                yield province, start + len(province.short)
+            for i in self._by_name[name]:
+                yield i, end
+        for short, name, i in self._shorts:
+            if text.startswith(short, start) and not text.startswith(name, start):
+                yield i, start + len(short)
 
-    def _extend(self, text: str, division: Division, end: int):
-        """Every longest continuation of a run ending at `division`."""
+    def _extend(self, text: str, i: int, end: int):
+        """Every longest continuation of a run ending at division i: a division below it, or one of its townships."""
         grown = False
         for name, after in self._names_at(text, end):
             for child in self._by_name[name]:
-                if self._below(child, division) and (child.level != "township" or child.parent is division):
+                if self._below(child, i):
                     grown = True
                     yield from self._extend(text, child, after)
+        if self._level[i] != _TOWNSHIP:
+            for child in self._children(i):
+                if self._level[child] == _TOWNSHIP and text.startswith(self._name[child], end):
+                    grown = True
+                    yield child, end + len(self._name[child])
         if not grown:
-            yield RegionMatch(division, end)
+            yield i, end
 
-    @staticmethod
-    def _below(child: Division, parent: Division) -> bool:
+    def _below(self, child: int, parent: int) -> bool:
         """`child` lies under `parent`, at most one level skipped (a county named straight after its province)."""
-        node, steps = child.parent, 0
-        while node is not None and steps < 2:
-            if node is parent:
+        node, steps = self._parent[child], 0
+        while node >= 0 and steps < 2:
+            if node == parent:
                 return True
-            node, steps = node.parent, steps + 1
+            node, steps = self._parent[node], steps + 1
         return False
+
+
+_TOWNSHIP = LEVELS.index("township")
+INDEX_FORMAT = 2  # the layout of the cached index: a change makes every cache stale
 
 
 def _data_file() -> Path:
@@ -190,9 +245,28 @@ def _data_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "dictionary"
 
 
-def _read_tree(lines) -> list[Division]:
-    provinces: list[Division] = []
-    stack: list[Division | None] = [None, None, None]
+@dataclass(eq=False, slots=True)
+class _Node:
+    """A division while the data package is read; the gazetteer keeps only the index made of these."""
+
+    code: str | None
+    name: str
+    short: str
+    level: str
+    parent: _Node | None = None
+    children: list[_Node] = field(default_factory=list)
+
+    def chain_names(self) -> tuple[str, ...]:
+        names, node = [], self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return tuple(reversed(names))
+
+
+def _read_tree(lines) -> list[_Node]:
+    provinces: list[_Node] = []
+    stack: list[_Node | None] = [None, None, None]
     for raw in lines:
         line = raw.rstrip("\r\n")
         depth = len(line) - len(line.lstrip("\t"))
@@ -203,7 +277,7 @@ def _read_tree(lines) -> list[Division]:
         code = parts[1].strip() if len(parts) > 1 and parts[1].strip().isdigit() else None
         short = parts[2].strip() if len(parts) > 2 else ""
         if depth == 0:
-            node = Division(code, name, short, "province")
+            node = _Node(code, name, short, "province")
             provinces.append(node)
         else:
             parent = stack[depth - 1]
@@ -213,7 +287,7 @@ def _read_tree(lines) -> list[Division]:
                 # counties directly under a province hang from the province, townships directly under a city from the city
                 stack[depth] = parent
                 continue
-            node = Division(code, name, short, LEVELS[depth], parent)
+            node = _Node(code, name, short, LEVELS[depth], parent)
             parent.children.append(node)
         if depth < 3:
             stack[depth] = node
@@ -222,15 +296,15 @@ def _read_tree(lines) -> list[Division]:
     return provinces
 
 
-def _renames(lines, provinces: list[Division]) -> dict[str, list[Division]]:
+def _renames(lines, provinces: list[_Node]) -> dict[str, list[_Node]]:
     """Former names → the divisions they became (from the package's change list)."""
-    current: dict[tuple[str, ...], Division] = {}
+    current: dict[tuple[str, ...], _Node] = {}
     for province in provinces:
         for division in [province, *province.children]:
             current[division.chain_names()] = division
             for county in division.children:
                 current[county.chain_names()] = county
-    out: dict[str, list[Division]] = {}
+    out: dict[str, list[_Node]] = {}
     for raw in lines:
         fields = raw.rstrip("\r\n").split("\t")
         if len(fields) < 4 or "=>" not in raw:
@@ -244,10 +318,8 @@ def _renames(lines, provinces: list[Division]) -> dict[str, list[Division]]:
     return out
 
 
-@cache
-def gazetteer() -> Gazetteer:
-    """The gazetteer, read once per process from the data package."""
-    folder = _data_file()
+def _read_package(folder: Path) -> dict:
+    """The index from jionlp's data files themselves (seconds: the file lists every village)."""
     try:
         with zipfile.ZipFile(folder / "china_location.zip") as archive:
             name = next(n for n in archive.namelist() if n.endswith(".txt"))
@@ -257,7 +329,99 @@ def gazetteer() -> Gazetteer:
             renames = _renames(changes, provinces)
     except (OSError, zipfile.BadZipFile, StopIteration) as exc:
         raise GongkaiError(f"行政区划数据无法读取（{exc}）") from None
-    return Gazetteer(provinces, renames)
+    return _index(provinces, renames)
+
+
+def _index(provinces: list[_Node], renames: dict[str, list[_Node]]) -> dict:
+    """The tree as flat arrays in depth-first order: names, codes, levels, parents, subtree sizes, and lookups."""
+    order: list[_Node] = []
+    stack = list(reversed(provinces))
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(reversed(node.children))
+    at = {id(node): i for i, node in enumerate(order)}
+    size = [1] * len(order)
+    for i in range(len(order) - 1, -1, -1):
+        for child in order[i].children:
+            size[i] += size[at[id(child)]]
+    by_name: dict[str, list[int]] = {}
+    by_code: dict[str, int] = {}
+    for i, node in enumerate(order):
+        if node.level != "township":
+            by_name.setdefault(node.name, []).append(i)
+        if node.code:
+            by_code.setdefault(node.code, i)  # a municipality's city level shares the province's code
+    for old, nodes in renames.items():
+        for node in nodes:
+            if at[id(node)] not in by_name.get(old, ()):
+                by_name.setdefault(old, []).append(at[id(node)])
+    return {
+        "format": INDEX_FORMAT,
+        "names": "\n".join(n.name for n in order), "codes": "\n".join(n.code or "" for n in order),
+        "shorts": "\n".join(n.short for n in order), "level": bytes(LEVELS.index(n.level) for n in order),
+        "parent": array("i", (at[id(n.parent)] if n.parent is not None else -1 for n in order)).tobytes(),
+        "size": array("i", size).tobytes(), "roots": [at[id(p)] for p in provinces], "by_name": by_name, "by_code": by_code,
+    }  # fmt: skip
+
+
+def _cache_file(folder: Path) -> Path:
+    """Where the index of this jionlp (its version and data files) is kept for this Python."""
+    key = hashlib.sha256()
+    init = folder.parent / "__init__.py"
+    version = re.search(r"__version__\s*=\s*['\"]([^'\"]+)", init.read_text(encoding="utf-8", errors="replace")) if init.exists() else None
+    key.update((version.group(1) if version else "?").encode())
+    for name in ("china_location.zip", "china_location_change.txt"):
+        stat = (folder / name).stat()
+        key.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    base = os.environ.get("GONGKAI_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gongkai"
+    tag = f"{version.group(1) if version else 'unknown'}-{key.hexdigest()[:12]}-py{sys.version_info[0]}{sys.version_info[1]}-f{INDEX_FORMAT}"
+    return Path(base) / f"gazetteer-jionlp-{tag}.marshal"
+
+
+def _load_cached(path: Path) -> dict | None:
+    try:
+        index = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    kinds = {"names": str, "codes": str, "shorts": str, "level": bytes, "parent": bytes, "size": bytes, "roots": list,
+             "by_name": dict, "by_code": dict}  # fmt: skip
+    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT or not all(isinstance(index.get(k), t) for k, t in kinds.items()):
+        return None
+    n = len(index["level"])
+    if not all(index[k].count("\n") == n - 1 for k in ("names", "codes", "shorts")) or not len(index["parent"]) == len(index["size"]) == 4 * n:
+        return None
+    return index
+
+
+def _store(path: Path, index: dict) -> None:
+    """Written whole or not at all (a temporary file renamed); a cache that cannot be written is only slower."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-")
+        with os.fdopen(fd, "wb") as out:
+            marshal.dump(index, out)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)  # type: ignore[possibly-undefined]
+        except (OSError, NameError):
+            pass
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """The gazetteer: the cached index if there is one for this jionlp, else read from its data (and cached)."""
+    folder = _data_file()
+    try:
+        path = _cache_file(folder)
+    except OSError as exc:
+        raise GongkaiError(f"行政区划数据无法读取（{exc}）") from None
+    index = _load_cached(path)
+    if index is None:
+        index = _read_package(folder)
+        _store(path, index)
+    return Gazetteer(index)
 
 
 def division_of(name: str | None) -> Division | None:

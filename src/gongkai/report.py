@@ -33,6 +33,10 @@ class Meta(BaseModel):
     template: Literal["2019", "2021"] | None = None
     body_type: BodyType | None = None
     region: str | None = None
+    division_code: str | None = Field(None, description="GB/T 2260 code (6 digits) of the body's county, city or province, from the gazetteer")
+    province: str | None = Field(None, description="the province (省级) the body lies in, from the gazetteer")
+    city: str | None = Field(None, description="the prefecture-level city (地级), from the gazetteer; null for a county directly under its province")
+    county: str | None = Field(None, description="the county (县级), from the gazetteer")
     published_from: Literal["listed", "last_modified"] | None = Field(
         None,
         description="null: `published` is read from the report's text (or absent); otherwise the text gives no date and "
@@ -59,12 +63,14 @@ class Finding(BaseModel):
 
 
 class Provenance(BaseModel):
-    """Where a cell's value came from: the raw text, and its line, grid cell or page box."""
+    """Where a cell's value came from: the raw text, and its line (with the characters in it), grid cell or page box."""
 
     model_config = ConfigDict(extra="forbid")
 
     raw: str | None = None
     line: int | None = None
+    start: int | None = Field(None, description="where the value's characters start in the text of its line (0-based)")
+    end: int | None = Field(None, description="where they end (exclusive): line[start:end] is the number as printed")
     table: int | None = None
     row: int | None = None
     col: int | None = None

@@ -50,6 +50,7 @@ def evaluate(
     truth: Annotated[Path | None, typer.Option(help="真值目录，默认为 目录/truth")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="列出每个错误")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="输出 Markdown 表格（docs/accuracy.md 用）")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON：每个文件的结果，每个已标记单元格读到的值、真值和标记它的发现")] = False,
 ) -> None:
     """与真值文件比较：单元格准确率、未被标记的错误单元格、元数据、源错误检出与误报。"""
     from gongkai.errors import GongkaiError
@@ -62,6 +63,10 @@ def evaluate(
         from gongkai.evaluate import markdown as as_markdown
 
         typer.echo(as_markdown(result, str(directory)))
+    elif as_json:
+        from gongkai.evaluate import as_json as to_json
+
+        typer.echo(to_json(result))
     else:
         print_evaluation(result, verbose)
     raise typer.Exit(0 if result.ok else 1)

@@ -55,13 +55,18 @@ def extract(layout: Layout) -> Extracted:
     text = document.text()
     agency, year = meta_reader.read_agency_and_year(lines, text)
     template = detect_template(layout, year)
+    where = meta_reader.place(agency)
     meta = Meta(
         agency=agency,
         year=year,
         published=meta_reader.read_published(lines, year),
         template=template,
         body_type=meta_reader.body_type(agency),
-        region=meta_reader.region(agency),
+        region=where.region,
+        division_code=where.division_code,
+        province=where.province,
+        city=where.city,
+        county=where.county,
     )
     sections = build_sections(layout)
     seen = {"ocr": _was_ocred(document), "partial": document.partial, "grid_sections": _grid_sections(layout)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from gongkai.locate.normalize import char_normalise, simplify
@@ -57,7 +58,7 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
     heads = [_CHROME_PREFIX.sub("", simplify(line.strip())) for line in lines[:80] if line.strip()]
     # a title may be broken over two lines ('2024 年上海市科委政府信息公开工作' / '年度报告'), also inside the
     # body's name ('辽宁' / '省龙泉市…局2024年度…报告'): a short line that is no body's whole name runs on
-    pairs = [a + b if len(a) < 40 and (len(b) < 20 or _name_fragment(a)) else a for a, b in zip(heads, heads[1:] + [""])]
+    pairs = [_title_lines(heads, i) for i in range(len(heads))]
     for i, line in enumerate(pairs):
         match = _TITLE.search(line) or (_TITLE_CUT.fullmatch(heads[i]) if i < 3 else None)
         if match and not _AGENCY_JUNK.search(match.group("agency")):
@@ -114,6 +115,31 @@ _BODY_END = re.compile(r"(?:人民政府|政府|办事处|街道|局|委员会|�
 def _name_fragment(line: str) -> bool:
     """A short line of a name only, not ending as a body's name does ('辽宁', '江州市金水区青年路街'): the title runs on."""
     return 2 <= len(line) <= 16 and bool(re.fullmatch(r"[\u4e00-\u9fff]+", line)) and not _BODY_END.search(line)
+
+
+_TITLE_REST = re.compile(r"^(?P<name>[\u4e00-\u9fff（）()]{1,12}?)(?:关于)?\s*(?:19|20)\d{2}\s*年")
+_DIVISION_WORD = re.compile(r"省|自治区|市|州|盟|区|县|旗")
+
+
+def _title_lines(heads: list[str], i: int) -> str:
+    """The line at i, run on into the next two while the title goes on there: a short line, a line
+    that is only part of a name, or a long head of a name before the rest of it and the year."""
+    line = heads[i]
+    for after in heads[i + 1 : i + 3]:
+        if len(line) >= 40 or not (len(after) < 20 or _name_fragment(line) or _name_head(line, after)):
+            break
+        line += after
+    return line
+
+
+def _name_head(line: str, rest: str) -> bool:
+    """A longer line that starts a body's name with its divisions, the title running on with the rest of
+    the name and the year ('内蒙古自治区德阳市高新技术产业开发区' / '管理委员会2025年度…报告'), or with only the
+    tail of a name ('…石门县石桥镇' / '人民政府2025年度…', '…住房和城乡' / '建设局关于2021年度…')."""
+    rest_of_title = _TITLE_REST.match(rest)
+    if not rest_of_title or len(line) > 30 or not re.fullmatch(r"[\u4e00-\u9fff]+", line) or not _DIVISION_WORD.search(line):
+        return False
+    return not _BODY_END.search(line) or len(rest_of_title.group("name")) <= 5
 
 
 _GLUED_SIGNATURE = re.compile(
@@ -201,7 +227,34 @@ def body_type(agency: str | None) -> str | None:
     return "other"
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where the body lies, from the gazetteer (regions.py): its divisions' names and the code of the lowest one with a code."""
+
+    region: str | None = None  # the divisions from the province down to the county: 北京市朝阳区
+    division_code: str | None = None  # GB/T 2260 code of that county (or city, or province) — a township has none of its own
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+
+
+def place(agency: str | None) -> Place:
+    """The body's divisions as the gazetteer knows them, when its name starts with exactly one run of division names;
+    otherwise only the region the name's own words give (never a fragment), and no code."""
+    from gongkai.regions import division_of
+
+    division = division_of(simplify(agency)) if agency else None
+    if division is None:
+        return Place(region=region(agency))
+    above = next((d for d in reversed(division.chain()) if d.level != "township"), division)
+    names = [d.name for d in above.chain()]
+    full = "".join(name for i, name in enumerate(names) if i == 0 or name != names[i - 1])  # 北京市 once, not twice
+    levels = {d.level: d.name for d in above.chain()}
+    return Place(full, division.county_code, levels.get("province"), levels.get("city"), levels.get("county"))
+
+
 def region(agency: str | None) -> str | None:
+    """The region a name's own words give ('…省…市…区'), cut back until it is no fragment."""
     if not agency:
         return None
     m = _REGION.match(agency)

@@ -54,7 +54,8 @@ class TableResult:
     mixed_other_row: list[str] | None = None  # a 2019 single （六） row printed in a 2021 table
     altered_labels: list[tuple[str, str, str]] = field(default_factory=list)  # (row key, official, printed)
     unsplittable: list[tuple[RowSpec, str]] = field(default_factory=list)  # glued runs no reading can make add up
-    readings: list = field(default_factory=list)  # glued rows with several readings that add up: (spec, token, splits)
+    negative: list[tuple[RowSpec, str]] = field(default_factory=list)  # rows not placed that print a negative count anyway
+    readings: list = field(default_factory=list)  # glued rows with several readings: (spec, token, splits, placeable)
     impossible: list[tuple[str, list[str], str]] = field(default_factory=list)  # (rule, cells, runs) no reading satisfies
     extra_rows: list[str] = field(default_factory=list)  # printed rows the template does not have (小计 …)
     other_columns: list[tuple[str, str, str, str, tuple[str, ...]]] = field(default_factory=list)  # rows under the other template's headers: (row label, headers printed, values printed, that template, cells left null)
@@ -110,9 +111,14 @@ class _RowHit:
     values: list[Token] = field(default_factory=list)
     tabular: bool = False  # values came from a tab or pipe row of text, where empty cells may be padding
     columns: tuple[tuple[str, str], ...] = ()  # the column headers printed over the row: (as printed, meaning)
+    header: str = ""  # the header row's text they were read from
     label_row: int | None = None  # the printed row (grid or text row) its label stands in, if any
     detached: bool = False  # its values stand in a row of their own, without a label
     after_orphans: bool = False  # the row just before its label held values and no label
+    before_orphans: bool = False  # a row of values without a label came right after its values
+    after_stray: bool = False  # numbers no label owned came before it in its block (labels may follow their values)
+    block: int = 0  # which block of the table (a header of table 二 starts one) it stands in
+    value_row: int | None = None  # the printed row its last value stood in
 
 
 def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec, ...], table: str, result: TableResult) -> None:
@@ -125,8 +131,12 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     header_text: list[str] = []  # the text since the last row: a header row, its headers maybe wrapped over cells
     columns: tuple[tuple[str, str], ...] = ()  # the header row over the rows that follow
     columns_closed = True  # a row came since: the next header starts a new header row
+    header = ""  # the text of the header row `columns` were read from, without the row label after it
     order = {spec.key: i for i, spec in enumerate(specs)}
     rows = _Rows()
+    extra = False  # the values that follow are a 小计 row's, the template has none
+    printed: list = []  # labels (hits) and the cells of printed rows, (row, token), in the order they came
+    block, stray = 0, False  # the block of the table the walk is in; numbers no label owned came in it
     for token in tokens[span[0] : span[1]]:
         if token.kind == "row":
             row_block, row_kind = token.block, token.norm
@@ -143,9 +153,16 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 current = None
                 label_run = []
             label_run.append(token)
+            if in_row and _other_tables_label(token.norm, table, result.template):
+                rows.other_label = True
+            if _is_block_header(token.norm):
+                rows.last = None  # a new block's header: what follows is not the rest of the row before
+                block, stray = block + 1, False
+            extra = False
             if "小计" in token.norm or "合计" in token.norm:
                 result.extra_rows.append(token.text.strip())
-                current, label_run = None, []
+                current, label_run, extra = None, [], True
+                rows.label(in_row)  # a row of its own label: its values are no one else's
                 continue
             if table == "active" and unit_in_header(token.norm) and "金额" in token.norm:
                 header_unit = unit_in_header(token.norm)
@@ -177,23 +194,42 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                         h.spec = _ambiguous(h.spec)
                 spec = _ambiguous(spec)
             if spec is not None:
-                current = _RowHit(spec, list(label_run), columns=columns, label_row=rows.index if in_row else None)
+                if table == "active" and len(header_text) > 1:
+                    above = "".join(header_text[:-1])  # the row's label (a row of table 二 has one) ends the text
+                    header = above if column_headers(above) == columns else header
+                current = _RowHit(spec, list(label_run), columns=columns, header=header, label_row=rows.index if in_row else None)
                 current.after_orphans = rows.orphan_before
+                current.after_stray, current.block = stray, block
                 rows.label(in_row)
+                rows.last = None
                 hits.append(current)
+                printed.append(current)
                 label_run = []
                 columns_closed = True
             continue
-        rows.value(in_row)
+        if in_row and token.kind in ("value", "empty"):
+            printed.append((rows.index, token))
+        elif token.kind == "value":
+            printed.append((None, token))  # a number outside any printed row
+        rows.value(in_row and token.kind == "value")  # blank cells alone are no row of values
+        if current is None and token.kind == "value" and not in_row and not extra and not token.glued:
+            rows.stray()  # a number no label owns: labels may stand after their values here
+            stray = True
         if current is not None:
             if in_row and row_kind == "line":
                 current.tabular = True
-            if in_row and current.label_row is not None and current.label_row != rows.index and token.kind == "empty":
-                continue  # a blank cell of another row (a header row after it) is not this row's blank
+            if in_row and current.label_row != rows.index and token.kind == "empty":
+                continue  # a blank cell of another printed row (a header row after it, or a row of its own label) is not this row's blank
             if in_row and current.label_row != rows.index and token.kind == "value":
                 current.detached = True
             current.values.append(token)
+            if token.kind == "value":
+                rows.last, current.value_row = current, rows.index if in_row else None
     rows.leave()
+    _shifted_chains(hits)
+    paired = _pair_rows_and_labels(hits, printed, specs)
+    if table == "requests":
+        _rows_in_table_order(hits, printed, specs, paired)
     last = hits[-1] if hits else None
     blank_before = len(result.blank)
     for hit in hits:
@@ -204,6 +240,149 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             result.altered_labels.append((hit.spec.key, hit.spec.label, printed))
     if rows.orphans and len(result.blank) > blank_before:
         _blanks_in_doubt(result, result.blank[blank_before:])
+
+
+def _pair_rows_and_labels(hits: list[_RowHit], printed: list, specs: tuple[RowSpec, ...]) -> set[int]:
+    """A converter's table where a label too long for one line is printed apart from its row of numbers (PDF →
+    markdown): between two rows that hold their own label and numbers, rows of numbers without a label and
+    labels without numbers alternate. If they pair up one way only — the run starts with numbers and ends with
+    a label (each label after its numbers), or the other way round — and the labels are exactly the template's
+    rows between the two, in order, each label gets its own row of numbers. Anything else is left as it was
+    (in doubt). Returns the ids of the tokens it gave to a label."""
+    label_rows = {h.label_row for h in hits if h.label_row is not None}
+    done: set[int] = set()
+    items: list = []  # a hit, or (row, [tokens]) for a printed row without a label
+    for entry in printed:
+        if isinstance(entry, _RowHit):
+            items.append(entry)
+        elif entry[0] not in label_rows:
+            row, token = entry
+            if items and isinstance(items[-1], tuple) and items[-1][0] == row:
+                items[-1][1].append(token)
+            else:
+                items.append((row, [token]))
+    items = [i for i in items if not isinstance(i, tuple) or any(t.kind == "value" for t in i[1])]
+    position = {spec.key: i for i, spec in enumerate(specs)}
+
+    def anchored(item) -> bool:
+        return isinstance(item, _RowHit) and item.label_row is not None and any(t.kind == "value" for t in item.values if t in _own_row(item, printed))
+
+    anchors = [i for i, item in enumerate(items) if anchored(item)]
+    for a, b in zip(anchors, anchors[1:]):
+        run = [item for item in items[a + 1 : b] if not (isinstance(item, _RowHit) and not item.spec.cells)]  # group labels name no row
+        if len(run) < 2 or len(run) % 2:
+            continue
+        kinds = ["label" if isinstance(item, _RowHit) else "row" if item[0] is not None else "stray" for item in run]
+        if kinds == ["row", "label"] * (len(run) // 2):
+            pairs = [(run[i + 1], run[i]) for i in range(0, len(run), 2)]
+        elif kinds == ["label", "row"] * (len(run) // 2):
+            pairs = [(run[i], run[i + 1]) for i in range(0, len(run), 2)]
+        else:
+            continue
+        labels = [hit for hit, _ in pairs]
+        pairs = [(hit, (row, _from_first_value(tokens))) for hit, (row, tokens) in pairs]
+        if any(len(tokens) != len(hit.spec.cells) for hit, (_, tokens) in pairs):
+            continue  # a row of more or fewer cells than its label's (a cell holding two numbers, one lost): not placed
+        between = [s.key for s in specs[position[items[a].spec.key] + 1 : position[items[b].spec.key]] if s.cells]
+        if [h.spec.key for h in labels] != between or any(h.spec.ambiguous or h.label_row is not None and any(t.kind == "value" for t in _own_row(h, printed)) for h in labels):
+            continue
+        moved = {id(t) for _, (_, tokens) in pairs for t in tokens}
+        for hit in hits:
+            hit.values = [t for t in hit.values if id(t) not in moved]
+        for hit, (_, tokens) in pairs:
+            hit.values = list(tokens)
+            hit.detached = hit.after_orphans = hit.before_orphans = hit.after_stray = False
+        items[a].before_orphans = False  # the row after it was another label's, not the rest of its numbers
+        done |= moved
+    return done
+
+
+def _from_first_value(tokens: list[Token]) -> list[Token]:
+    """A printed row's cells from its first number on: blank cells before it are the padding of a converter's grid."""
+    first = next((i for i, t in enumerate(tokens) if t.kind == "value"), len(tokens))
+    return tokens[first:]
+
+
+def _own_row(hit: _RowHit, printed: list) -> list[Token]:
+    """The cells printed in the same row as the hit's label."""
+    return [token for entry in printed if not isinstance(entry, _RowHit) and entry[0] == hit.label_row for token in [entry[1]]]
+
+
+def _rows_in_table_order(hits: list[_RowHit], printed: list, specs: tuple[RowSpec, ...], done: set[int]) -> None:
+    """A converter's table 三 whose labels were scattered (PDF → markdown: a label wrapped over lines is printed
+    apart from its numbers, often out of order) while its rows of numbers kept their order. Between two rows that
+    print their own label and a full row of numbers (anchors, in the template's order), the rows of numbers
+    without a label are the template's rows between the two, in order — when they are exactly as many, each a
+    full row, no other label holds numbers there and no number stands outside a row. Labels printed on their
+    own there say nothing (they are out of order); anything else is left as it was (in doubt)."""
+    position = {spec.key: i for i, spec in enumerate(specs)}
+    widths = {len(s.cells) for s in specs if s.cells}
+    if len(widths) != 1:
+        return
+    (width,) = widths
+    label_rows = {h.label_row for h in hits if h.label_row is not None}
+    own: dict[int, list[Token]] = {}  # each printed row's cells from its first number on (blank cells before are padding)
+    for entry in printed:
+        if not isinstance(entry, _RowHit) and entry[0] is not None and (entry[1].kind == "value" or entry[0] in own):
+            own.setdefault(entry[0], []).append(entry[1])
+
+    def full(tokens: list[Token]) -> bool:
+        return len(tokens) == width and all(t.kind == "value" and not t.glued for t in tokens)
+
+    anchors = [h for h in hits if h.spec.cells and h.label_row is not None and full(own.get(h.label_row, []))]
+    keys = [position[h.spec.key] for h in anchors]
+    if len(anchors) < 2 or keys != sorted(set(keys)):
+        return  # a row printed twice, or anchors out of the template's order: nothing is placed by order
+    sequence: list = []  # hits and printed rows (row index) and stray numbers, in the order they came
+    for entry in printed:
+        if isinstance(entry, _RowHit):
+            sequence.append(entry)
+        elif entry[0] is None:
+            sequence.append(("stray", entry[1]))
+        elif entry[0] not in label_rows and (not sequence or sequence[-1] != ("row", entry[0])):
+            sequence.append(("row", entry[0]))
+    at = {id(item): i for i, item in enumerate(sequence) if isinstance(item, _RowHit)}
+    for a, b in zip(anchors, anchors[1:]):
+        run = sequence[at[id(a)] + 1 : at[id(b)]]
+        rows = [item[1] for item in run if isinstance(item, tuple) and item[0] == "row" and item[1] in own]
+        slots = [s for s in specs[position[a.spec.key] + 1 : position[b.spec.key]] if s.cells]
+        if not rows or len(rows) != len(slots) or not all(full(own[r]) for r in rows):
+            continue
+        if any(isinstance(item, tuple) and item[0] == "stray" for item in run):
+            continue  # a number outside the rows: the head of a wrapped number, or a row's lost cell
+        if any(id(t) in done for r in rows for t in own[r]):
+            continue
+        if any(isinstance(item, _RowHit) and item.spec.cells and item.label_row not in (None, a.label_row, b.label_row) and item.label_row in own for item in run):
+            continue  # a label with numbers in its own row that is no anchor: a row cut short
+        moved = {id(t) for r in rows for t in own[r]} | {id(t) for h in (a, b) for t in own[h.label_row]}
+        slot_keys = {s.key for s in slots}
+        for hit in [h for h in hits if h.spec.key in slot_keys]:
+            hits[:] = [h for h in hits if h is not hit]  # its label stood apart, out of order: the row is placed by order instead
+        for hit in hits:
+            hit.values = [t for t in hit.values if id(t) not in moved]
+        for h in (a, b):
+            h.values = list(own[h.label_row])
+            h.spec = replace(h.spec, ambiguous=False)  # its label and numbers share their printed row
+            h.detached = h.after_orphans = h.before_orphans = h.after_stray = False
+        at_a = next(i for i, h in enumerate(hits) if h is a) + 1
+        hits[at_a:at_a] = [_RowHit(spec, [], values=list(own[r]), tabular=a.tabular, block=a.block, value_row=r) for spec, r in zip(slots, rows)]
+
+
+def _shifted_chains(hits: list[_RowHit]) -> None:
+    """Numbers no label owned, then labels each followed by numbers: if the block's last label has numbers after
+    it, every label is followed by its own (the numbers before belong to a label not printed); if it has none,
+    each label may follow its numbers instead, and the block's labels after the stray numbers stay in doubt."""
+    last_of_block: dict[int, _RowHit] = {}
+    for hit in hits:
+        last_of_block[hit.block] = hit
+    for hit in hits:
+        if hit.after_stray and any(t.kind == "value" for t in last_of_block[hit.block].values):
+            hit.after_stray = False
+
+
+def _is_block_header(norm: str) -> bool:
+    """The header of a block of table 二 ('第二十条第（五）项', '信息内容', its column headers)."""
+    return "第二十条" in norm or "信息内容" in norm or bool(column_headers(norm))
 
 
 def _blanks_in_doubt(result: TableResult, cells: list[str]) -> None:
@@ -225,8 +404,10 @@ class _Rows:
     def __init__(self) -> None:
         self.index = -1
         self.has_text = self.has_values = False
+        self.other_label = False  # the open row prints a row label of the other table (a table cut into this one)
         self.orphan_before = False  # the last finished row held values and no row label
         self.orphans = 0  # rows so far that held values and no row label
+        self.last: _RowHit | None = None  # the labelled row whose values came last, no block header since
 
     def start(self) -> None:
         self._finish()
@@ -240,8 +421,24 @@ class _Rows:
     def _finish(self) -> None:
         if self.has_text or self.has_values:
             self.orphan_before = self.has_values and not self.has_text
-            self.orphans += self.orphan_before
-        self.has_text = self.has_values = False
+            if self.orphan_before:
+                self._orphan(row=self.index, theirs=self.other_label)
+            if self.other_label:
+                self.last = None  # the other table's rows cut in: what follows is no rest of the row before
+        self.has_text = self.has_values = self.other_label = False
+
+    def stray(self) -> None:
+        """A value outside any row that no label owns."""
+        self._orphan()
+
+    def _orphan(self, *, row: int | None = None, theirs: bool = False) -> None:
+        self.orphans += 1
+        if self.last is not None and not theirs and (row is None or self.last.value_row != row):
+            # values without a label right after a row: the rest of its numbers (a number wrapped in a
+            # converter's table), or another row's whose label stands elsewhere — its own are not certain; a piece
+            # of a wrapped group label beside them ('理' of 不予处理) is no row label and changes nothing; a row
+            # label of the other table (its rows cut into this one) makes them that row's
+            self.last.before_orphans = True
 
     def label(self, in_row: bool) -> None:
         if in_row:
@@ -252,9 +449,22 @@ class _Rows:
             self.has_values = True
 
 
-@short_cache
+@cache
+def _other_tables_label(norm: str, table: str, template: str) -> bool:
+    """The text is a row label of the other table of the template (its keyword, four characters or more)."""
+    key = label_key(norm)
+    other = "requests" if table == "active" else "active"
+    return any(len(word) >= 4 and word in key for spec in table_rows(other, template) for word in spec.keywords)
+
+
 def column_headers(norm: str) -> tuple[tuple[str, str], ...]:
     """The column headers of table 二 in a header cell (or a glued run), left to right: (as printed, meaning)."""
+    return _header_scan(norm)[0]
+
+
+@short_cache
+def _header_scan(norm: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The column headers in a header row's text, and the text not read as a header before, between and after them."""
     key = label_key(norm).replace("/", "")
     found: list[tuple[int, str, str]] = []
     taken: set[int] = set()
@@ -266,16 +476,42 @@ def column_headers(norm: str) -> tuple[tuple[str, str], ...]:
                 taken |= span
                 found.append((start, header, meaning))
             start = key.find(header, start + 1)
-    return tuple((header, meaning) for _, header, meaning in sorted(found))
+    found.sort()
+    ends = [0] + [start + len(header) for start, header, _ in found]
+    starts = [start for start, _, _ in found] + [len(key)]
+    gaps = tuple(key[a:b] for a, b in zip(ends, starts))
+    return tuple((header, meaning) for _, header, meaning in found), gaps
 
 
 def _by_meaning(hit: _RowHit) -> tuple[int, ...] | None:
     """Where each cell of the row is among the printed columns; None when the headers do not mean its cells."""
     printed = [meaning for _, meaning in hit.columns]
     wanted = [column_meaning(c) for c in hit.spec.cells]
-    if sorted(printed) != sorted(wanted):
-        return None
-    return tuple(printed.index(m) for m in wanted)
+    if sorted(printed) == sorted(wanted):
+        return tuple(printed.index(m) for m in wanted)
+    if hit.header and _cut_headers_in_order(printed, _header_scan(hit.header)[1], wanted):
+        return tuple(range(len(wanted)))
+    return None
+
+
+def _cut_headers_in_order(printed: list[str], gaps: tuple[str, ...], wanted: list[str]) -> bool:
+    """Some headers read, the others cut short or misprinted ('本年新 | 本年新 | 对外公开总数量'): the columns are
+    the template's own, in its order, when the headers read stand in that order and the text between them
+    begins each header not read, exactly where it is missing."""
+    if len(gaps) != len(printed) + 1 or not set(printed) <= set(wanted) or len(set(printed)) != len(printed):
+        return False
+    at = [wanted.index(m) for m in printed]
+    if at != sorted(at):
+        return False
+    bounds = [-1, *at, len(wanted)]
+    first = gaps[0].rsplit("信息内容", 1)[-1]  # before the first header: the corner cell and the block's number
+    for gap, (a, b) in zip((first, *gaps[1:]), zip(bounds, bounds[1:])):
+        missing = wanted[a + 1 : b]
+        if bool(gap) != bool(missing):
+            return False
+        if any(not any(header[:2] in gap for header, meaning in COLUMN_MEANINGS if meaning == m) for m in missing):
+            return False
+    return True
 
 
 def _ambiguous(spec: RowSpec) -> RowSpec:
@@ -420,7 +656,7 @@ def label_alteration(hit: _RowHit) -> str | None:
     """The printed label when it differs from the official wording beyond spacing and punctuation."""
     if len(hit.label) != 1 or hit.label[0].glued or not hit.spec.cells:
         return None
-    printed = label_key(hit.label[0].norm)
+    printed = _without_group(label_key(hit.label[0].norm))
     official = _official_key(hit.spec)
     if not printed or printed == official or printed.endswith(official) or official in printed and len(printed) - len(official) <= 2:
         return None  # same words, or the group label printed in the same cell ('（四）无法提供1.本机关…')
@@ -429,6 +665,21 @@ def label_alteration(hit: _RowHit) -> str | None:
     if not 0.6 * len(official) <= len(printed) <= 1.4 * len(official) + 2:
         return None  # a label cell that also holds other text: not a rewording
     return hit.label[0].text.strip()
+
+
+def _without_group(printed: str) -> str:
+    """A row label with its group's label printed in the same cell ('（三）不予公开 1.属于国家秘密'): the row's own words."""
+    for group in _group_keys():
+        if printed.startswith(group) and len(printed) > len(group):
+            return re.sub(r"^[\d一二三四五六七八九十]+", "", printed[len(group) :])
+    return printed
+
+
+@cache
+def _group_keys() -> tuple[str, ...]:
+    """The label keys of table 三's group rows (三、本年度办理结果, （三）不予公开 …), longest first."""
+    keys = {label_key(spec.label) for template in ("2019", "2021") for spec in table_rows("requests", template) if not spec.cells}
+    return tuple(sorted(keys, key=len, reverse=True))
 
 
 def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str | None) -> None:
@@ -446,8 +697,8 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
         if order is None:
             _other_columns(hit, values, result)
             return
-    if hit.detached and hit.after_orphans:
-        spec = _ambiguous(spec)  # its label stands between rows of values without labels: whose are they?
+    if hit.before_orphans or (hit.after_orphans and hit.detached) or (hit.after_stray and hit.label_row is None):
+        spec = _ambiguous(spec)  # its label stands between values without labels: whose are they?
     placed = None
     if not spec.ambiguous:
         placed = _positions(
@@ -458,6 +709,9 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
             result.cells[cid] = None
             result.unplaced.append(cid)
         printed = "、".join(t.text.strip() for t in values if t.kind == "value") or "无"
+        minus = [t.text.strip() for t in values if t.kind == "value" and re.match(r"\s*[-−－]\s*\d", t.text) and not t.glued]
+        if minus and not spec.ambiguous and not any(by_id()[c].is_signed for c in spec.cells):
+            result.negative.append((spec, minus[0]))  # whichever column it is, a count of this row is negative
         if spec.ambiguous:
             why = "标签与数值错位（多个行标签连在一起），无法确定哪些数值属于这一行"
         elif any(t.glued for t in values) or (len(values) == 1 and n > 1):
@@ -499,11 +753,12 @@ def _other_columns(hit: _RowHit, values: list[Token], result: TableResult) -> No
 
 def _fill(result: TableResult, cid: str, label: str, text: str, token: Token, *, amount: bool = False, unit: str = "万元") -> None:
     """A placed value into its cell with its provenance; an OCR reading the parser doubts is named, never trusted."""
-    result.provenance[cid] = Provenance(raw=text, **token.where.as_dict())
-    if token.garbled:
+    result.provenance[cid] = provenance(token)
+    if token.garbled or token.doubt:
         result.cells[cid] = None
         result.unplaced.append(cid)
-        message = f"“{label}”识别出的“{text.strip()}”不是可读的数值（可能是污点或残缺的字），该单元格留空，请核对原件"
+        why = token.doubt or "不是可读的数值（可能是污点或残缺的字）"
+        message = f"“{label}”识别出的“{text.strip()}”{why}，该单元格留空，请核对原件"
         result.findings.append(_doubt("extraction.low_confidence", message, [cid], severity="warning"))
         return
     result.cells[cid] = parse_value(text, amount=amount, default_unit=unit)
@@ -511,6 +766,39 @@ def _fill(result: TableResult, cid: str, label: str, text: str, token: Token, *,
         result.unplaced.append(cid)
         message = f"“{label}”的“{text.strip()}”识别把握不足（置信度 {token.confidence:.2f}），请核对原件"
         result.findings.append(_doubt("extraction.low_confidence", message, [cid], severity="warning"))
+
+
+def provenance(token: Token) -> Provenance:
+    """Where a value came from: its printed text, and in a line of text the characters it was printed with."""
+    where = token.where.as_dict()
+    if token.start is not None and token.text.strip():
+        lead = len(token.text) - len(token.text.lstrip())
+        where.update(start=token.start + lead, end=token.start + len(token.text.rstrip()))
+    return Provenance(raw=token.text, **where)
+
+
+def _piece(token: Token, start: int, end: int) -> Token:
+    """Characters start:end of a token (one number of a run) as a token of their own."""
+    return replace(token, text=token.text[start:end], start=None if token.start is None else token.start + start)
+
+
+def _spaced(token: Token) -> list[Token]:
+    """The numbers of a spaced run ('0 0 0'), each a token of its own."""
+    return [_piece(token, m.start(), m.end()) for m in re.finditer(r"\S+", token.text)]
+
+
+def _split_run(tokens: list[Token], parts: list[int]) -> list[tuple[str, Token]]:
+    """The numbers a glued run was split into (its digits, and minus signs, in order), each with the
+    characters it was printed with; a number made of digits of two tokens points at the first."""
+    chars = [(token, m.start()) for token in tokens for m in re.finditer(r"[\d\-]", token.text)]
+    out: list[tuple[str, Token]] = []
+    at = 0
+    for part in parts:
+        (first, begin), (last, end) = chars[at], chars[at + len(str(part)) - 1]
+        piece = _piece(first, begin, end + 1) if first is last else replace(first, text=str(part), start=None)
+        out.append((str(part), piece))
+        at += len(str(part))
+    return out
 
 
 def _doubt(rule: str, message: str, cells, severity: str = "error") -> Finding:
@@ -525,10 +813,13 @@ def _positions(
     *,
     tabular: bool,
     truncated: bool,
+    total: bool = False,
     unsplittable: list | None = None,
     readings: list | None = None,
 ) -> list[tuple[str | None, Token | None]] | None:
-    """Assign printed values to the row's n columns, or None when their columns are uncertain."""
+    """Assign printed values to the row's n columns, or None when their columns are uncertain. A glued run
+    is split where the row's own sum allows one reading: table 三's rows, and `total` rows (the last column
+    the sum of the others)."""
     if any(t.garbled and len(t.text.split()) > 1 for t in values):
         return None  # an OCR'd cell with several numbers may cover several columns: no column is certain
     # a single run holding several numbers: spaced ('0 0 0') or glued ('801000081')
@@ -537,22 +828,25 @@ def _positions(
         token = filled[0]
         spaced = token.text.split()
         if len(spaced) == n:
-            return [(part, token) for part in spaced]
+            return [(part.text, part) for part in _spaced(token)]
         if token.confidence is not None:
             return None  # an OCR'd number is one reading of one cell: its digits are not split into columns
         if token.glued or len(spaced) > 1 or len(token.text.strip()) > 1:
-            check = row_sum if n == 7 else None
+            check = row_sum if n == 7 or total else None
             digits = re.sub(r"[^\d\-]", "", token.text) if not re.search(r"[.万元]", token.text) else None
             if digits is not None and len(digits) >= n:
                 found = splits(digits, n, check, limit=MAX_READINGS + 1)
                 if len(found) == 1:
-                    return [(str(p), token) for p in found[0]]
+                    return _split_run([token], found[0])
                 if not found and check is not None and unsplittable is not None:
                     unsplittable.append((spec, token.text.strip()))
+                    free = splits(digits, n, None, limit=MAX_READINGS + 1) if readings is not None else []
+                    if 0 < len(free) <= MAX_READINGS:
+                        readings.append((spec, token, free, False))  # never placed: only to judge the column identities
                 if "-" in digits and unsplittable is not None and not any(by_id()[c].is_signed for c in spec.cells):
                     unsplittable.append((spec, token.text.strip()))  # whatever the split, a count is negative
                 if len(found) > 1 and check is not None and readings is not None and len(found) <= MAX_READINGS:
-                    readings.append((spec, token, found))  # the table's column identities may decide
+                    readings.append((spec, token, found, True))  # the table's column identities may decide
                 return None
     seq = list(values)
     if tabular:
@@ -566,6 +860,9 @@ def _positions(
             return [(None, values[0])] * n
     # padding: empty cells before the first or after the last value only pad a row, when it is
     # certain which ones do (empties at both ends with one too many: the values' columns are not)
+    if truncated and not tabular and len(seq) == n + 1 and seq[-1].kind == "value" and re.fullmatch(r"\s*\d\s*", seq[-1].text):
+        # the document is cut right after a lone digit: the next row's number ('2' of '2.其他法律…'), not this row's
+        seq = seq[:-1]
     excess = len(seq) - n
     if excess > 0:
         lead = next((i for i, t in enumerate(seq) if t.kind != "empty"), len(seq))
@@ -579,7 +876,9 @@ def _positions(
     if len(seq) == n:
         return [(t.text if t.kind == "value" else None, t) for t in seq]
     if len(seq) < n:
-        if truncated and not tabular:
+        if truncated and (not tabular or all(t.kind == "value" for t in values)):
+            # the document ends inside the row: the cells it lacks are the last ones (a tab or pipe row with a
+            # blank cell shows it as an empty cell, so with none its printed values are its first columns)
             return [(t.text if t.kind == "value" else None, t) for t in seq] + [(None, None)] * (n - len(seq))
         if seq and all(t.kind == "empty" for t in seq):
             return [(None, seq[0])] * n
@@ -593,10 +892,12 @@ MAX_COMBINATIONS = 50_000
 
 def _resolve_readings(result: TableResult, template: str) -> None:
     """Glued rows with several readings: the one combination under which the table's column
-    identities (balance, outcomes) hold is placed; if none does, the report itself is wrong."""
+    identities (balance, outcomes) hold is placed; if none does, the report itself is wrong. A row no
+    reading of which adds up (the report is wrong there) takes part with every way to cut it, never
+    placed: if no combination makes a column identity hold, that identity is broken too."""
     if not result.readings:
         return
-    pending = {cid for spec, _, _ in result.readings for cid in spec.cells}
+    pending = {cid for spec, _, _, _ in result.readings for cid in spec.cells}
     usable = [
         i
         for i in identities(template)
@@ -605,33 +906,34 @@ def _resolve_readings(result: TableResult, template: str) -> None:
         and all(result.cells.get(c) is not None or c in pending for c in i.cells)
     ]
     sizes = 1
-    for _, _, found in result.readings:
+    for _, _, found, _ in result.readings:
         sizes *= len(found)
     if not usable or sizes > MAX_COMBINATIONS:
         return
+    placeable = all(ok for _, _, _, ok in result.readings)
     fitting: list[tuple[list[int], ...]] = []
     broken_everywhere = {i.rule for i in usable}
     trial = dict(result.cells)
-    for combo in product(*(found for _, _, found in result.readings)):
-        for (spec, _, _), parts in zip(result.readings, combo):
+    for combo in product(*(found for _, _, found, _ in result.readings)):
+        for (spec, _, _, _), parts in zip(result.readings, combo):
             trial.update(zip(spec.cells, parts))
         broken = {i.rule for i in usable if sum(trial[c] for c in i.lhs) != sum(trial[c] for c in i.rhs)}
         broken_everywhere &= broken
         if not broken:
             fitting.append(combo)
-            if len(fitting) > 1:
+            if len(fitting) > 1 or not placeable:
                 return
     if len(fitting) == 1:
         placed: set[str] = set()
-        for (spec, token, _), parts in zip(result.readings, fitting[0]):
-            for cid, part in zip(spec.cells, parts):
+        for (spec, token, _, _), parts in zip(result.readings, fitting[0]):
+            for cid, part, (_, piece) in zip(spec.cells, parts, _split_run([token], parts)):
                 result.cells[cid] = part
-                result.provenance[cid] = Provenance(raw=token.text.strip(), **token.where.as_dict())
+                result.provenance[cid] = provenance(piece)
                 placed.add(cid)
         result.unplaced = [c for c in result.unplaced if c not in placed]
         result.findings = [f for f in result.findings if not set(f.cells) <= placed]
         return
-    runs = "、".join(f"“{spec.label}”{token.text.strip()}" for spec, token, _ in result.readings)
+    runs = "、".join(f"“{spec.label}”{token.text.strip()}" for spec, token, _, _ in result.readings)
     for rule in sorted(broken_everywhere):
         cells = sorted({c for i in usable if i.rule == rule for c in i.cells})
         result.impossible.append((rule, cells, runs))
@@ -700,6 +1002,7 @@ _BLOCK_KEYS = {
 _OUTCOME_KEYS = {"结果维持": "upheld", "维持": "upheld", "结果纠正": "corrected", "纠正": "corrected", "其他结果": "other",
                  "其他": "other", "尚未审结": "pending", "未审结": "pending", "总计": "total", "合计": "total"}  # fmt: skip
 _APPEAL_COLUMN_ORDER = ("upheld", "corrected", "other", "pending", "total")
+_APPEAL_WORDS = sorted({*_BLOCK_KEYS, *_OUTCOME_KEYS}, key=len, reverse=True)  # the longest word first
 
 
 def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncated: bool) -> bool:
@@ -717,17 +1020,20 @@ def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncat
             segments[-1][1].append(token)
     columns: tuple[str, ...] = _APPEAL_COLUMN_ORDER
     blocks: dict[str, list[Token] | None] = {}
+    header, unowned = False, False  # the outcome header was read; numbers no block label owns came after it
     for texts, values in segments:
-        keys = [label_key(t.norm) for t in texts]
-        named = [_BLOCK_KEYS[k] for k in keys if k in _BLOCK_KEYS]
-        outcomes = [_OUTCOME_KEYS[k] for k in keys if k in _OUTCOME_KEYS]
+        words = [_appeal_words(t.norm) for t in texts]
+        named = [_BLOCK_KEYS[w] for found in words for w in found if w in _BLOCK_KEYS]
+        outcomes = [_OUTCOME_KEYS[w] for found in words for w in found if w in _OUTCOME_KEYS]
         if len(outcomes) == 5 and sorted(outcomes) == sorted(_APPEAL_COLUMN_ORDER):
             columns = tuple(outcomes)  # a header row of its own: the columns in the order printed
+            header = True
         if not any(t.kind == "value" for t in values):
             continue
         if len(named) != 1 or sum(t.kind == "value" for t in values) > 5:
             if len(named) > 1 or blocks:
                 return False  # several blocks' labels over one run of values: the official layout
+            unowned = unowned or (header and not named)
             continue  # a sentence's numbers before the table
         block = named[0]
         blocks[block] = None if block in blocks else values  # a block printed twice: its values are not certain
@@ -736,10 +1042,21 @@ def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncat
     result.rows_found.add("appeals")
     for block in APPEAL_BLOCKS_ORDER:
         values = blocks.get(block)
+        if unowned and block in blocks:
+            # numbers under the header before any block's label (a converter's table): each label may follow
+            # its numbers rather than precede them, so whose numbers follow a label is unknown
+            cells = [f"appeals.{block}.{c}" for c in columns]
+            result.unplaced.extend(cells)
+            message = f"行政复议、行政诉讼情况表中“{_BLOCK_NAME[block]}”一行标签与数值错位（表头下先有一行没有标签的数值），无法确定哪些数值属于这一行，这些单元格留空"
+            result.findings.append(_doubt("structure.cells_missing", message, cells))
+            continue
         cells = [f"appeals.{block}.{c}" for c in columns]
-        placed = _positions(values, 5, None, tabular=False, truncated=False) if values else None  # type: ignore[arg-type]
+        placed = _positions(values, 5, None, tabular=False, truncated=False, total=columns[-1] == "total") if values else None  # type: ignore[arg-type]
         if placed is None:
             result.unplaced.extend(cells)
+            run = _run_no_reading_adds_up(values) if values and columns[-1] == "total" else None
+            if run is not None:  # the report itself is wrong: whatever the split, 总计 is not the sum
+                result.impossible.append(("appeals.block_sum", cells, f"行政复议、行政诉讼情况表“{_BLOCK_NAME[block]}”{run}"))
             why = "未找到" if block not in blocks else "数值与 5 列对不上或出现两次，无法确定"
             message = f"行政复议、行政诉讼情况表中“{_BLOCK_NAME[block]}”一行{why}，这些单元格留空"
             result.findings.append(_doubt("structure.cells_missing", message, cells))
@@ -754,6 +1071,32 @@ def _read_appeals_by_labels(region: list[Token], result: TableResult, *, truncat
     return True
 
 
+def _run_no_reading_adds_up(values: list[Token]) -> str | None:
+    """A block's one glued run (five numbers) that splits into five counts, none of whose readings adds up."""
+    filled = [t for t in values if t.kind == "value"]
+    if len(filled) != 1 or not filled[0].glued or filled[0].doubt or filled[0].garbled:
+        return None
+    digits = "".join(filled[0].text.split())
+    if not digits.isdigit() or not splits(digits, 5) or splits(digits, 5, row_sum):
+        return None
+    return digits
+
+
+@short_cache
+def _appeal_words(norm: str) -> tuple[str, ...]:
+    """The block labels and outcome headers a text of table 四 is made of, in order ('行政复议', or glued
+    '行政复议结果维持…总计', or '…总计行政复议' after a sentence's end); () when it holds other words too."""
+    key = label_key(re.split(r"[。；;！!？?]", norm)[-1])
+    words: list[str] = []
+    while key:
+        word = next((w for w in _APPEAL_WORDS if key.startswith(w)), None)
+        if word is None:
+            return ()
+        words.append(word)
+        key = key[len(word) :]
+    return tuple(words)
+
+
 APPEAL_BLOCKS_ORDER = ("review", "suit_direct", "suit_after_review")
 _BLOCK_NAME = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
 
@@ -761,23 +1104,20 @@ _BLOCK_NAME = {"review": "行政复议", "suit_direct": "未经复议直接起�
 def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[tuple[str | None, Token | None]] | None:
     """Glued or spaced runs of 表三 values, split by the blocks' own sums."""
     filled = [t for t in values if t.kind == "value"]
-    if not filled or any(t.garbled for t in filled):
+    if not filled or any(t.garbled or t.doubt for t in filled):
         return None  # OCR'd cells in doubt are not split into runs
     inner = values[values.index(filled[0]) : len(values) - values[::-1].index(filled[-1])]
     if any(t.kind == "empty" for t in inner):
         return None  # a blank cell among the numbers: which column it is depends on how the runs split
-    pieces: list[tuple[str, Token]] = []
-    for token in filled:
-        for part in token.text.split():
-            pieces.append((part, token))
+    pieces = [piece for token in filled for piece in _spaced(token)]
     if len(pieces) == 15:
-        return [(p, t) for p, t in pieces]
-    digits = "".join(p for p, _ in pieces)
+        return [(p.text, p) for p in pieces]
+    digits = "".join(p.text for p in pieces)
     if not digits.isdigit():
         return None
     found = splits(digits, 15, block_sums)
     if len(found) == 1:
-        return [(str(v), filled[0]) for v in found[0]]
+        return _split_run(filled, found[0])
     if not found and impossible is not None and splits(digits, 15):
         impossible.append(("appeals.block_sum", list(APPEALS_CELLS), f"行政复议、行政诉讼情况表“{digits}”"))
     return None

@@ -45,12 +45,15 @@ class Token:
     glued: bool = False  # a value run cut out of text with no separator around it
     confidence: float | None = None
     garbled: bool = False  # an OCR'd cell whose one number is spoilt ('1.', '2 6 1'): its place is known, its value is not
+    doubt: str | None = None  # why the reader is not sure the cell's text is all of it: its place is known, its value is not
+    start: int | None = None  # where `text` starts in its line of text (None in a grid, or where the line number names several lines)
 
 
 def tokenize(document: Document) -> list[Token]:
     """Every block of the document as cell tokens, in reading order."""
     tokens: list[Token] = []
     blank_cells = _blank_lines_are_cells(document)
+    shared = _shared_lines(document)
     blank_run = 0
     for index, block in enumerate(document.blocks):
         if isinstance(block, Grid):
@@ -70,8 +73,71 @@ def tokenize(document: Document) -> list[Token]:
             for _ in range(blank_run - 1):
                 tokens.append(Token("", "", "empty", block.where, index))
         blank_run = 0
-        tokens.extend(_line_tokens(block, index))
+        if text.strip() == "|" and _bare_pipe_is_cell(document.blocks, index):
+            tokens.append(Token("", "", "empty", block.where, index))
+            continue
+        if _FILLER.match(text.strip()) and _after_cell_line(document.blocks, index):
+            continue  # the end of a row of one-cell lines, no cell
+        tokens.extend(_line_tokens(block, index, located=block.where.line is not None and block.where.line not in shared))
     return tokens
+
+
+_CELL_LINE = re.compile(r"^[^|]*[^|\s][^|]*\|\s*$")  # one cell a line, ended by a pipe: '规章 |', '0 |'
+_FILLER = re.compile(r"^\|{2,}$")  # '||', '||||': the end of a row with fewer cells than the table
+
+
+def _after_cell_line(blocks: list, index: int) -> bool:
+    before = _next_text(blocks, index, -1)
+    return before is not None and bool(_CELL_LINE.match(before))
+
+
+def _bare_pipe_is_cell(blocks: list, index: int) -> bool:
+    """Crawled text printing one cell a line, each ended by ' |' ('行政许可 |', '0 |', '|', '0 |', '|'): a row ends
+    with one filler line ('|', or '||'… for a row of fewer cells), so a bare '|' is an empty cell unless it is the
+    last line of the row before the next label."""
+    if not _after_cell_line(blocks, index):
+        return False
+    after = _next_line(blocks, index)
+    if after is None:
+        return False
+    if after == "|" or _FILLER.match(after):
+        return True
+    return bool(_CELL_LINE.match(after)) and _cell_pieces(after.rstrip().removesuffix("|"))[0][2] in ("value", "empty")
+
+
+def _next_line(blocks: list, index: int) -> str | None:
+    """The next non-blank line (None at a grid or the end)."""
+    for block in blocks[index + 1 :]:
+        if not isinstance(block, Paragraph):
+            return None
+        if block.text.strip():
+            return block.text.strip()
+    return None
+
+
+def _next_text(blocks: list, index: int, step: int) -> str | None:
+    """The nearest non-blank line before or after `index` past any bare '|' lines (None at a grid or the end)."""
+    index += step
+    while 0 <= index < len(blocks):
+        block = blocks[index]
+        if not isinstance(block, Paragraph):
+            return None
+        text = block.text.strip()
+        if text and text != "|":
+            return text
+        index += step
+    return None
+
+
+def _shared_lines(document: Document) -> set[int]:
+    """Line numbers several paragraphs share (an HTML element's lines, a docx paragraph's breaks): a
+    position in one of them cannot be shown in 'its line'."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    for block in document.blocks:
+        if isinstance(block, Paragraph) and block.where.line is not None:
+            (shared if block.where.line in seen else seen).add(block.where.line)
+    return shared
 
 
 def _grid_tokens(grid: Grid, index: int) -> list[Token]:
@@ -88,7 +154,11 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
             if len(pieces) == 1 and pieces[0][2] == "value" and _SEVERAL_NUMBERS.match(cell.text):
                 # '0 0' in one cell: a converter merged two columns (a number is never printed with spaces here)
                 pieces = tuple((part, part, "value", False) for part in cell.text.split())
-            out.extend(_tokens(pieces, cell.where, index, cell.confidence))
+            tokens = _tokens(pieces, cell.where, index, cell.confidence)
+            if cell.doubt is not None:
+                for token in tokens:
+                    token.doubt = cell.doubt
+            out.extend(tokens)
     return out
 
 
@@ -117,35 +187,50 @@ def _is_valueish_lines(text: str) -> bool:
     return len(parts) > 1 and all(VALUE.match(p) for p in parts)
 
 
-def _line_tokens(block: Paragraph, index: int) -> list[Token]:
+def _line_tokens(block: Paragraph, index: int, *, located: bool) -> list[Token]:
     text = block.text
     if "\t" in text and sum(1 for cell in text.split("\t") if cell.strip()) > 1:
-        cells = text.split("\t")
         out = [Token("", "line", "row", block.where, index)]
         # a tab row may start with empty label cells: they only pad the row
-        for cell in cells:
-            out.extend(_cell_tokens(cell, block.where, index, block.confidence))
+        for cell, at in _cells(text, "\t", skip_first=False):
+            out.extend(_cell_tokens(cell, block.where, index, block.confidence, at if located else None))
         return out
     if "|" in text:
-        cells = text.split("|")
-        if text.lstrip().startswith("|"):
-            cells = cells[1:]
-        if cells and not cells[-1].strip():
+        cells = _cells(text, "|", skip_first=text.lstrip().startswith("|"))
+        if cells and not cells[-1][0].strip():
             cells = cells[:-1]
         out = [Token("", "line", "row", block.where, index)] if len(cells) > 1 else []
-        for cell in cells:
-            out.extend(_cell_tokens(cell, block.where, index, block.confidence))
+        for cell, at in cells:
+            out.extend(_cell_tokens(cell, block.where, index, block.confidence, at if located else None))
         return out
-    return _cell_tokens(text.strip("\t"), block.where, index, block.confidence)
+    at = len(text) - len(text.lstrip("\t"))
+    return _cell_tokens(text.strip("\t"), block.where, index, block.confidence, at if located else None)
 
 
-def _cell_tokens(text: str, where: Where, index: int, confidence: float | None) -> list[Token]:
+def _cells(text: str, separator: str, *, skip_first: bool) -> list[tuple[str, int]]:
+    """The cells of a tab or pipe row, each with where it starts in the line."""
+    out: list[tuple[str, int]] = []
+    at = 0
+    for cell in text.split(separator):
+        out.append((cell, at))
+        at += len(cell) + 1
+    return out[1:] if skip_first else out
+
+
+def _cell_tokens(text: str, where: Where, index: int, confidence: float | None, start: int | None = None) -> list[Token]:
     """One cell → tokens: a value, an empty cell, a label, or glued label/number fragments."""
-    return _tokens(_cell_pieces(text), where, index, confidence)
+    return _tokens(_cell_pieces(text), where, index, confidence, start)
 
 
-def _tokens(pieces: tuple[Piece, ...], where: Where, index: int, confidence: float | None) -> list[Token]:
-    return [Token(raw, norm, kind, where, index, glued, confidence) for raw, norm, kind, glued in pieces]
+def _tokens(pieces: tuple[Piece, ...], where: Where, index: int, confidence: float | None, start: int | None = None) -> list[Token]:
+    """The pieces of a cell as tokens; a cell's pieces are its text cut in order, so each starts where the one before ended."""
+    if start is None:
+        return [Token(raw, norm, kind, where, index, glued, confidence) for raw, norm, kind, glued in pieces]
+    out: list[Token] = []
+    for raw, norm, kind, glued in pieces:
+        out.append(Token(raw, norm, kind, where, index, glued, confidence, start=start))
+        start += len(raw)
+    return out
 
 
 Piece = tuple[str, str, str, bool]  # a token's text, norm, kind and glued, before it knows where it is

@@ -29,7 +29,7 @@ from lxml import etree
 from gongkai.document import Document
 from gongkai.errors import UnreadableError
 from gongkai.read.grid_from_lines import GridSettings, Piece, Rule, find_tables, straight_edges, thin_fill
-from gongkai.read.page_layout import Page, assemble, could_be_table, drop_running_heads, layout_page, straddles
+from gongkai.read.page_layout import Page, assemble, could_be_table, drop_running_heads, layout_page, mark_spilled_numbers, straddles
 
 SETTINGS = GridSettings()
 MM = 72 / 25.4  # points per millimetre, OFD's unit
@@ -106,6 +106,7 @@ def _read(package: _Package) -> Document:
     if drawn:
         which = "第 " + "、".join(map(str, drawn)) + " 页"
         notes.append(f"OFD {which}没有文字层（文字以图形或图片绘制），未能读取：其中的文字和表格不在解析结果中")
+    mark_spilled_numbers(pages)
     drop_running_heads(pages)
     return Document(blocks=assemble(pages), format="ofd", pages=n_pages, notes=notes, partial=bool(drawn))
 

@@ -19,7 +19,6 @@ from gongkai.read.grid_from_lines import (
     RuledCell,
     RuledTable,
     cell_text,
-    cluster,
     group_lines,
     join_cell_lines,
     join_line,
@@ -28,6 +27,8 @@ from gongkai.read.grid_from_lines import (
 
 MARGIN = 0.1  # top/bottom share of a page where running heads and page numbers live
 EDGE_TOL = 4.0  # points: column edges this close are the same edge across a page break
+CUT = "可能被分页截断（下一页表格的列与本页对不上，无法确定它与下一页首行的数字是否同属一个数）"
+SPILLED = "可能未印完（格内折行的数字在页末被截断，下一页开头有一行数字在表格之外）"
 EDGE_SLACK = 1.0  # points a run may poke past its cell's edge and still be inside it
 
 _PAGE_NUMBER = re.compile(r"^[\s\-—–_·•]*(第\s*)?[\d一二三四五六七八九十]+(\s*页)?([\s,，/／]*(共\s*)?\d+\s*页?)?[\s\-—–_·•]*$")
@@ -51,6 +52,8 @@ class Part:
     table: RuledTable
     texts: dict[int, str] = field(default_factory=dict)  # id(cell) → text
     wrapped: set[int] = field(default_factory=set)  # id(cell) of cells holding a number wrapped over lines
+    cut: set[int] = field(default_factory=set)  # id(cell) of cells a page break may have cut, the parts not being joinable
+    spilled: set[int] = field(default_factory=set)  # id(cell) of wrapped numbers whose rest may open the next page outside any table
 
 
 @dataclass(slots=True)
@@ -134,6 +137,24 @@ def _item_box(item):
     return None
 
 
+def mark_spilled_numbers(pages: list[Page]) -> None:
+    """A page ending with a table whose last row holds numbers wrapped over lines in narrow cells, and the next
+    page opening with a line of numbers alone outside any table (LibreOffice carries the rest of a row that does
+    not fit, unruled): the wrapped numbers under that line may have lost their last digits to the next page (6327
+    printed 632 | 7), and the line would pass for a page number. Those cells are in doubt. Run before
+    `drop_running_heads`, which would take that line for a page number."""
+    for before, after in zip(pages, pages[1:]):
+        if not before.items or not after.items or after.number != before.number + 1:
+            continue
+        last, first = before.items[-1], after.items[0]
+        if not isinstance(last, Part) or not isinstance(first, Line) or not re.fullmatch(r"[\d\s.,]+", first.text.strip()):
+            continue
+        bottom = len(last.table.ys) - 1
+        under = [c for c in last.table.cells if c.row_end == bottom and c.box[2] > first.box[0] - EDGE_TOL and c.box[0] < first.box[2] + EDGE_TOL]
+        if any(id(c) in last.wrapped for c in under):
+            last.spilled.update(id(c) for c in under if _NUMBER.fullmatch(last.texts[id(c)]))
+
+
 def drop_running_heads(pages: list[Page]) -> None:
     """Page numbers and running titles in the top/bottom margins are not content."""
 
@@ -161,18 +182,69 @@ def drop_running_heads(pages: list[Page]) -> None:
 
 def _continues(previous: list[Part], part: Part, pages: list[Page]) -> bool:
     """`part` opens its page right after `previous` closed the page before, on the same columns."""
-    last = previous[-1]
+    return _follows(previous[-1], part, pages) and _same_columns(_edges(previous), part.table.xs)
+
+
+def _follows(last: Part, part: Part, pages: list[Page]) -> bool:
+    """`part` opens its page right after `last` closed the page before, nothing between them."""
     if part.page != last.page + 1:
         return False
     prev_page = next(p for p in pages if p.number == last.page)
     this_page = next(p for p in pages if p.number == part.page)
-    if prev_page.items[-1] is not last or this_page.items[0] is not part:
+    return prev_page.items[-1] is last and this_page.items[0] is part
+
+
+def _mark_uncertain_breaks(tables: list[list[Part]], pages: list[Page]) -> None:
+    """Two tables meeting at a page break, over the same width but on columns that do not correspond: if the
+    second opens with what may be the rest of a cut row (no label of its own, or numbers only), the numbers on
+    either side of the break may be pieces of one number, so they are in doubt rather than read as whole."""
+    for before, after in zip(tables, tables[1:]):
+        last, first = before[-1], after[0]
+        if not _follows(last, first, pages):
+            continue
+        a, b = last.table.xs, first.table.xs
+        tol = _edge_tolerance(a, b)
+        if abs(a[0] - b[0]) > tol or abs(a[-1] - b[-1]) > tol:
+            continue
+        top = sorted((c for c in first.table.cells if c.row == 0), key=lambda c: c.col)
+        texts = [first.texts[id(c)] for c in top]
+        if not texts or (texts[0] and not any(_NUMBER.fullmatch(t) for t in texts)) or _LIST_MARK.match(texts[0]):
+            continue  # a row with its own label and no numbers (a header): a new table
+        bottom = [c for c in last.table.cells if c.row_end == len(last.table.ys) - 1]
+        last.cut.update(id(c) for c in bottom if _NUMBER.fullmatch(last.texts[id(c)]))
+        first.cut.update(id(c) for c in top if _NUMBER.fullmatch(first.texts[id(c)]))
+
+
+def _edge_tolerance(a: list[float], b: list[float]) -> float:
+    """How far apart two edges may be and still be one edge across a page break: a few points, or up to a
+    fifth of the narrowest column, so that matched columns overlap by more than half their width."""
+    narrowest = min(y - x for xs in (a, b) for x, y in zip(xs, xs[1:]))
+    return max(EDGE_TOL, 0.2 * narrowest)
+
+
+def _same_columns(a: list[float], b: list[float]) -> bool:
+    """Two parts' column edges are one table's columns: every edge of one of them has its own edge in
+    the other (one part may have merged columns the other splits), outer edges included."""
+    tol = _edge_tolerance(a, b)
+    if abs(a[0] - b[0]) > tol or abs(a[-1] - b[-1]) > tol:
         return False
-    a, b = previous[0].table.xs, part.table.xs
-    if abs(a[0] - b[0]) > EDGE_TOL or abs(a[-1] - b[-1]) > EDGE_TOL:
-        return False
-    shared = sum(1 for x in b if any(abs(x - y) <= EDGE_TOL for y in a))
-    return shared == len(b) or shared == len(a)
+    matched = {x: min(b, key=lambda y: abs(x - y)) for x in a}
+    a_in_b = all(abs(x - y) <= tol for x, y in matched.items()) and len(set(matched.values())) == len(a)
+    matched = {y: min(a, key=lambda x: abs(x - y)) for y in b}
+    b_in_a = all(abs(x - y) <= tol for y, x in matched.items()) and len(set(matched.values())) == len(b)
+    return a_in_b or b_in_a
+
+
+def _edges(parts: list[Part]) -> list[float]:
+    """The column edges of a table's parts so far: the first part's, then each later part's own edges
+    snapped onto an edge already there (a page's rules drift by a few points) or added."""
+    xs = list(parts[0].table.xs)
+    for part in parts[1:]:
+        tol = _edge_tolerance(xs, part.table.xs)
+        for x in part.table.xs:
+            if min(abs(x - y) for y in xs) > tol:
+                xs = sorted([*xs, x])
+    return xs
 
 
 def _repeated_header_rows(first: Part, part: Part) -> int:
@@ -196,6 +268,7 @@ def assemble(pages: list[Page]) -> list[Block]:
                 tables[-1].append(item)
             elif isinstance(item, Part):
                 tables.append([item])
+    _mark_uncertain_breaks(tables, pages)
     first_parts = {id(parts[0]): parts for parts in tables}
     blocks: list[Block] = []
     line = 0
@@ -240,7 +313,7 @@ def _renumber(grid: Grid, index: int) -> Grid:
 
 def _grid(parts: list[Part], index: int) -> Grid:
     """One Grid from a table's parts: columns on the union of their x-edges, rows stacked."""
-    xs = cluster([x for part in parts for x in part.table.xs], EDGE_TOL)
+    xs = _edges(parts)
 
     nearest: dict[float, int] = {}
 
@@ -249,7 +322,7 @@ def _grid(parts: list[Part], index: int) -> Grid:
             nearest[x] = min(range(len(xs)), key=lambda i: abs(xs[i] - x))
         return nearest[x]
 
-    placed: list[list] = []  # [row, col, rowspan, colspan, text, page, box, wrapped]
+    placed: list[list] = []  # [row, col, rowspan, colspan, text, page, box, wrapped, doubt]
     offset = 0
     for k, part in enumerate(parts):
         skip = _repeated_header_rows(parts[0], part) if k else 0
@@ -278,11 +351,12 @@ def _grid(parts: list[Part], index: int) -> Grid:
             if over is not None and not text and _is_carried_label(over, cell):
                 over[2] += rowspan  # the rest of a merged cell the page break cut
                 continue
-            placed.append([row, c0, rowspan, max(c1 - c0, 1), text, part.page, cell.box, id(cell) in part.wrapped])
+            doubt = CUT if id(cell) in part.cut else SPILLED if id(cell) in part.spilled else None
+            placed.append([row, c0, rowspan, max(c1 - c0, 1), text, part.page, cell.box, id(cell) in part.wrapped, doubt])
         offset = shift + len(part.table.ys) - 1
     cells = [
-        GridCell(r, c, text, rs, cs, Where(table=index, row=r, col=c, page=page, bbox=_round(box)), wrapped=wrapped)
-        for r, c, rs, cs, text, page, box, wrapped in sorted(placed, key=lambda p: (p[0], p[1]))
+        GridCell(r, c, text, rs, cs, Where(table=index, row=r, col=c, page=page, bbox=_round(box)), wrapped=wrapped, doubt=doubt)
+        for r, c, rs, cs, text, page, box, wrapped, doubt in sorted(placed, key=lambda p: (p[0], p[1]))
     ]
     first_part = parts[0]
     return Grid(cells, Where(table=index, page=first_part.page, bbox=_round(first_part.table.box)))

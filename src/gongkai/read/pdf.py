@@ -21,7 +21,7 @@ from gongkai import progress
 from gongkai.document import Document
 from gongkai.errors import UnreadableError
 from gongkai.read.grid_from_lines import GridSettings, Piece, Rule, RuledTable, find_tables, straight_edges, thin_fill
-from gongkai.read.page_layout import Page, assemble, could_be_table, drop_running_heads, layout_page, straddles
+from gongkai.read.page_layout import Page, assemble, could_be_table, drop_running_heads, layout_page, mark_spilled_numbers, straddles
 
 SETTINGS = GridSettings()
 MAX_PAGES = 2000  # a report has a handful; more is a hostile or wrong file
@@ -92,6 +92,7 @@ def read(data: bytes) -> Document:
     if scanned:
         which = "全部页面" if len(scanned) == n_pages else "第 " + "、".join(map(str, scanned)) + " 页"
         notes.append(f"{which}没有文字层，已用 OCR 识别，数字可能有误")
+    mark_spilled_numbers(pages)
     drop_running_heads(pages)
     return Document(blocks=assemble(pages), format="pdf", pages=n_pages, notes=notes)
 

@@ -236,6 +236,9 @@ def check_labels(extracted) -> list[Finding]:
     for rule, cells, runs in tables.impossible:
         name = CATALOG[rule].name
         out.append(finding(rule, f"{runs} 的数字粘连在一起；无论怎样拆分，“{name}”都不成立", cells))
+    for spec, printed in dict.fromkeys(tables.negative):
+        message = f"“{spec.label}”一行印出负数“{printed}”：无论它属于哪一列，这一行的数值都不能为负"
+        out.append(finding("value.domain", message, list(spec.cells)))
     for spec, run in dict.fromkeys(tables.unsplittable):
         if "-" in run and not spec.key.startswith("requests."):
             message = f"“{spec.label}”一行的数字粘连为“{run}”，含负号：无论怎样拆分都有件数为负"

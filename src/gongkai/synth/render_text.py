@@ -8,6 +8,8 @@ Layouts (as found on government sites and in crawls):
 - pipe_rows: 'a | b | c |' one table row a line
 - glued: the whole body on one line, paragraphs and cells run together (a crawler's page.txt)
 - spaced_labels: tab rows from a PDF, labels spaced out ('三、 本 年 度 …') and broken ('商业\\n企业')
+- cell_per_line_ended: every cell on its own line ended by ' |', an empty cell a bare '|', each row closed by a
+  filler of one '|' more than the cells it lacks against the table's fullest row (a crawler's page.txt)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ LAYOUTS = (
     "pipe_rows",
     "glued",
     "spaced_labels",
+    "cell_per_line_ended",
 )
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "utf-16")
 
@@ -71,6 +74,9 @@ def _table(table: Table, layout: str, rng: random.Random) -> str:
         return "\n".join(lines) + "\n"
     if layout == "pipe_rows":
         return "".join(" | ".join(c.text for c in row) + " |\n" for row in table.rows)
+    if layout == "cell_per_line_ended":
+        widest = max(len(row) for row in table.rows)
+        return "".join("".join(f"{c.text} |\n" if c.text else "|\n" for c in row) + "|" * (1 + widest - len(row)) + "\n" for row in table.rows)
     cells = [c.text for row in table.rows for c in row]
     if layout == "cell_per_line":
         return "".join(t + "\n" for t in cells)

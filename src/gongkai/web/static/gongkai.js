@@ -36,6 +36,7 @@
     row("数值", td.textContent.trim() === "" ? "空（null）" : td.textContent.trim());
     row("原文", p.raw !== undefined ? JSON.stringify(p.raw) : null);
     row("行号", p.line);
+    if (typeof p.start === "number") row("字符", "本行第 " + (p.start + 1) + "–" + p.end + " 个字符");
     if (p.table !== undefined) row("表格", "第 " + (p.table + 1) + " 个表格，第 " + ((p.row || 0) + 1) + " 行第 " + ((p.col || 0) + 1) + " 列");
     row("页码", p.page);
     if (p.bbox) row("位置", p.bbox.map(function (x) { return Math.round(x); }).join(", "));
@@ -51,11 +52,11 @@
       if (url) {
         fetch(url + "?line=" + encodeURIComponent(p.line), { credentials: "same-origin" })
           .then(function (r) { return r.ok ? r.json() : { lines: [] }; })
-          .then(function (j) { fillSource(pre, j.lines || [], p.line); });
+          .then(function (j) { fillSource(pre, j.lines || [], p); });
       } else {
         var lines = jsonIn(report, "script.source-lines"), got = [];
         for (var n = p.line - 3; n <= p.line + 3; n++) if (lines[n] !== undefined) got.push([n, lines[n]]);
-        fillSource(pre, got, p.line);
+        fillSource(pre, got, p);
       }
     }
     if (p.page) {
@@ -111,14 +112,30 @@
     form.appendChild(el("p", "muted", "原解析值永不覆盖：更正生成新版本，按同一规则重新核验，记入审计日志。"));
     return form;
   }
-  function fillSource(pre, lines, target) {
+  /* The lines around a value's line; within that line exactly the value's characters are marked
+     (p.start … p.end, in characters of the line), else the whole line. A long line (glued text) is
+     shown as the stretch around the value. */
+  function fillSource(pre, lines, p) {
     pre.textContent = "";
     if (!lines.length) { pre.textContent = "（原文不可用）"; return; }
+    var mark = null;
     lines.forEach(function (pair) {
-      var text = String(pair[0]).padStart(5, " ") + "  " + pair[1] + "\n";
-      pre.appendChild(pair[0] === target ? el("mark", null, text) : document.createTextNode(text));
+      var head = String(pair[0]).padStart(5, " ") + "  ";
+      if (pair[0] !== p.line) { pre.appendChild(document.createTextNode(head + pair[1] + "\n")); return; }
+      var chars = Array.from(String(pair[1]));  // offsets count characters, not UTF-16 units
+      if (typeof p.start !== "number" || typeof p.end !== "number" || p.end > chars.length || p.start >= p.end) {
+        mark = pre.appendChild(el("mark", null, head + pair[1] + "\n"));
+        return;
+      }
+      var from = Math.max(0, p.start - CONTEXT), to = Math.min(chars.length, p.end + CONTEXT);
+      var line = pre.appendChild(el("span", "source-line"));
+      line.appendChild(document.createTextNode(head + (from > 0 ? "…" : "") + chars.slice(from, p.start).join("")));
+      mark = line.appendChild(el("mark", "value", chars.slice(p.start, p.end).join("")));
+      line.appendChild(document.createTextNode(chars.slice(p.end, to).join("") + (to < chars.length ? "…" : "") + "\n"));
     });
+    if (mark) mark.scrollIntoView({ block: "nearest" });
   }
+  var CONTEXT = 80;  // characters shown either side of a value in a long line
   function highlightFinding(li) {
     var report = li.closest(".report");
     report.querySelectorAll("td.flash").forEach(function (x) { x.classList.remove("flash"); });

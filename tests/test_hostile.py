@@ -211,6 +211,7 @@ import importlib.util
 package = os.path.dirname(importlib.util.find_spec("gongkai").origin)
 allowed_reads = [os.path.realpath(p) for p in (package, sys.prefix, sys.base_prefix, "/usr", "/proc", "/sys", "/dev", "/etc")]
 inputs = {os.path.realpath(p) for p in sys.argv[1:]}
+cache = os.path.realpath(os.environ["GONGKAI_CACHE_DIR"]) + "/"  # the gazetteer's index: gongkai's own cache, named
 seen = []
 def hook(event, args):
     if event == "open":
@@ -219,6 +220,8 @@ def hook(event, args):
             return
         real = os.path.realpath(path)
         writing = (mode and any(c in mode for c in "wax+")) or (isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+        if real.startswith(cache):
+            return
         if writing and not real.startswith(tempfile.gettempdir() + "/gongkai"):
             seen.append(["write", real])
         elif not writing and real not in inputs and not any(real.startswith(p) for p in allowed_reads):
@@ -237,15 +240,19 @@ print(json.dumps(seen))
 """
 
 
-def test_parsing_touches_no_other_path_and_no_network(corpus, tmp_path):
+def test_parsing_touches_no_other_path_and_no_network(corpus, tmp_path, tmp_path_factory):
+    """Beyond its inputs a parse reads only Python, the package, the system, and the gazetteer index it keeps in
+    its own cache folder (made there on first use); it writes only that index and its temporary files."""
     files = [str(c.path) for c in corpus if not c.dangerous and c.path.suffix != ".doc"][::2]
+    cache = tmp_path_factory.mktemp("gongkai-cache")
     result = subprocess.run(
         [sys.executable, "-c", _AUDIT, *files], capture_output=True, text=True, timeout=300, cwd=tmp_path,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "GONGKAI_CACHE_DIR": str(cache)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
     assert list(tmp_path.iterdir()) == []  # nothing written into the working directory
+    assert [p.name.split("-")[0] for p in cache.iterdir()] == ["gazetteer"]  # and in the cache, the index alone
 
 
 # ── gongkai batch: every file recorded, as a report or a failure ────────────

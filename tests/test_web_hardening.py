@@ -188,7 +188,8 @@ def test_source_lines_of_a_scan_are_read_once_under_the_limits_by_four_parallel_
         thread.join(30)
         assert out["value"][0] == 422, out
     failed = server.data / "derived" / sha / "lines.sqlite.failed"
-    assert failed.exists() and "超时" in failed.read_text(encoding="utf-8")
+    kind, reason = json.loads(failed.read_text(encoding="utf-8"))
+    assert kind == "limit" and ("超时" in reason or "内存上限" in reason), reason  # whichever limit the machine's speed reaches first
 
 
 def test_source_lines_of_big_text_files_leave_the_server_memory_where_it_was(server):

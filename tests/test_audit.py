@@ -230,6 +230,16 @@ def test_the_excel_export_has_the_coverage_of_every_year(audited, tmp_path):
     for year, body, *_, status in (r[:7] for r in rows):
         assert status == words[truth[body]["years"][str(year)]["status"]]
 
+    summary = [[c.value for c in row] for row in openpyxl.load_workbook(tmp_path / "out.xlsx")["汇总"].iter_rows()]
+    titles = [i for i, row in enumerate(summary) if row[0] and str(row[0]).endswith("年度汇总")]
+    assert [summary[i][0].split()[-2] for i in titles] == [str(y) for y in sorted(YEARS, reverse=True)]
+    for i in titles:
+        year = summary[i][0].split()[-2]
+        counts = {row[0]: [v for v in row[2:] if v is not None][-1] for row in summary[i + 2 : i + 11]}  # this year's column is the last
+        statuses = [b["years"][year]["status"] for b in truth.values()]
+        assert counts["名单机关"] == len(truth) and counts["未发布"] == statuses.count("missing")
+        assert counts["按时发布"] == statuses.count("on_time") and counts["逾期发布"] == statuses.count("late")
+
 
 def test_bad_input_is_one_chinese_line_and_exit_2(audited, tmp_path):
     db = audited["db"]

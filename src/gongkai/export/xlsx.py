@@ -65,7 +65,7 @@ ORDER BY r.year NULLS LAST, r.agency NULLS LAST, f.sha256, f.seq
 FAILURE_COLUMNS = (("path", "文件", 50), ("kind", "类别", 16), ("reason", "原因", 60), ("sha256", "文件 SHA-256", 20))
 
 
-def write_xlsx(con, target: Path, *, with_text: bool = False, coverage: list | None = None) -> Path:
+def write_xlsx(con, target: Path, *, with_text: bool = False, coverage: list | None = None, summaries: list | None = None) -> Path:
     tmp = target.with_name(f".{target.name}.tmp.xlsx")
     book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_urls": False, "strings_to_formulas": False})
     styles = {
@@ -89,6 +89,8 @@ def write_xlsx(con, target: Path, *, with_text: bool = False, coverage: list | N
         _failures_sheet(book.add_worksheet("无法解析"), con, styles)
     if coverage:
         _coverage_sheet(book.add_worksheet("覆盖情况"), coverage, styles)
+    if summaries:
+        _summary_sheet(book.add_worksheet("汇总"), summaries, styles)
     _legend_sheet(book.add_worksheet("说明"), styles)
     book.close()
     tmp.replace(target)
@@ -228,12 +230,49 @@ def _coverage_sheet(sheet, rows, styles) -> None:
     sheet.autofilter(1, 0, max(len(rows) + 1, 2), len(COVERAGE_COLUMNS) - 1)
 
 
+def _summary_sheet(sheet, summaries, styles) -> None:
+    """Each year of the roster, newest first: how many published, late, missing, with errors, rectified, beside the
+    year before for the same bodies, then the commonest open problems (as `gongkai coverage --summary` prints)."""
+    from gongkai.audit import COUNT_ZH
+
+    sheet.set_column(0, 0, 16)
+    sheet.set_column(1, 1, 40)
+    sheet.set_column(2, 3, 10)
+    row = 0
+    for s in summaries:
+        sheet.write_string(row, 0, f"{s.region_name} {s.year} 年度汇总", styles["title"])
+        row += 1
+        heads = ["指标", "", *([f"{s.previous['year']}年"] if s.previous else []), f"{s.year}年"]
+        for col, head in enumerate(heads):
+            sheet.write_string(row, col, head, styles["zh"])
+        row += 1
+        for key, value in s.counts().items():
+            sheet.write_string(row, 0, COUNT_ZH[key])
+            values = [s.previous[key], value] if s.previous else [value]
+            for col, number in enumerate(values, start=2):
+                sheet.write_number(row, col, number)
+            row += 1
+        if s.problems:
+            row += 1
+            for col, head in enumerate(("规则", "最常见的问题（待核与已确认，报告本身）", "机关数", "条数")):
+                sheet.write_string(row, col, head, styles["zh"])
+            row += 1
+            for p in s.problems:
+                sheet.write_string(row, 0, p["rule"])
+                sheet.write_string(row, 1, p["rule_zh"])
+                sheet.write_number(row, 2, p["bodies"])
+                sheet.write_number(row, 3, p["findings"])
+                row += 1
+        row += 2
+
+
 LEGEND = (
     ("工作表", "「报告」一行一份报告；「发现」每条规则发现一行；「某年」只含该年度的报告；「无法解析」列出没能读取的文件及原因；本页是说明。"),
     ("红色单元格", "错误：报告违反了必须成立的规则（如勾稽关系、各项之和），或与上一年度报告不衔接。"),
     ("黄色单元格", "警告：可能有问题（如发布晚于期限、正文与表格不一致、数字异常），请对照原件核实。"),
     ("蓝色单元格", "人工更正：审核人员更正过的数值（原解析值保留在库中），批注写明原值、理由、更正人和时间；「人工更正的单元格」一列列出这些单元格。"),
     ("覆盖情况", "有名单时，「覆盖情况」列出名单中每个机关每年的报告：按时发布、逾期发布或未发布，发布日期与期限，错误和警告数，审核状态。"),
+    ("汇总", "有名单时，「汇总」按年度（新的在前）列出名单机关中已发布、按时、逾期、未发布、有错误、已整改和待审核的数目，与上一年度同一批机关比较，以及最常见的问题。"),
     ("批注", "标色的单元格带有批注，写明级别、问题和涉及的数字；一条发现不涉及具体单元格时，标在「错误数」或「警告数」上。"),
     ("级别", "错误、警告、提示：提示只列在「发现」中，不标色。"),
     ("来源", "报告本身：报告原文就是这样写的，数字本身有问题；解析存疑：程序不能确定是否读对了原文，请核对原件。"),

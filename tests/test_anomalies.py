@@ -75,3 +75,24 @@ def test_rules_doc_is_written_from_the_catalog():
     assert PATH.read_text(encoding="utf-8") == text, "docs/rules.md is stale: python -m gongkai.rules.docs"
     assert all(f"`{rule}`" in text for rule in CATALOG)
     assert all(f"| `{name}` | {t.value:g} | {t.reason} |" in text for name, t in DEFAULTS.items())
+
+
+def test_coverage_counts_anomalies_apart_from_errors_and_warnings(corpus):
+    """Without a roster every body seen is the roster: each report's anomaly hints are a column of their own."""
+    import json
+
+    _, found, db = corpus
+    with duckdb.connect(str(db), read_only=True) as con:
+        anomalies = dict(con.execute("SELECT sha256, count(*) FROM findings WHERE rule LIKE 'anomaly.%' GROUP BY ALL").fetchall())
+        warnings = dict(con.execute("SELECT sha256, count(*) FILTER (severity = 'warning' AND rule NOT LIKE 'anomaly.%') "
+                                    "FROM findings GROUP BY ALL").fetchall())  # fmt: skip
+        years = [y for (y,) in con.execute("SELECT DISTINCT year FROM reports ORDER BY year").fetchall()]
+    rows = []
+    for year in years:
+        done = subprocess.run([sys.executable, "-m", "gongkai", "coverage", "--db", str(db), "--year", str(year), "--json"],
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        rows += [row for row in json.loads(done.stdout) if row["sha256"]]
+    assert sum(row["anomalies"] for row in rows) == len(found)
+    assert all(row["anomalies"] == anomalies.get(row["sha256"], 0) for row in rows)
+    assert all(row["warnings"] == warnings.get(row["sha256"], 0) for row in rows)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from gongkai.rules.catalog import CATALOG, ORIGIN_ZH, SEVERITY_ZH
@@ -89,16 +88,9 @@ def rules_markdown() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    text = rules_markdown()
-    if "--check" in argv:
-        if not PATH.exists() or PATH.read_text(encoding="utf-8") != text:
-            print(f"{PATH} 已过期：请运行 python -m gongkai.rules.docs", file=sys.stderr)
-            return 1
-        return 0
-    PATH.write_text(text, encoding="utf-8")
-    print(f"已写入 {PATH}")
-    return 0
+    from gongkai.docs_file import write_or_check
+
+    return write_or_check(PATH, rules_markdown(), "gongkai.rules.docs", argv)
 
 
 if __name__ == "__main__":

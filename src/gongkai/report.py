@@ -33,7 +33,7 @@ class Meta(BaseModel):
     template: Literal["2019", "2021"] | None = None
     body_type: BodyType | None = None
     region: str | None = None
-    division_code: str | None = Field(None, description="GB/T 2260 code (6 digits) of the body's county, city or province, from the gazetteer")
+    division_code: str | None = Field(None, description="code of the body's division, from the gazetteer: 6 digits (GB/T 2260) for a county, city or province, 9 for a township or street")
     province: str | None = Field(None, description="the province (省级) the body lies in, from the gazetteer")
     city: str | None = Field(None, description="the prefecture-level city (地级), from the gazetteer; null for a county directly under its province")
     county: str | None = Field(None, description="the county (县级), from the gazetteer")

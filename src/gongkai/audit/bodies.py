@@ -45,7 +45,7 @@ class Body:
 
     @property
     def region_code(self) -> str | None:
-        return self.division.county_code if self.division else None
+        return self.division.nearest_code if self.division else None
 
     @property
     def region_codes(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ class CoverageRow:
     body: str
     body_type: str | None
     level: str | None
-    division_code: str | None  # the roster's code, else the county's (or city's) code of its division
+    division_code: str | None  # the roster's code, else its division's (9 digits for a township)
     region: str | None
     year: int
     status: str  # on_time | late | missing | undated

@@ -59,8 +59,8 @@ PANEL_BODIES = (
         ("roster_name", "VARCHAR", "对应的名单机关（无名单或未对应为空） / the roster body it counts for (null: no roster, or none)"),
         ("roster_state", "VARCHAR", "与名单的对应 exact 自动|confirmed 人工确认|uncertain 待确认|unmatched 名单中没有|rejected 确认不属名单；无名单为空 "
                                     "/ roster match state, null without a roster"),
-        ("division_code", "VARCHAR", "区划代码：名单给出的（6、9 或 12 位），否则所在区划的 6 位代码（乡镇为其所在县的） "
-                                     "/ division code: the roster's, else the 6-digit code of its division (a township's county)"),
+        ("division_code", "VARCHAR", "区划代码：名单给出的（6、9 或 12 位），否则所在区划的代码（县级以上 6 位，乡镇、街道 9 位） "
+                                     "/ division code: the roster's, else its division's (6 digits; 9 for a township or street)"),
         ("division_level", "VARCHAR", "所在区划级别 province|city|county|township / level of its division"),
         ("province", "VARCHAR", "所在省级区划 / province"),
         ("city", "VARCHAR", "所在地级区划（省直辖县为空） / prefecture-level city (null for a county under its province)"),
@@ -99,7 +99,7 @@ _HEAD = (
     ("year", "INTEGER", "年度", "", "report year"),
     ("body_name", "VARCHAR", "机关名称", "", "body name: the roster's, else the spelling most of its reports use"),
     ("body_type", "VARCHAR", "机关类型", "", "body type: department|government|township|street|other"),
-    ("division_code", "VARCHAR", "区划代码", "", "division code: the roster's, else the 6-digit code of its division (a township's county)"),
+    ("division_code", "VARCHAR", "区划代码", "", "division code: the roster's, else its division's (6 digits; 9 for a township or street)"),
     ("division_level", "VARCHAR", "区划级别", "", "level of its division: province|city|county|township"),
     ("province", "VARCHAR", "省", "", "province"),
     ("city", "VARCHAR", "市（地级）", "", "prefecture-level city"),
@@ -279,7 +279,7 @@ def _division_row(division) -> dict:
     if division is None:
         return {"division_code": None, "division_level": None, "province": None, "city": None, "county": None, "township": None}
     named = {level: (d.name if (d := division.at(level)) else None) for level in ("province", "city", "county", "township")}
-    return {"division_code": division.county_code, "division_level": division.level, **named}
+    return {"division_code": division.nearest_code, "division_level": division.level, **named}
 
 
 def body_identities(store) -> list[dict]:

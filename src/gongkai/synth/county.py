@@ -87,8 +87,8 @@ def city_bodies(rng: random.Random) -> list[CountyBody]:
         for i, dept in enumerate(DEPARTMENTS[:departments]):
             roster = f"{province}{prefix}{dept}" if i % 3 == 0 else f"{prefix}{dept}"  # spelt with the province now and then
             add(f"{prefix}{dept}", "department", province + prefix, "我局", roster, gov, county.code if i % 2 == 0 else "", "部门")
-        for n, town in enumerate(sorted(county.children, key=lambda d: d.name)[:towns], start=1):
-            code = f"{county.code}{n:03d}"
+        for town in sorted((d for d in county.children if d.code), key=lambda d: d.name)[:towns]:  # towns of today
+            code = town.code
             if town.name.endswith("街道"):
                 add(f"{prefix}{town.name}办事处", "street", province + prefix, "本街道", f"{prefix}{town.name}办事处", gov,
                     code + "000", "街道")  # fmt: skip

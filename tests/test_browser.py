@@ -8,15 +8,10 @@ README, those that show the real seed to out/screenshots/ (never committed).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from cli_helpers import served
 from conftest import ROOT, SHARED, require_soffice
 from test_web import generated_faulty_report, make_store
 
@@ -29,41 +24,15 @@ LOCAL_SHOTS = ROOT / "out" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"没有 {CHROMIUM}：跳过真实浏览器测试（apt-get install chromium）")
     pytest.importorskip("playwright.sync_api", reason="没有安装 playwright（python）")
-    port = free_port()
     data = tmp_path_factory.mktemp("serve")
     make_store(data / "corpus.duckdb")  # a few reports already in the corpus, one with a hostile name
-    script = Path(sys.executable).parent / "gongkai"
-    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "from gongkai.cli import main; main()"]
-    proc = subprocess.Popen([*cmd, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/static/gongkai.css", timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"gongkai serve exited: {proc.stdout.read().decode(errors='replace')[-2000:]}")
-                time.sleep(0.1)
+    with served("--data-dir", str(data)) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -217,34 +214,16 @@ def continuing(values: dict, last: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def served(store_with_last_year, tmp_path_factory):
-    from test_browser import CHROMIUM, free_port
+    from cli_helpers import served as serving
+    from test_browser import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         pytest.skip(f"没有 {CHROMIUM}：跳过真实浏览器测试（apt-get install chromium）")
     pytest.importorskip("playwright.sync_api", reason="没有安装 playwright（python）")
     db, last = store_with_last_year
     data = tmp_path_factory.mktemp("draft-serve")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gongkai", "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
-                             str(data), "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(url + "/static/gongkai.css", timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"gongkai serve exited: {proc.stdout.read().decode(errors='replace')[-2000:]}")
-                time.sleep(0.1)
+    with serving("--data-dir", str(data), "--db", str(db)) as url:
         yield url, last
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.mark.browser

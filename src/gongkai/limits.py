@@ -245,7 +245,9 @@ def _write_all(fd: int, message: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _run_forked(job, limits: Limits, max_result: int, on_progress) -> tuple[str, str]:
+def _fork(child, limits: Limits) -> tuple[int, int]:
+    """Fork a child in a session of its own, its memory capped, that runs `child(write_fd)` and exits;
+    the parent gets (pid, read_fd) and must `_reap` it."""
     with _FORK_LOCK:
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -257,22 +259,35 @@ def _run_forked(job, limits: Limits, max_result: int, on_progress) -> tuple[str,
             os.close(read_fd)
             os.setsid()
             _cap_memory(limits.memory_mb)
-
-            def write(message) -> None:
-                _write_all(write_fd, json.dumps(message, ensure_ascii=False).encode() + b"\n")
-
-            write(list(_outcome(job, write)))
+            child(write_fd)
         except BaseException:  # noqa: BLE001 — whatever happens, the child must end here
             status = 1
         finally:
             os._exit(status)
+    return pid, read_fd
+
+
+def _reap(pid: int, read_fd: int) -> int:
+    """Close the pipe, kill the child's session and the child, and wait for it: its exit status."""
+    os.close(read_fd)
+    _kill_session(pid)
+    _kill(pid)  # a child stuck before setsid() is in no session of its own
+    _, status = os.waitpid(pid, 0)
+    return status
+
+
+def _run_forked(job, limits: Limits, max_result: int, on_progress) -> tuple[str, str]:
+    def child(write_fd: int) -> None:
+        def write(message) -> None:
+            _write_all(write_fd, json.dumps(message, ensure_ascii=False).encode() + b"\n")
+
+        write(list(_outcome(job, write)))
+
+    pid, read_fd = _fork(child, limits)
     try:
         outcome = _collect(read_fd, limits, max_result, on_progress)
     finally:
-        os.close(read_fd)
-        _kill_session(pid)
-        _kill(pid)  # a child stuck before setsid() is in no session of its own
-        _, status = os.waitpid(pid, 0)
+        status = _reap(pid, read_fd)
     return outcome or ("died", _died(status, limits))
 
 
@@ -389,37 +404,25 @@ _FRAME = struct.Struct("<Q")
 
 def _forked_each(work, items: list, limits: Limits):
     """Yields (index, result) in order until the items end, one times out or the child dies."""
-    with _FORK_LOCK:
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid != 0:
-            os.close(write_fd)
-    if pid == 0:  # the child: never returns into the caller's code
-        status = 0
-        try:
-            os.close(read_fd)
-            os.setsid()
-            _cap_memory(limits.memory_mb)
 
-            def send(kind: str, payload) -> None:
-                message = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
-                _write_all(write_fd, _FRAME.pack(len(message)) + message)
+    def child(write_fd: int) -> None:
+        def send(kind: str, payload) -> None:
+            message = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+            _write_all(write_fd, _FRAME.pack(len(message)) + message)
 
-            def budget(pages: int) -> None:
-                _allow_ocr_address_space()
-                send("ocr", pages)
+        def budget(pages: int) -> None:
+            _allow_ocr_address_space()
+            send("ocr", pages)
 
-            for item in items:
-                try:
-                    with progress.listening(None, budget):
-                        result = ("ok", work(item))
-                except Exception as exc:  # noqa: BLE001 — a bug in `work` reaches the caller as one line
-                    result = failure_of(exc)
-                send(*result)
-        except BaseException:  # noqa: BLE001 — whatever happens, the child must end here
-            status = 1
-        finally:
-            os._exit(status)
+        for item in items:
+            try:
+                with progress.listening(None, budget):
+                    result = ("ok", work(item))
+            except Exception as exc:  # noqa: BLE001 — a bug in `work` reaches the caller as one line
+                result = failure_of(exc)
+            send(*result)
+
+    pid, read_fd = _fork(child, limits)
     buffer = bytearray()
     index = 0
     started, seconds = time.monotonic(), limits.seconds
@@ -450,10 +453,7 @@ def _forked_each(work, items: list, limits: Limits):
                     break
                 buffer += chunk
     finally:
-        os.close(read_fd)
-        _kill_session(pid)
-        _kill(pid)
-        _, status = os.waitpid(pid, 0)
+        status = _reap(pid, read_fd)
     if ended == "timeout":
         yield index, LimitExceededError(f"解析超时（超过 {seconds:g} 秒）")
     elif ended == "died":

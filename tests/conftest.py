@@ -100,6 +100,30 @@ def require_ocr() -> None:
         )
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run"]  # fmt: skip
+
+
+def require_browser() -> None:
+    """Skip without Chromium or Playwright (Debian's chromium, the dev extra's playwright)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"没有 {CHROMIUM}：跳过真实浏览器测试（apt-get install chromium）")
+    pytest.importorskip("playwright.sync_api", reason="没有安装 playwright（python）")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through Playwright, one for the module."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 def require_soffice() -> None:
     """Skip when LibreOffice is not installed (a conversion that runs and writes nothing must fail, not skip)."""
     if shutil.which("soffice") is None:

@@ -8,41 +8,25 @@ README, those that show the real seed to out/screenshots/ (never committed).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from cli_helpers import served
-from conftest import ROOT, SHARED, require_soffice
+from conftest import ROOT, SHARED, require_browser, require_soffice
 from test_web import generated_faulty_report, make_store
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "docs" / "screenshots"  # pages of generated reports only: these go in the README
 # pages that show the real seed report stay out of the repository (third-party documents)
 LOCAL_SHOTS = ROOT / "out" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"没有 {CHROMIUM}：跳过真实浏览器测试（apt-get install chromium）")
-    pytest.importorskip("playwright.sync_api", reason="没有安装 playwright（python）")
+    require_browser()
     data = tmp_path_factory.mktemp("serve")
     make_store(data / "corpus.duckdb")  # a few reports already in the corpus, one with a hostile name
     with served("--data-dir", str(data)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def wait_for_jobs(page, count: int) -> None:

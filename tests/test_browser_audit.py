@@ -17,36 +17,22 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require_browser
 from web_audit_helpers import USERS, fault_year, fresh_store, sha_of, start_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "out" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
 def server(audited_store, tmp_path_factory):
     """A server of its own for each test: the reviewer's corrections would change what the administrator sees."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"没有 {CHROMIUM}：跳过真实浏览器测试（apt-get install chromium）")
-    pytest.importorskip("playwright.sync_api", reason="没有安装 playwright（python）")
+    require_browser()
     folder = tmp_path_factory.mktemp("browser-audit")
     running = start_server(folder, fresh_store(audited_store, folder / "store.duckdb"))
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def logged_in(browser, server, name: str):

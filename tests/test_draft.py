@@ -215,11 +215,9 @@ def continuing(values: dict, last: dict) -> dict:
 @pytest.fixture(scope="module")
 def served(store_with_last_year, tmp_path_factory):
     from cli_helpers import served as serving
-    from test_browser import CHROMIUM
+    from conftest import require_browser
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"没有 {CHROMIUM}：跳过真实浏览器测试（apt-get install chromium）")
-    pytest.importorskip("playwright.sync_api", reason="没有安装 playwright（python）")
+    require_browser()
     db, last = store_with_last_year
     data = tmp_path_factory.mktemp("draft-serve")
     with serving("--data-dir", str(data), "--db", str(db)) as url:
@@ -227,40 +225,37 @@ def served(store_with_last_year, tmp_path_factory):
 
 
 @pytest.mark.browser
-def test_browser_clerk_fills_the_form_sees_the_broken_cell_and_downloads_the_report(served, tmp_path):
-    from playwright.sync_api import sync_playwright
-    from test_browser import ARGS, CHROMIUM, SHOTS
+def test_browser_clerk_fills_the_form_sees_the_broken_cell_and_downloads_the_report(served, browser, tmp_path):
+    from test_browser import SHOTS
 
     served, last = served
     values = continuing(make_report(51, template="2021", year=2025, agency=AGENCY).truth["cells"], last)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(accept_downloads=True)
-        page.goto(f"{served}/draft?year=2025&agency={AGENCY.name}")
-        page.fill('input[name="meta.region"]', AGENCY.region)
-        page.select_option('select[name="meta.body_type"]', "department")
-        over = "requests.carried_over.total"
-        page.wait_for_function(f"() => document.querySelector('input[name=\"cell.{over}\"]').value !== ''", timeout=20_000)
-        assert "2024年度" in page.inner_text("#draft-previous")
-        # type every cell but 上年结转 (already filled in from last year), the way a clerk would
-        prefilled = {c: page.input_value(f'input[name="cell.{c}"]') for c in values if c.startswith("requests.carried_over.")}
-        assert prefilled == {c: f"{values[c]:g}" for c in prefilled}
-        for cell, value in values.items():
-            if not cell.startswith("requests.carried_over."):
-                page.fill(f'input[name="cell.{cell}"]', "" if value is None else f"{value:g}")
-        cell = "requests.new_received.natural_person"
-        page.fill(f'input[name="cell.{cell}"]', str(values[cell] + 5))
-        page.wait_for_selector(f'td[data-cell="{cell}"].error', timeout=20_000)
-        assert "requests.row_sum" in page.inner_text("#draft-findings")
-        page.fill(f'input[name="cell.{cell}"]', f"{values[cell]:g}")
-        page.wait_for_function(f"() => !document.querySelector('td[data-cell=\"{cell}\"]').classList.contains('error')", timeout=20_000)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "draft.png"), full_page=False)  # a generated body: fit for the README
-        with page.expect_download() as got:
-            page.click('button[data-download="docx"]')
-        target = tmp_path / "report.docx"
-        got.value.save_as(target)
-        browser.close()
+    page = browser.new_page(accept_downloads=True)
+    page.goto(f"{served}/draft?year=2025&agency={AGENCY.name}")
+    page.fill('input[name="meta.region"]', AGENCY.region)
+    page.select_option('select[name="meta.body_type"]', "department")
+    over = "requests.carried_over.total"
+    page.wait_for_function(f"() => document.querySelector('input[name=\"cell.{over}\"]').value !== ''", timeout=20_000)
+    assert "2024年度" in page.inner_text("#draft-previous")
+    # type every cell but 上年结转 (already filled in from last year), the way a clerk would
+    prefilled = {c: page.input_value(f'input[name="cell.{c}"]') for c in values if c.startswith("requests.carried_over.")}
+    assert prefilled == {c: f"{values[c]:g}" for c in prefilled}
+    for cell, value in values.items():
+        if not cell.startswith("requests.carried_over."):
+            page.fill(f'input[name="cell.{cell}"]', "" if value is None else f"{value:g}")
+    cell = "requests.new_received.natural_person"
+    page.fill(f'input[name="cell.{cell}"]', str(values[cell] + 5))
+    page.wait_for_selector(f'td[data-cell="{cell}"].error', timeout=20_000)
+    assert "requests.row_sum" in page.inner_text("#draft-findings")
+    page.fill(f'input[name="cell.{cell}"]', f"{values[cell]:g}")
+    page.wait_for_function(f"() => !document.querySelector('td[data-cell=\"{cell}\"]').classList.contains('error')", timeout=20_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "draft.png"), full_page=False)  # a generated body: fit for the README
+    with page.expect_download() as got:
+        page.click('button[data-download="docx"]')
+    target = tmp_path / "report.docx"
+    got.value.save_as(target)
+    page.close()
     back = parse(target)
     assert back.meta.agency == AGENCY.name and back.meta.year == 2025
     assert back.cells == values

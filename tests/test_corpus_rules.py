@@ -102,6 +102,33 @@ def test_rerunning_the_rules_gives_the_same_findings_and_counts(tmp_path):
         assert store.con.execute("SELECT errors FROM reports WHERE sha256 = ?", [SHA[2021]]).fetchone() == (1,)
 
 
+def test_the_preferred_copy_does_not_change_with_the_corpus_rules_own_errors(tmp_path):
+    """Which copy of a year counts is decided once: the corpus rules' errors (which depend on that choice) do not
+    decide it, so a second refresh never moves the comparisons of the following year to the other copy."""
+
+    def copy(sha: str, year: int, fmt: str, over: dict, forward: dict):
+        report = hand_report(sha, "某镇", year, cells={**carried("carried_over", **over), **carried("carried_forward", **forward)})
+        report.source.format, report.source.path = fmt, f"/reports/{sha[:8]}.{fmt}"
+        return report
+
+    sha = {name: name.ljust(64, "b") for name in ("p2020", "q2020", "r2021", "s2021", "t2022")}
+    reports = [
+        copy(sha["p2020"], 2020, "html", {}, {"research": 1}),  # the preferred copy of 2020 (html over txt)
+        copy(sha["q2020"], 2020, "txt", {}, {"research": 2}),
+        copy(sha["r2021"], 2021, "html", {"research": 2}, {"natural_person": 5}),  # breaks the carry-over from p2020
+        copy(sha["s2021"], 2021, "txt", {"research": 1}, {"natural_person": 7}),
+        copy(sha["t2022"], 2022, "txt", {"natural_person": 5}, {}),  # follows r2021, not s2021
+    ]
+    with Store(tmp_path / "c.duckdb") as store:
+        store.add([report_rows(r, r.source.path) for r in reports])
+        runs = []
+        for _ in range(3):
+            store.refresh()
+            runs.append(store.con.execute("SELECT sha256, rule, related FROM findings WHERE rule = 'corpus.carry_continuity' ORDER BY ALL").fetchall())
+        assert runs[0] == runs[1] == runs[2]
+        assert runs[0] == [(sha["r2021"], "corpus.carry_continuity", sha["p2020"])]  # 2022 compared with r2021, the html copy
+
+
 PINGTAN = ("02_pingtan_2019", "03_pingtan_2020", "04_pingtan_2021", "05_pingtan_2022")
 
 

@@ -4,7 +4,9 @@ Two rows of `reports` with the same body (`body_key`) and year are copies of one
 preferred copy is the more readable one, by this rule, in this order:
 
 1. more cells read (`cells_found`): the copy whose tables the parser could read;
-2. fewer `error` findings: an error a copy has and the other does not is most likely the parser's;
+2. fewer `error` findings of its own: an error a copy has and the other does not is most likely the
+   parser's (the corpus rules' errors do not count: they depend on which copy is preferred, so
+   counting them would let one refresh change the choice the next one made);
 3. the richer format: docx, html, doc, pdf, ofd, md, txt, image (a layout kept beats a flattened one);
 4. the sha256, so the choice never changes between runs.
 
@@ -21,8 +23,10 @@ FORMAT_RANK = ("docx", "html", "doc", "pdf", "ofd", "md", "txt", "image")
 def preference(alias: str = "r") -> str:
     """ORDER BY expression: the preferred copy of a body's report for a year first."""
     formats = ", ".join(f"'{f}'" for f in FORMAT_RANK)
+    own_errors = (f"(SELECT count(*) FROM findings f WHERE f.sha256 = {alias}.sha256 AND f.severity = 'error' "
+                  f"AND f.rule NOT LIKE 'corpus.%' AND f.rule NOT LIKE 'anomaly.%')")  # fmt: skip
     return (
-        f"{alias}.cells_found DESC NULLS LAST, {alias}.errors ASC NULLS LAST, "
+        f"{alias}.cells_found DESC NULLS LAST, {own_errors} ASC, "
         f"coalesce(list_position([{formats}], {alias}.format), {len(FORMAT_RANK) + 1}), {alias}.sha256"
     )
 

@@ -19,7 +19,7 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("body_type", "VARCHAR", "机关类型 department|government|township|street|other，未填为空 / body type, null when not given"),
         ("parent", "VARCHAR", "上级机关名称 / name of the body above it"),
         ("division_code", "VARCHAR", "区划代码（6、9 或 12 位，按原样） / administrative division code as given (6, 9 or 12 digits)"),
-        ("region_code", "VARCHAR", "所在区划的 6 位代码（省、地、县级） / 6-digit code of the division the body lies in"),
+        ("region_code", "VARCHAR", "所在区划的代码（省、地、县级 6 位，乡镇、街道 9 位） / code of the division the body lies in (6 digits; 9 for a township)"),
         ("region_name", "VARCHAR", "所在区划全称（到乡级） / full name of its division, down to the township"),
         ("level", "VARCHAR", "区划级别 province|city|county|township / level of its division"),
         ("line", "INTEGER", "导入文件中的行号 / line of the imported file"),

@@ -92,6 +92,7 @@ def extract_tables(layout: Layout, template: str) -> TableResult:
         span = layout.tables.get(table)
         if span:
             _walk_rows(layout.tokens, span, table_rows(table, template), table, result)
+            _rows_in_printed_order(layout.tokens[span[0] : span[1]], table, table_rows(table, template), result)
     span = layout.tables.get("appeals")
     if span:
         _read_appeals(layout.tokens, span, result)
@@ -366,6 +367,89 @@ def _rows_in_table_order(hits: list[_RowHit], printed: list, specs: tuple[RowSpe
             h.detached = h.after_orphans = h.before_orphans = h.after_stray = False
         at_a = next(i for i, h in enumerate(hits) if h is a) + 1
         hits[at_a:at_a] = [_RowHit(spec, [], values=list(own[r]), tabular=a.tabular, block=a.block, value_row=r) for spec, r in zip(slots, rows)]
+
+
+def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec, ...], result: TableResult) -> None:
+    """Table 二 or 三 read by the order of its rows of numbers, when its labels could not place them all (a
+    converter's table: labels wrapped over lines and printed apart from their numbers, often after them). The
+    printed rows that hold numbers are the template's rows in order when they are exactly as many and each
+    holds exactly one number a column of its row; every row label printed beside numbers must name the row the
+    order gives, at least two of them must, and every cell the labels placed must agree. Table 二 also needs
+    every column header of its template printed and none of the other's (a block in the other template's
+    columns is never placed). Anything else leaves the table as it was."""
+    data = [spec for spec in specs if spec.cells]
+    cells = {cid for spec in data for cid in spec.cells}
+    unsettled = cells & set(result.unplaced)
+    if not unsettled or any(set(other[4]) & cells for other in result.other_columns):
+        return
+    rows = _printed_number_rows(region)
+    if rows is None or len(rows) != len(data) or any(len(numbers) != len(spec.cells) for spec, (numbers, _) in zip(data, rows)):
+        return
+    unit = "万元"
+    if table == "active":
+        texts = [t.norm for t in region if t.kind == "text"]
+        headers = {meaning for norm in texts for _, meaning in column_headers(norm)}
+        other = "2019" if result.template == "2021" else "2021"
+        if not {column_meaning(c) for c in cells} <= headers or any(COLUMN_TEMPLATES.get(m) == other for m in headers):
+            return
+        unit = next((u for norm in texts if "金额" in norm and (u := unit_in_header(norm))), unit)
+    agreeing = 0
+    for spec, (numbers, labels) in zip(data, rows):
+        for text in labels:
+            key = label_key(text.norm)
+            named = {specs[i].key for i in _keyword_positions(specs, key, key) if specs[i].cells}
+            if named and spec.key not in named:
+                return  # a label beside numbers names another row: the order is not the template's
+            agreeing += spec.key in named
+        for cid, token in zip(spec.cells, numbers):
+            if cid not in unsettled and result.cells.get(cid) != parse_value(token.text, amount=by_id()[cid].is_amount, default_unit=unit):
+                return  # the labels placed (or left blank) a cell otherwise
+    if agreeing < 2:
+        return
+    for spec, (numbers, _) in zip(data, rows):
+        result.rows_found.add(spec.key)
+        for cid, token in zip(spec.cells, numbers):
+            _fill(result, cid, spec.label, token.text, token, amount=by_id()[cid].is_amount, unit=unit)
+    placed_rows = {spec.key for spec in data}
+    result.unplaced = [c for c in result.unplaced if c not in cells]
+    result.blank = [c for c in result.blank if c not in cells]
+    result.findings = [f for f in result.findings if not f.cells or not set(f.cells) <= cells]
+    result.unsplittable = [(s, run) for s, run in result.unsplittable if s.key not in placed_rows]
+    result.negative = [(s, run) for s, run in result.negative if s.key not in placed_rows]
+    result.readings = [r for r in result.readings if r[0].key not in placed_rows]
+
+
+_SPACED_NUMBERS = re.compile(r"\s*\d+(?:\s+\d+)*\s*")
+_ONE_NUMBER = re.compile(r"\s*[-−]?\d+(?:\.\d+)?\s*(?:万元|元)?\s*")
+
+
+def _printed_number_rows(region: list[Token]) -> list[tuple[list[Token], list[Token]]] | None:
+    """The printed rows of a table that hold numbers, in order: (its numbers, its text cells). A printed row is a
+    row of a grid or a pipe row, or else a line of text; a cell holding numbers spaced apart ('0 0', a
+    converter's narrow cells) gives each. None when a number is in doubt or glued to others without a space."""
+    groups: dict[tuple[str, int], tuple[list[Token], list[Token]]] = {}
+    key: tuple[str, int] | None = None
+    row_block, rows_seen = -1, 0
+    for token in region:
+        if token.kind == "row":
+            rows_seen += 1
+            key, row_block = ("row", rows_seen), token.block
+            continue
+        if key is None or token.block != row_block:
+            key, row_block = ("line", token.block), -1
+        numbers, texts = groups.setdefault(key, ([], []))
+        if token.kind == "text":
+            texts.append(token)
+        elif token.kind == "value":
+            if token.doubt or token.garbled or token.confidence is not None:
+                return None
+            if _SPACED_NUMBERS.fullmatch(token.text):
+                numbers.extend(_spaced(token))
+            elif _ONE_NUMBER.fullmatch(token.text) and not token.glued:
+                numbers.append(token)
+            else:
+                return None
+    return [group for group in groups.values() if group[0]]
 
 
 def _shifted_chains(hits: list[_RowHit]) -> None:
@@ -864,6 +948,11 @@ def _positions(
         # the document is cut right after a lone digit: the next row's number ('2' of '2.其他法律…'), not this row's
         seq = seq[:-1]
     excess = len(seq) - n
+    numbers = [t for t in seq if t.kind == "value"]
+    if excess > 0 and len(numbers) == n and not any(t.glued for t in numbers):
+        # more cells than columns and exactly one number a column: no column is blank, so every empty cell
+        # is padding (a converter's ragged grid puts empty cells between a row's numbers)
+        return [(t.text, t) for t in numbers]
     if excess > 0:
         lead = next((i for i, t in enumerate(seq) if t.kind != "empty"), len(seq))
         trail = next((i for i, t in enumerate(reversed(seq)) if t.kind != "empty"), len(seq))
@@ -948,6 +1037,7 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
     three small tables under their own captions), by the labels: block by its label, column by its header."""
     region = tokens[span[0] : span[1]]
     if _read_appeals_by_labels(region, result, truncated=span[1] >= len(tokens)):
+        _appeals_in_printed_order(region, result)
         return
     values: list[Token] = []
     in_table = False
@@ -983,6 +1073,7 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
         printed = "、".join(t.text.strip() for t in values if t.kind == "value")
         message = f"行政复议、行政诉讼情况表印出的数值（{printed}）与 15 列对不上，无法确定各列位置，这些单元格留空"
         result.findings.append(_doubt("structure.cells_missing", message, APPEALS_CELLS))
+        _appeals_in_printed_order(region, result)
         return
     result.rows_found.add("appeals")
     for cid, (text, token) in zip(APPEALS_CELLS, placed):
@@ -992,6 +1083,57 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
                 result.blank.append(cid)
             continue
         _fill(result, cid, label(cid), text, token)
+
+
+def _appeals_in_printed_order(region: list[Token], result: TableResult) -> None:
+    """Table 四 transposed (a row per block under one header of the five outcomes) whose block labels a converter
+    wrapped or printed apart from their numbers: the printed rows of numbers under the header are the three
+    blocks in order when there are exactly three, each of five numbers, every block label printed beside numbers
+    names the block the order gives, and the labels that name a block stand in the template's order."""
+    unsettled = set(APPEALS_CELLS) & set(result.unplaced)
+    start = next((i for i, t in enumerate(region) if t.kind == "text" and _outcome_header(t.norm)), None)
+    if not unsettled or start is None:
+        return
+    end = next((i for i, t in enumerate(region) if t.kind == "text" and _ends_appeals(t)), len(region))
+    header: list[str] = []
+    for token in region[start:end]:
+        if token.kind == "value":
+            break
+        if token.kind == "text":
+            header.extend(_OUTCOME_KEYS[w] for w in _appeal_words(token.norm) if w in _OUTCOME_KEYS)
+    if sorted(header) != sorted(_APPEAL_COLUMN_ORDER):
+        return
+    rows = _printed_number_rows(region[start:end])
+    if rows is None or len(rows) != 3 or any(len(numbers) != 5 for numbers, _ in rows):
+        return
+    named_in_order = [_BLOCK_KEYS[w] for t in region[start:end] if t.kind == "text" for w in _appeal_words(t.norm) if w in _BLOCK_KEYS]
+    if named_in_order != sorted(named_in_order, key=APPEAL_BLOCKS_ORDER.index):
+        return
+    for block, (_, labels) in zip(APPEAL_BLOCKS_ORDER, rows):
+        named = {_BLOCK_KEYS[w] for t in labels for w in _appeal_words(t.norm) if w in _BLOCK_KEYS}
+        if named - {block}:
+            return
+    placed: list[tuple[str, Token]] = []
+    for block, (numbers, _) in zip(APPEAL_BLOCKS_ORDER, rows):
+        for column, token in zip(header, numbers):
+            cid = f"appeals.{block}.{column}"
+            if cid not in unsettled and result.cells.get(cid) != parse_value(token.text):
+                return
+            placed.append((cid, token))
+    for cid, token in placed:
+        _fill(result, cid, label(cid), token.text, token)
+    result.rows_found.add("appeals")
+    cells = set(APPEALS_CELLS)
+    result.unplaced = [c for c in result.unplaced if c not in cells]
+    result.blank = [c for c in result.blank if c not in cells]
+    result.findings = [f for f in result.findings if not f.cells or not set(f.cells) <= cells]
+    result.impossible = [i for i in result.impossible if not set(i[1]) <= cells]
+
+
+def _outcome_header(norm: str) -> bool:
+    """A text of table 四 naming an outcome column (结果维持, 尚未审结 …) and nothing else."""
+    words = _appeal_words(norm)
+    return bool(words) and all(w in _OUTCOME_KEYS for w in words)
 
 
 _BLOCK_KEYS = {
@@ -1106,12 +1248,12 @@ def _appeals_runs(values: list[Token], impossible: list | None = None) -> list[t
     filled = [t for t in values if t.kind == "value"]
     if not filled or any(t.garbled or t.doubt for t in filled):
         return None  # OCR'd cells in doubt are not split into runs
+    pieces = [piece for token in filled for piece in _spaced(token)]
+    if len(pieces) == 15:
+        return [(p.text, p) for p in pieces]  # one number a column: an empty cell among them is padding, no blank
     inner = values[values.index(filled[0]) : len(values) - values[::-1].index(filled[-1])]
     if any(t.kind == "empty" for t in inner):
         return None  # a blank cell among the numbers: which column it is depends on how the runs split
-    pieces = [piece for token in filled for piece in _spaced(token)]
-    if len(pieces) == 15:
-        return [(p.text, p) for p in pieces]
     digits = "".join(p.text for p in pieces)
     if not digits.isdigit():
         return None

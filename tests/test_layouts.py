@@ -6,6 +6,7 @@ placed is null and named, and only what the report itself got wrong is blamed on
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -319,13 +320,19 @@ def _named(report) -> set[str]:
 
 
 def test_numbers_printed_before_their_labels_are_given_to_no_label() -> None:
-    """'1295 / 行政处罚 / 0 / 行政强制': each number may be the label's after it, so neither label takes one (the
-    last label has none after it); with the labels first and only one label lost, each keeps its own."""
+    """'1295 / 行政处罚 / 0 / 行政强制': each number may be the label's after it. Read by the walk alone, neither
+    label takes one; the table's rows of numbers are exactly the template's in order, each lone number followed
+    by the label of the row the order gives, so table 二 is read by that order. A lone number with no label
+    after it (a page number?) or two numbers before two labels leave both in doubt; with the labels first and
+    only one label lost, each keeps its own."""
     syn = make_report(21, template="2021", year=2022)
     cells = ["active.penalty.decisions", "active.coercion.decisions"]
     report = gongkai.parse(_with_block_six(syn, "{penalty}\n\n行政处罚\n\n{coercion}\n\n行政强制\n\n"), name="report.md")
-    assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
-    assert not [f for f in report.findings if f.severity == "error" and f.origin == "source"]
+    assert [report.cells[c] for c in cells] == [syn.truth["cells"][c] for c in cells]
+    for printed in ("{penalty}\n\n行政处罚\n\n7\n\n{coercion}\n\n行政强制\n\n", "{penalty}\n\n{coercion}\n\n行政处罚\n\n行政强制\n\n"):
+        report = gongkai.parse(_with_block_six(syn, printed), name="report.md")
+        assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
+        assert not [f for f in report.findings if f.severity == "error" and f.origin == "source"]
     report = gongkai.parse(_with_block_six(syn, "{penalty}\n\n行政强制\n\n{coercion}\n\n"), name="report.md")
     assert report.cells["active.coercion.decisions"] == syn.truth["cells"]["active.coercion.decisions"]
     assert report.cells["active.penalty.decisions"] is None and "active.penalty.decisions" in _named(report)
@@ -452,7 +459,9 @@ def test_a_row_of_the_other_table_cut_in_after_a_row_leaves_it_read() -> None:
 def test_numbers_under_table_fours_header_before_any_label_leave_its_rows_in_doubt() -> None:
     """Converter markdown of a PDF (fresh sweep, seed 24601): table 四 transposed, each block's label printed after
     its row of numbers ('| 0 | 0 | 0 | 0 | 0 |' then '行政复议'). Numbers under the header before any block's label
-    mean a label may follow its numbers, so no label takes the numbers after it."""
+    mean a label may follow its numbers, so no label takes the numbers after it. The table is then read by the
+    order of its rows when they are exactly three of five numbers under the header of the five outcomes, and the
+    labels that name a block stand in order (third round); a fourth row of numbers leaves the blocks in doubt."""
     syn = make_report(6, template="2021", year=2023, variants=("appeals_transposed",))
     text = syn.render("md").decode()
     lines = text.splitlines()
@@ -461,6 +470,9 @@ def test_numbers_under_table_fours_header_before_any_label_leave_its_rows_in_dou
     rule = "| --- " * 7 + "|"
     scrambled = [numbers[0], "行政复议", numbers[1], rule, "行政诉讼 未经复议直", "接起诉", lines[review + 2], rule]
     report = gongkai.parse("\n".join(lines[:review] + scrambled + lines[review + 3 :]).encode(), name="report.md")
+    appeals = [c for c in syn.truth["cells"] if c.startswith("appeals.")]
+    assert [report.cells[c] for c in appeals] == [syn.truth["cells"][c] for c in appeals]
+    report = gongkai.parse("\n".join(lines[:review] + [numbers[0], *scrambled] + lines[review + 3 :]).encode(), name="report.md")
     cells = [c for c in syn.truth["cells"] if c.startswith(("appeals.review.", "appeals.suit_direct."))]
     assert all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
     assert not [f for f in report.findings if f.origin == "source" and f.severity == "error"]
@@ -593,3 +605,72 @@ def test_a_wrapped_number_whose_last_digits_open_the_next_page_is_in_doubt() -> 
     cells = [c for c in syn.truth["cells"] if c.startswith("requests.carried_forward.") and syn.truth["cells"][c] and syn.truth["cells"][c] >= 10]
     assert cells and all(report.cells[c] is None for c in cells) and set(cells) <= _named(report)
     assert any("未印完" in f.message for f in report.findings if f.origin == "extraction")
+
+
+# ── converter markdown of PDFs: rows read by their printed order (issue 19, third round) ───────────────────
+
+_REQUEST_ROW = re.compile(r"^\|(?P<labels>(?:[^|]*\|){3})(?P<numbers>(?:\s*\d+\s*\|){7})\s*$")
+
+
+def _table_three_as_pdf_converter_prints(md: str, *, subtotals: bool = False, drop: str | None = None) -> str:
+    """Table 三 of a generated report as markitdown prints a PDF's table: each row its own small grid, empty padding
+    cells between the numbers and two narrow columns in one cell ('0 0'); of every four rows, the first two print
+    their labels together on the lines after the second's numbers, the others beside their numbers; with
+    `subtotals`, a 小计 row (its group's sums) after each group; `drop` loses one number of the row with that label."""
+    out: list[str] = []
+    group: list[list[int]] = []
+    held: list[str] = []  # labels printed apart, waiting for the end of their pair of rows
+    lines = md.splitlines()
+    rows = 0
+    for at, line in enumerate(lines):
+        match = _REQUEST_ROW.match(line)
+        if not match:
+            out.append(line)
+            continue
+        label = "".join(part.strip() for part in match["labels"].split("|"))
+        numbers = [int(n) for n in match["numbers"].split("|") if n.strip()]
+        printed = [str(n) for n in numbers]
+        if drop is not None and label.endswith(drop):
+            printed[2] = ""
+        cells = ["", printed[0], "", printed[1], f"{printed[2]} {printed[3]}".strip(), "", *printed[4:]]
+        apart = rows % 4 < 2
+        rows += 1
+        out.append(f"| {'' if apart else label} | " + " | ".join(cells) + " |")
+        out.append("| --- |" + " --- |" * len(cells))
+        if apart:
+            held.append(label)
+        following = _REQUEST_ROW.match(lines[at + 1]) if at + 1 < len(lines) else None
+        if len(held) == 2 or (held and not apart) or not following:
+            out.extend(held)
+            held = []
+        group.append(numbers)
+        next_group = following and "".join(p.strip() for p in following["labels"].split("|")[:2])
+        if subtotals and re.match(r"^\d\.", label) and (not following or next_group):
+            sums = [sum(column) for column in zip(*group)]
+            out.append("| 小计 | " + " | ".join(str(s) for s in sums) + " |")
+        if not re.match(r"^\d\.", label) or next_group:
+            group = []
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_table_three_of_a_pdf_converter_is_read_by_the_order_of_its_rows(seed: int) -> None:
+    """Labels printed apart from their numbers, padding cells and merged narrow cells: the rows of numbers are
+    exactly the template's, in order, and the labels printed beside numbers agree, so every cell is read."""
+    syn = make_report(70 + seed, template=("2021", "2019", "2021")[seed], faults=("row_sum",) if seed == 2 else ())
+    text = _table_three_as_pdf_converter_prints(syn.render("md").decode(), subtotals=seed == 1)
+    report = gongkai.parse(text.encode(), name="report.md")
+    result = compare(report, syn.truth_for("report.md", "md", None))
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("requests.")] == []
+
+
+def test_a_pdf_converters_row_short_of_a_number_leaves_its_table_in_doubt() -> None:
+    """One number lost from a row: the rows are no longer each full, so nothing is placed by their order (the
+    cells the labels cannot place are named, none silently wrong, no error blamed on the report)."""
+    syn = make_report(71, template="2021")
+    text = _table_three_as_pdf_converter_prints(syn.render("md").decode(), drop="4.保护第三方合法权益")
+    report = gongkai.parse(text.encode(), name="report.md")
+    result = compare(report, syn.truth_for("report.md", "md", None))
+    assert result.silent == [] and result.false_errors == []
+    assert {c for c in syn.truth["cells"] if c.startswith("requests.denied.third_party.")} <= set(result.flagged)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
-from itertools import product
+from itertools import combinations, product
 
 from gongkai.cells import by_id, cell_ids, label
 from gongkai.extract.glued import block_sums, row_sum, splits
@@ -379,11 +379,14 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
     columns is never placed). Anything else leaves the table as it was."""
     data = [spec for spec in specs if spec.cells]
     cells = {cid for spec in data for cid in spec.cells}
-    unsettled = cells & set(result.unplaced)
+    blank = set(result.blank) - set(result.unplaced)
+    unsettled = {c for c in cells if c in result.unplaced or (result.cells.get(c) is None and c not in blank)}  # in doubt, or not found
     if not unsettled or any(set(other[4]) & cells for other in result.other_columns):
         return
     rows = _printed_number_rows(region)
-    if rows is None or len(rows) != len(data) or any(len(numbers) != len(spec.cells) for spec, (numbers, _) in zip(data, rows)):
+    if rows is not None and table == "requests" and len(rows) > len(data):
+        rows = _without_subtotals(rows, specs, sum("小计" in t.norm or "合计" in t.norm for t in region if t.kind == "text"))
+    if rows is None or len(rows) != len(data) or any(len(numbers) != len(spec.cells) for spec, (numbers, _, _) in zip(data, rows)):
         return
     unit = "万元"
     if table == "active":
@@ -394,19 +397,20 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
             return
         unit = next((u for norm in texts if "金额" in norm and (u := unit_in_header(norm))), unit)
     agreeing = 0
-    for spec, (numbers, labels) in zip(data, rows):
+    for spec, (numbers, labels, label_after) in zip(data, rows):
+        named = set()
         for text in labels:
             key = label_key(text.norm)
-            named = {specs[i].key for i in _keyword_positions(specs, key, key) if specs[i].cells}
-            if named and spec.key not in named:
-                return  # a label beside numbers names another row: the order is not the template's
-            agreeing += spec.key in named
+            named |= {specs[i].key for i in _keyword_positions(specs, key, key) if specs[i].cells}
+        if named - {spec.key} or (label_after and spec.key not in named):
+            return  # a label beside numbers names another row: the order is not the template's
+        agreeing += spec.key in named
         for cid, token in zip(spec.cells, numbers):
             if cid not in unsettled and result.cells.get(cid) != parse_value(token.text, amount=by_id()[cid].is_amount, default_unit=unit):
                 return  # the labels placed (or left blank) a cell otherwise
     if agreeing < 2:
         return
-    for spec, (numbers, _) in zip(data, rows):
+    for spec, (numbers, _, _) in zip(data, rows):
         result.rows_found.add(spec.key)
         for cid, token in zip(spec.cells, numbers):
             _fill(result, cid, spec.label, token.text, token, amount=by_id()[cid].is_amount, unit=unit)
@@ -419,14 +423,43 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
     result.readings = [r for r in result.readings if r[0].key not in placed_rows]
 
 
+def _without_subtotals(rows: list, specs: tuple[RowSpec, ...], printed: int) -> list | None:
+    """The printed rows of table 三 without its 小计 rows (the report's own, in no identity): as many rows as 小计
+    labels were printed, each right after a group's last row and the sum of that group's rows, column by column.
+    None unless exactly one choice of group ends makes every dropped row its group's sum."""
+    data = [spec for spec in specs if spec.cells]
+    extra = len(rows) - len(data)
+    if extra != printed or any(not _ONE_NUMBER.fullmatch(t.text) or "." in t.text for numbers, _, _ in rows for t in numbers):
+        return None
+    groups = [spec.key.rsplit(".", 1)[0] if spec.key.count(".") == 2 else spec.key for spec in data]  # (三)…(六)'s sub-rows share one
+    ends = [i for i in range(len(data) - 1) if data[i].key.count(".") == 2 and groups[i] != groups[i + 1]]
+    found = []
+    for chosen in combinations(ends, extra):
+        kept, at, ok = [], 0, True
+        for i in range(len(data)):
+            kept.append(rows[at])
+            at += 1
+            if i in chosen:
+                members = [kept[j] for j in range(len(kept)) if groups[j] == groups[i]]
+                sums = [sum(int(r[0][c].text) for r in members) for c in range(len(rows[at][0]))] if all(len(r[0]) == len(rows[at][0]) for r in members) else None
+                if sums != [int(t.text) for t in rows[at][0]]:
+                    ok = False
+                    break
+                at += 1
+        if ok:
+            found.append(kept)
+    return found[0] if len(found) == 1 else None
+
+
 _SPACED_NUMBERS = re.compile(r"\s*\d+(?:\s+\d+)*\s*")
 _ONE_NUMBER = re.compile(r"\s*[-−]?\d+(?:\.\d+)?\s*(?:万元|元)?\s*")
 
 
 def _printed_number_rows(region: list[Token]) -> list[tuple[list[Token], list[Token]]] | None:
     """The printed rows of a table that hold numbers, in order: (its numbers, its text cells). A printed row is a
-    row of a grid or a pipe row, or else a line of text; a cell holding numbers spaced apart ('0 0', a
-    converter's narrow cells) gives each. None when a number is in doubt or glued to others without a space."""
+    row of a grid or a pipe row, or else a line of text; a cell holding numbers spaced apart ('0 0',
+    a converter's narrow cells) gives each. None when a number is in doubt, glued to others without a space, or
+    alone on a line without a label."""
     groups: dict[tuple[str, int], tuple[list[Token], list[Token]]] = {}
     key: tuple[str, int] | None = None
     row_block, rows_seen = -1, 0
@@ -449,7 +482,21 @@ def _printed_number_rows(region: list[Token]) -> list[tuple[list[Token], list[To
                 numbers.append(token)
             else:
                 return None
-    return [group for group in groups.values() if group[0]]
+    ordered = list(groups.items())
+    rows: list[tuple[list[Token], list[Token], bool]] = []
+    for at, ((kind, _), (numbers, texts)) in enumerate(ordered):
+        if not numbers:
+            continue
+        if kind == "line" and len(numbers) == 1 and not texts:
+            # a number alone on a line: a row's only cell whose label a converter printed on the next line, or a page
+            # number, or a wrapped number's piece — it counts only with a label alone on the next line
+            after = ordered[at + 1] if at + 1 < len(ordered) else None
+            if after is None or after[0][0] != "line" or after[1][0] or not after[1][1]:
+                return None
+            rows.append((numbers, after[1][1], True))
+            continue
+        rows.append((numbers, texts, False))
+    return rows
 
 
 def _shifted_chains(hits: list[_RowHit]) -> None:
@@ -1104,17 +1151,17 @@ def _appeals_in_printed_order(region: list[Token], result: TableResult) -> None:
     if sorted(header) != sorted(_APPEAL_COLUMN_ORDER):
         return
     rows = _printed_number_rows(region[start:end])
-    if rows is None or len(rows) != 3 or any(len(numbers) != 5 for numbers, _ in rows):
+    if rows is None or len(rows) != 3 or any(len(numbers) != 5 for numbers, _, _ in rows):
         return
     named_in_order = [_BLOCK_KEYS[w] for t in region[start:end] if t.kind == "text" for w in _appeal_words(t.norm) if w in _BLOCK_KEYS]
     if named_in_order != sorted(named_in_order, key=APPEAL_BLOCKS_ORDER.index):
         return
-    for block, (_, labels) in zip(APPEAL_BLOCKS_ORDER, rows):
+    for block, (_, labels, _) in zip(APPEAL_BLOCKS_ORDER, rows):
         named = {_BLOCK_KEYS[w] for t in labels for w in _appeal_words(t.norm) if w in _BLOCK_KEYS}
         if named - {block}:
             return
     placed: list[tuple[str, Token]] = []
-    for block, (numbers, _) in zip(APPEAL_BLOCKS_ORDER, rows):
+    for block, (numbers, _, _) in zip(APPEAL_BLOCKS_ORDER, rows):
         for column, token in zip(header, numbers):
             cid = f"appeals.{block}.{column}"
             if cid not in unsettled and result.cells.get(cid) != parse_value(token.text):

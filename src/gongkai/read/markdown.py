@@ -79,15 +79,21 @@ def _is_table_line(line: str) -> bool:
 
 
 def _grid(lines: list[str], start: int, stop: int, table: int) -> Grid | None:
-    """The rows of lines[start:stop] as printed, separator lines skipped; None if only separators."""
+    """The rows of lines[start:stop] as printed, separator lines skipped; None if only separators. A column
+    empty in every row of two or more is dropped: it holds nothing, and a converter's ragged grid pads rows with such columns,
+    which would otherwise pass for blank cells (its provenance keeps the column as printed)."""
+    rows = [split_row(lines[index]) for index in range(start, stop) if not _SEPARATOR.match(lines[index])]
+    width = max((len(r) for r in rows), default=0)
+    kept = [c for c in range(width) if any(c < len(r) and r[c] for r in rows)] if len(rows) > 1 else list(range(width))
     cells: list[GridCell] = []
     row = 0
     for index in range(start, stop):
         if _SEPARATOR.match(lines[index]):
             continue
-        for col, text in enumerate(split_row(lines[index])):
-            where = Where(line=index + 1, table=table, row=row, col=col)
-            cells.append(GridCell(row, col, text, where=where))
+        texts = split_row(lines[index])
+        for col, printed in enumerate(c for c in kept if c < len(texts)):
+            where = Where(line=index + 1, table=table, row=row, col=printed)
+            cells.append(GridCell(row, col, texts[printed], where=where))
         row += 1
     if not cells:
         return None

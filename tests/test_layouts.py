@@ -612,11 +612,13 @@ def test_a_wrapped_number_whose_last_digits_open_the_next_page_is_in_doubt() -> 
 _REQUEST_ROW = re.compile(r"^\|(?P<labels>(?:[^|]*\|){3})(?P<numbers>(?:\s*\d+\s*\|){7})\s*$")
 
 
-def _table_three_as_pdf_converter_prints(md: str, *, subtotals: bool = False, drop: str | None = None) -> str:
+def _table_three_as_pdf_converter_prints(md: str, *, subtotals: bool = False, drop: str | None = None, wrapped: bool = False) -> str:
     """Table 三 of a generated report as markitdown prints a PDF's table: each row its own small grid, empty padding
     cells between the numbers and two narrow columns in one cell ('0 0'); of every four rows, the first two print
     their labels together on the lines after the second's numbers, the others beside their numbers; with
-    `subtotals`, a 小计 row (its group's sums) after each group; `drop` loses one number of the row with that label."""
+    `subtotals`, a 小计 row (its group's sums) after each group; `drop` loses one number of the row with that label;
+    `wrapped`, cells one digit wide: each number's first digit in the row, the next ones on the lines below it,
+    under the same cell."""
     out: list[str] = []
     group: list[list[int]] = []
     held: list[str] = []  # labels printed apart, waiting for the end of their pair of rows
@@ -632,10 +634,15 @@ def _table_three_as_pdf_converter_prints(md: str, *, subtotals: bool = False, dr
         printed = [str(n) for n in numbers]
         if drop is not None and label.endswith(drop):
             printed[2] = ""
-        cells = ["", printed[0], "", printed[1], f"{printed[2]} {printed[3]}".strip(), "", *printed[4:]]
+        def line(digit: int) -> list[str]:
+            part = [p[digit] if digit < len(p) else "" for p in printed] if wrapped else printed
+            return ["", part[0], "", part[1], f"{part[2]} {part[3]}".strip(), "", *part[4:]]
+
+        cells = line(0)
         apart = rows % 4 < 2
         rows += 1
         out.append(f"| {'' if apart else label} | " + " | ".join(cells) + " |")
+        out.extend("|  | " + " | ".join(line(d)) + " |" for d in range(1, max(map(len, printed))) if wrapped)
         out.append("| --- |" + " --- |" * len(cells))
         if apart:
             held.append(label)
@@ -674,3 +681,19 @@ def test_a_pdf_converters_row_short_of_a_number_leaves_its_table_in_doubt() -> N
     result = compare(report, syn.truth_for("report.md", "md", None))
     assert result.silent == [] and result.false_errors == []
     assert {c for c in syn.truth["cells"] if c.startswith("requests.denied.third_party.")} <= set(result.flagged)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_numbers_wrapped_in_a_pdf_converters_narrow_cells_are_joined_when_one_reading_adds_up(seed: int) -> None:
+    """Narrow cells (numbers scaled up, printed a digit a line as markitdown prints a PDF's): each carried digit
+    continues a number of its cell that is not 0; the readings whose rows add up, then the column identities,
+    leave one, so every cell of table 三 is read. With a row_sum fault nothing is silently wrong and the fault is
+    found (no reading of the faulty row adds up, so the table is not joined)."""
+    syn = make_report(80 + seed, template="2021", variants=("narrow_cells",), faults=("row_sum",) if seed else ())
+    text = _table_three_as_pdf_converter_prints(syn.render("md").decode(), wrapped=True)
+    assert re.search(r"^\|  \| [| \d]*$", text, re.M), "no number was wrapped"
+    report = gongkai.parse(text.encode(), name="report.md")
+    result = compare(report, syn.truth_for("report.md", "md", None))
+    _exact(result)
+    if not seed:
+        assert [c for c in result.flagged if c.startswith("requests.")] == []

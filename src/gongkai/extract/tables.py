@@ -8,6 +8,7 @@ its column is certain; otherwise the row's cells stay null and an `extraction` f
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
@@ -384,6 +385,8 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
     if not unsettled or any(set(other[4]) & cells for other in result.other_columns):
         return
     rows = _printed_number_rows(region)
+    if rows is not None and table == "requests" and any(len(numbers) < len(data[0].cells) for numbers, _, _ in rows):
+        rows = _wrapped_numbers_joined(rows, specs)
     if rows is not None and table == "requests" and len(rows) > len(data):
         rows = _without_subtotals(rows, specs, sum("小计" in t.norm or "合计" in t.norm for t in region if t.kind == "text"))
     if rows is None or len(rows) != len(data) or any(len(numbers) != len(spec.cells) for spec, (numbers, _, _) in zip(data, rows)):
@@ -421,6 +424,114 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
     result.unsplittable = [(s, run) for s, run in result.unsplittable if s.key not in placed_rows]
     result.negative = [(s, run) for s, run in result.negative if s.key not in placed_rows]
     result.readings = [r for r in result.readings if r[0].key not in placed_rows]
+
+
+def _wrapped_numbers_joined(rows: list, specs: tuple[RowSpec, ...]) -> list | None:
+    """Table 三 whose numbers wrapped inside narrow cells, as a converter prints a PDF's: a row of seven numbers
+    (each a number's first digits) followed by rows of the digits carried to the next lines, each in a column (as
+    printed) of a cell it continues — fewer than seven, or seven when every number carries on (which of those
+    rows are carried digits is tried both ways). A carried piece continues one of the numbers of its cell that
+    is not 0 and was continued on the line before; a reading is kept only if each row's applicants add up to its
+    总计 and the table's column identities hold. None unless exactly one reading remains (the numbers stay in
+    doubt)."""
+    data = [spec for spec in specs if spec.cells]
+    width = len(data[0].cells)
+
+    def named(labels: list[Token]) -> bool:
+        return any(_keyword_positions(specs, k, k) for t in labels if (k := label_key(t.norm)))
+
+    full = [len(numbers) == width for numbers, _, _ in rows]
+    maybe_carried = [
+        i for i in range(1, len(rows))
+        if full[i] and full[i - 1] and not rows[i][2] and not named(rows[i][1])
+        and {t.where.col for t in rows[i][0]} <= {t.where.col for t in rows[i - 1][0]}
+    ]  # fmt: skip
+    extra = sum(full) - len(data)
+    if extra < 0 or extra > len(maybe_carried) or math.comb(len(maybe_carried), extra) > MAX_READINGS:
+        return None
+    solutions: list = []
+    for carried in combinations(maybe_carried, extra):
+        mains = _mains_and_carried(rows, width, set(carried), named)
+        if mains is None or len(mains) != len(data):
+            continue
+        for found in _joined_readings(mains, data):
+            solutions.append((mains, found))
+        if len(solutions) > 1:
+            return None
+    if len(solutions) != 1:
+        return None
+    mains, chosen = solutions[0]
+    return [([replace(t, text=str(v), start=None) for t, v in zip(numbers, row)], labels, label_after) for (numbers, labels, label_after, _), row in zip(mains, chosen)]
+
+
+def _mains_and_carried(rows: list, width: int, carried: set[int], named) -> list | None:
+    """The rows of numbers with the lines of digits carried under each; None if a line continues no row."""
+    mains: list[tuple[list[Token], list[Token], bool, list[list[Token]]]] = []
+    for at, (numbers, labels, label_after) in enumerate(rows):
+        if len(numbers) == width and at not in carried:
+            mains.append((numbers, labels, label_after, []))
+            continue
+        columns = {t.where.col for t in mains[-1][0]} if mains else set()
+        if not mains or label_after or named(labels) or any(t.where.col is None or t.where.col not in columns for t in numbers):
+            return None  # numbers short of a row under no cell of the row before: a row with a blank, or a stray
+        if any(not t.text.strip().isdigit() for t in numbers):
+            return None
+        mains[-1][3].append(numbers)
+    return mains
+
+
+def _joined_readings(mains: list, data: list[RowSpec]) -> list[list[tuple[int, ...]]]:
+    """The readings of the whole table (up to two) whose rows add up and whose column identities hold."""
+    readings = []
+    for numbers, _, _, lines in mains:
+        found = sorted(r for r in _carried_readings(numbers, lines) if sum(r[:-1]) == r[-1])
+        if not found:
+            return []
+        readings.append(found)
+    sizes = math.prod(len(found) for found in readings)
+    if sizes > MAX_COMBINATIONS:
+        return [[], []]  # too many to tell apart: as good as several
+    template = "2021" if len(data) == 25 else "2019"
+    columns = [i for i in identities(template) if i.rule in ("requests.balance", "requests.outcomes_sum")]
+    fitting = []
+    for combo in product(*readings):
+        values = {cid: v for spec, row in zip(data, combo) for cid, v in zip(spec.cells, row)}
+        if sizes == 1 or all(sum(values[c] for c in i.lhs) == sum(values[c] for c in i.rhs) for i in columns):
+            fitting.append(list(combo))
+            if len(fitting) > 1:
+                break
+    return fitting
+
+
+def _carried_readings(numbers: list[Token], lines: list[list[Token]]) -> set[tuple[int, ...]]:
+    """Every way the digits of the continuation lines can finish the row's numbers, cell by cell (see above)."""
+    cols = [t.where.col for t in numbers]
+    start = [t.text.strip() for t in numbers]
+    if any(not re.fullmatch(r"-?\d+", v) for v in start):
+        return set()
+    states = [(start, {i for i, v in enumerate(start) if v.isdigit() and v != "0"})]
+    for line in lines:
+        pieces: dict[int | None, list[str]] = {}
+        for token in line:
+            pieces.setdefault(token.where.col, []).append(token.text.strip())
+        following = []
+        for values, still_open in states:
+            options = []
+            for col, digits in pieces.items():
+                slots = [i for i in sorted(still_open) if cols[i] == col]
+                options.append([(positions, digits) for positions in combinations(slots, len(digits))])
+            for choice in product(*options):
+                new = list(values)
+                continued = set()
+                for positions, digits in choice:
+                    for i, d in zip(positions, digits):
+                        new[i] += d
+                        continued.add(i)
+                following.append((new, still_open & continued))
+        states = following
+        if len(states) > MAX_READINGS * 16:
+            return set()
+    return {tuple(int(v) for v in values) for values, _ in states}
 
 
 def _without_subtotals(rows: list, specs: tuple[RowSpec, ...], printed: int) -> list | None:

@@ -1111,6 +1111,8 @@ def _positions(
         # more cells than columns and exactly one number a column: no column is blank, so every empty cell
         # is padding (a converter's ragged grid puts empty cells between a row's numbers)
         return [(t.text, t) for t in numbers]
+    if any(t.merged_columns for t in seq) and any(t.kind == "empty" for t in seq):
+        return None  # a grid whose cells merged narrow columns ('0 0'): an empty cell's column is not known
     if excess > 0:
         lead = next((i for i, t in enumerate(seq) if t.kind != "empty"), len(seq))
         trail = next((i for i, t in enumerate(reversed(seq)) if t.kind != "empty"), len(seq))
@@ -1219,6 +1221,8 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
             values.append(token)
     if not values:
         return  # no numbers under a 表三 header: the table is not there
+    if _appeals_in_printed_order(region, result, official=True):
+        return  # the header of five outcomes over three rows: transposed, whatever the 15 cells would give
     placed = _positions(values, 15, None, tabular=False, truncated=span[1] >= len(tokens))  # type: ignore[arg-type]
     if placed is None:
         placed = _appeals_runs(values, result.impossible)
@@ -1243,15 +1247,16 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
         _fill(result, cid, label(cid), text, token)
 
 
-def _appeals_in_printed_order(region: list[Token], result: TableResult) -> None:
+def _appeals_in_printed_order(region: list[Token], result: TableResult, *, official: bool = False) -> bool:
     """Table 四 transposed (a row per block under one header of the five outcomes) whose block labels a converter
     wrapped or printed apart from their numbers: the printed rows of numbers under the header are the three
     blocks in order when there are exactly three, each of five numbers, every block label printed beside numbers
-    names the block the order gives, and the labels that name a block stand in the template's order."""
-    unsettled = set(APPEALS_CELLS) & set(result.unplaced)
+    names the block the order gives, and the labels that name a block stand in the template's order. `official`:
+    tried before the official layout's fifteen cells, when nothing of the table is read yet. True if it read it."""
+    unsettled = set(APPEALS_CELLS) if official else set(APPEALS_CELLS) & set(result.unplaced)
     start = next((i for i, t in enumerate(region) if t.kind == "text" and _outcome_header(t.norm)), None)
     if not unsettled or start is None:
-        return
+        return False
     end = next((i for i, t in enumerate(region) if t.kind == "text" and _ends_appeals(t)), len(region))
     header: list[str] = []
     for token in region[start:end]:
@@ -1260,23 +1265,23 @@ def _appeals_in_printed_order(region: list[Token], result: TableResult) -> None:
         if token.kind == "text":
             header.extend(_OUTCOME_KEYS[w] for w in _appeal_words(token.norm) if w in _OUTCOME_KEYS)
     if sorted(header) != sorted(_APPEAL_COLUMN_ORDER):
-        return
+        return False
     rows = _printed_number_rows(region[start:end])
     if rows is None or len(rows) != 3 or any(len(numbers) != 5 for numbers, _, _ in rows):
-        return
+        return False
     named_in_order = [_BLOCK_KEYS[w] for t in region[start:end] if t.kind == "text" for w in _appeal_words(t.norm) if w in _BLOCK_KEYS]
     if named_in_order != sorted(named_in_order, key=APPEAL_BLOCKS_ORDER.index):
-        return
+        return False
     for block, (_, labels, _) in zip(APPEAL_BLOCKS_ORDER, rows):
         named = {_BLOCK_KEYS[w] for t in labels for w in _appeal_words(t.norm) if w in _BLOCK_KEYS}
         if named - {block}:
-            return
+            return False
     placed: list[tuple[str, Token]] = []
     for block, (numbers, _, _) in zip(APPEAL_BLOCKS_ORDER, rows):
         for column, token in zip(header, numbers):
             cid = f"appeals.{block}.{column}"
             if cid not in unsettled and result.cells.get(cid) != parse_value(token.text):
-                return
+                return False
             placed.append((cid, token))
     for cid, token in placed:
         _fill(result, cid, label(cid), token.text, token)
@@ -1286,6 +1291,7 @@ def _appeals_in_printed_order(region: list[Token], result: TableResult) -> None:
     result.blank = [c for c in result.blank if c not in cells]
     result.findings = [f for f in result.findings if not f.cells or not set(f.cells) <= cells]
     result.impossible = [i for i in result.impossible if not set(i[1]) <= cells]
+    return True
 
 
 def _outcome_header(norm: str) -> bool:

@@ -47,6 +47,7 @@ class Token:
     garbled: bool = False  # an OCR'd cell whose one number is spoilt ('1.', '2 6 1'): its place is known, its value is not
     doubt: str | None = None  # why the reader is not sure the cell's text is all of it: its place is known, its value is not
     start: int | None = None  # where `text` starts in its line of text (None in a grid, or where the line number names several lines)
+    merged_columns: bool = False  # a cell of its grid holds several numbers ('0 0'): the grid's columns are not the table's
 
 
 def tokenize(document: Document) -> list[Token]:
@@ -142,6 +143,7 @@ def _shared_lines(document: Document) -> set[int]:
 
 def _grid_tokens(grid: Grid, index: int) -> list[Token]:
     out: list[Token] = []
+    merged = any(_SEVERAL_NUMBERS.match(cell.text) for cell in grid.cells if cell.confidence is None)
     for row in grid.rows():
         if not row:
             continue
@@ -155,8 +157,9 @@ def _grid_tokens(grid: Grid, index: int) -> list[Token]:
                 # '0 0' in one cell: a converter merged two columns (a number is never printed with spaces here)
                 pieces = tuple((part, part, "value", False) for part in cell.text.split())
             tokens = _tokens(pieces, cell.where, index, cell.confidence)
-            if cell.doubt is not None:
-                for token in tokens:
+            for token in tokens:
+                token.merged_columns = merged
+                if cell.doubt is not None:
                     token.doubt = cell.doubt
             out.extend(tokens)
     return out

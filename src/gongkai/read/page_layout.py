@@ -138,7 +138,7 @@ def _item_box(item):
 
 
 def mark_spilled_numbers(pages: list[Page]) -> None:
-    """A page ending with a table whose last row holds numbers wrapped over lines in narrow cells, and the next
+    """A page ending with a table of numbers wrapped over lines in narrow cells, and the next
     page opening with a line of numbers alone outside any table (LibreOffice carries the rest of a row that does
     not fit, unruled): the wrapped numbers under that line may have lost their last digits to the next page (6327
     printed 632 | 7), and the line would pass for a page number. Those cells are in doubt. Run before
@@ -151,7 +151,7 @@ def mark_spilled_numbers(pages: list[Page]) -> None:
             continue
         bottom = len(last.table.ys) - 1
         under = [c for c in last.table.cells if c.row_end == bottom and c.box[2] > first.box[0] - EDGE_TOL and c.box[0] < first.box[2] + EDGE_TOL]
-        if any(id(c) in last.wrapped for c in under):
+        if last.wrapped:  # a table of narrow cells: a number may also wrap whole lines onto the next page (37 printed 3 | 7)
             last.spilled.update(id(c) for c in under if _NUMBER.fullmatch(last.texts[id(c)]))
 
 

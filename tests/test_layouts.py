@@ -652,7 +652,7 @@ def _table_three_as_pdf_converter_prints(md: str, *, subtotals: bool = False, dr
         printed = [str(n) for n in numbers]
         if drop is not None and label.endswith(drop):
             printed[2] = ""
-        def line(digit: int) -> list[str]:
+        def line(digit: int, printed: list[str] = printed) -> list[str]:
             part = [p[digit] if digit < len(p) else "" for p in printed] if wrapped else printed
             return ["", part[0], "", part[1], f"{part[2]} {part[3]}".strip(), "", *part[4:]]
 

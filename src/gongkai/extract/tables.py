@@ -375,7 +375,9 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
     converter's table: labels wrapped over lines and printed apart from their numbers, often after them). The
     printed rows that hold numbers are the template's rows in order when they are exactly as many and each
     holds exactly one number a column of its row; every row label printed beside numbers must name the row the
-    order gives, at least two of them must, and every cell the labels placed must agree. Table 二 also needs
+    order gives, at least two of them must, and every cell the labels placed must agree; a row of table 三 short of
+    a number that cannot be digits carried from the row before keeps its place and is left as the labels read it
+    (its blank cell's column is unknown). Table 二 also needs
     every column header of its template printed and none of the other's (a block in the other template's
     columns is never placed). Anything else leaves the table as it was."""
     data = [spec for spec in specs if spec.cells]
@@ -385,11 +387,16 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
     if not unsettled or any(set(other[4]) & cells for other in result.other_columns):
         return
     rows = _printed_number_rows(region)
+    short: set[int] = set()  # rows short of a number that continue none: a blank cell, its column unknown — left as they were
     if rows is not None and table == "requests" and any(len(numbers) < len(data[0].cells) for numbers, _, _ in rows):
-        rows = _wrapped_numbers_joined(rows, specs)
+        short = {i for i, (numbers, _, _) in enumerate(rows) if len(numbers) < len(data[0].cells)}
+        if len(rows) == len(data) and not any(_may_continue(rows, i) for i in short):
+            pass
+        else:
+            rows, short = _wrapped_numbers_joined(rows, specs), set()
     if rows is not None and table == "requests" and len(rows) > len(data):
         rows = _without_subtotals(rows, specs, sum("小计" in t.norm or "合计" in t.norm for t in region if t.kind == "text"))
-    if rows is None or len(rows) != len(data) or any(len(numbers) != len(spec.cells) for spec, (numbers, _, _) in zip(data, rows)):
+    if rows is None or len(rows) != len(data) or any(len(numbers) != len(spec.cells) for at, (spec, (numbers, _, _)) in enumerate(zip(data, rows)) if at not in short):
         return
     unit = "万元"
     if table == "active":
@@ -400,7 +407,7 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
             return
         unit = next((u for norm in texts if "金额" in norm and (u := unit_in_header(norm))), unit)
     agreeing = 0
-    for spec, (numbers, labels, label_after) in zip(data, rows):
+    for at, (spec, (numbers, labels, label_after)) in enumerate(zip(data, rows)):
         named = set()
         for text in labels:
             key = label_key(text.norm)
@@ -408,22 +415,32 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
         if named - {spec.key} or (label_after and spec.key not in named):
             return  # a label beside numbers names another row: the order is not the template's
         agreeing += spec.key in named
-        for cid, token in zip(spec.cells, numbers):
+        for cid, token in zip(spec.cells, numbers if at not in short else []):
             if cid not in unsettled and result.cells.get(cid) != parse_value(token.text, amount=by_id()[cid].is_amount, default_unit=unit):
                 return  # the labels placed (or left blank) a cell otherwise
     if agreeing < 2:
         return
-    for spec, (numbers, _, _) in zip(data, rows):
+    for at, (spec, (numbers, _, _)) in enumerate(zip(data, rows)):
         result.rows_found.add(spec.key)
-        for cid, token in zip(spec.cells, numbers):
+        for cid, token in zip(spec.cells, numbers if at not in short else []):
             _fill(result, cid, spec.label, token.text, token, amount=by_id()[cid].is_amount, unit=unit)
-    placed_rows = {spec.key for spec in data}
+    placed_rows = {spec.key for at, spec in enumerate(data) if at not in short}
+    cells = {cid for spec in data if spec.key in placed_rows for cid in spec.cells}
     result.unplaced = [c for c in result.unplaced if c not in cells]
     result.blank = [c for c in result.blank if c not in cells]
     result.findings = [f for f in result.findings if not f.cells or not set(f.cells) <= cells]
     result.unsplittable = [(s, run) for s, run in result.unsplittable if s.key not in placed_rows]
     result.negative = [(s, run) for s, run in result.negative if s.key not in placed_rows]
     result.readings = [r for r in result.readings if r[0].key not in placed_rows]
+
+
+def _may_continue(rows: list, at: int) -> bool:
+    """The numbers of printed row `at` may be digits carried from the row before: a number of that row not 0 stands
+    in a column (as printed) of one of them."""
+    if at == 0:
+        return False
+    columns = {t.where.col for t in rows[at][0]}
+    return any(t.where.col in columns and t.text.strip() not in ("0", "") for t in rows[at - 1][0]) or None in columns
 
 
 def _wrapped_numbers_joined(rows: list, specs: tuple[RowSpec, ...]) -> list | None:

@@ -37,6 +37,7 @@ class GridSettings:
     min_band: float = 5.0  # rows/columns thinner than this are double rules, not cells
     coverage: float = 0.6  # a cell border is ruled when rules cover this share of it
     min_length: float = 8.0  # shorter segments are glyph strokes or noise, not rules
+    bridge: float = 0.0  # collinear pieces of a rule this far apart are one rule (a scan's rule broken by a seal)
 
 
 @dataclass(slots=True)
@@ -172,10 +173,27 @@ def table_groups(rules: list[Rule], settings: GridSettings = GridSettings()) -> 
             v = rules[j]
             if h.start - tol <= v.pos <= h.end + tol and v.start - tol <= h.pos <= v.end + tol:
                 parent[find(i)] = find(j)
+    if settings.bridge > 0.0:
+        for i, j in _collinear_pairs(rules, hs, tol, settings.bridge) + _collinear_pairs(rules, vs, tol, settings.bridge):
+            parent[find(i)] = find(j)
     groups: dict[int, list[Rule]] = {}
     for i, r in enumerate(rules):
         groups.setdefault(find(i), []).append(r)
     return sorted(groups.values(), key=lambda g: min(r.pos if r.horizontal else r.start for r in g))
+
+
+def _collinear_pairs(rules: list[Rule], same: list[int], tol: float, bridge: float) -> list[tuple[int, int]]:
+    """Pairs of rules of one direction on one line whose ends are at most `bridge` apart."""
+    ordered = sorted(same, key=lambda i: rules[i].pos)
+    positions = [rules[i].pos for i in ordered]
+    pairs = []
+    for k, i in enumerate(ordered):
+        a = rules[i]
+        for j in ordered[k + 1 : bisect.bisect_right(positions, a.pos + tol)]:
+            b = rules[j]
+            if b.start - bridge <= a.end and a.start - bridge <= b.end:
+                pairs.append((i, j))
+    return pairs
 
 
 def _covered(intervals: list[tuple[float, float]], a: float, b: float) -> float:

@@ -196,7 +196,7 @@ def _number(blocks: list[Block]) -> list[Block]:
 
 def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> list[Block]:
     """Blocks of one page image in reading order; boxes are multiplied by `unit` (e.g. px → pt)."""
-    gray = _page_grey(image)
+    gray = _page_grey(image if image.mode == "L" else _colour_or_grey(image))
     ink = _binarise(np.asarray(gray))
     if not ink.any():
         return []  # a blank page: nothing to recognise (OCR would spend seconds finding nothing)
@@ -239,7 +239,7 @@ def _find_tables(rules: list[Rule], scale: float) -> list[RuledTable]:
 
 def _settings(scale: float) -> GridSettings:
     px = DPI / 72 * scale  # pixels per point
-    return GridSettings(snap=3.0 * px, min_band=5.0 * px, coverage=0.5, min_length=8.0 * px)
+    return GridSettings(snap=3.0 * px, min_band=5.0 * px, coverage=0.5, min_length=8.0 * px, bridge=1.5 * LINE * scale)
 
 
 def _weakest(pieces: list[Piece]) -> float | None:
@@ -344,11 +344,13 @@ def _page_grey(image: Image.Image) -> Image.Image:
     hides nothing, and the light evened out (a shadow across a photo, a grey photocopy)."""
     if image.mode == "L":
         return Image.fromarray(_even_light(np.asarray(image)))
-    rgb = np.asarray(image.convert("RGB"))
-    gray = _even_light(np.ascontiguousarray(rgb[..., 0]))  # black print stays dark in the red channel, red ink turns light
-    reddish = rgb[..., 0].astype(np.int16) - np.maximum(rgb[..., 1], rgb[..., 2]) > 12
-    gray[reddish & (gray > 150)] = 255  # the seal's ink on paper goes; print under the seal (dark in red too) stays
-    return Image.fromarray(gray)
+    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+    red = rgb[..., 0]
+    redness = np.maximum(red - np.maximum(rgb[..., 1], rgb[..., 2]), 0)
+    # black print stays dark in the red channel; a seal's ink is lifted by its own redness as well, because a
+    # JPEG keeps colour at half resolution and its thin strokes come out darker and greyer than the seal was
+    lifted = np.minimum(red + redness, 255).astype(np.uint8)
+    return Image.fromarray(_even_light(lifted))
 
 
 def _even_light(gray: np.ndarray) -> np.ndarray:

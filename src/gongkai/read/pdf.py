@@ -431,6 +431,6 @@ def _ocr_page(page: pdfium.PdfPage, number: int) -> Page:
     width, height = page.get_size()
     # a page metres wide is rendered smaller, not into gigabytes of pixels
     scale = min(OCR_DPI / 72, (WORK_PIXELS / max(abs(width * height), 1.0)) ** 0.5)
-    image = page.render(scale=scale, grayscale=True).to_pil()
+    image = page.render(scale=scale).to_pil()  # in colour: a red seal is told from print by its colour
     blocks = read_image_blocks(image, page=number, unit=1 / scale)
     return Page(number, _Frame(page).height, list(blocks))

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -61,9 +64,10 @@ def read(data: bytes) -> Document:
     total = pages_to_recognise(data)
     progress.recognising(total)  # seconds a page: the guard gives the document that much more time
     progress.pages_done(0, total)
-    for number, image in enumerate(_frames(data, unread), start=1):
+    frames = ((image, number, 1.0) for number, image in enumerate(_frames(data, unread), start=1))
+    for number, page_blocks in enumerate(read_pages(frames, total), start=1):
         pages = number
-        blocks.extend(read_image_blocks(image, page=number))
+        blocks.extend(page_blocks)
         progress.pages_done(min(number, total), total)
     if pages == 0:
         raise UnreadableError("图像没有可读的页面")
@@ -189,6 +193,41 @@ def _number(blocks: list[Block]) -> list[Block]:
             out.append(Grid(cells, Where(table=table, page=block.where.page, bbox=block.where.bbox)))
             table += 1
     return out
+
+
+# ── pages in parallel ────────────────────────────────────────────────────────
+
+
+def read_pages(pages: Iterable[tuple[Image.Image, int, float]], count: int) -> Iterator[list[Block]]:
+    """`read_image_blocks` of each (image, page, unit), in order. When this process may use more than
+    one core (a batch gives each worker its share) several pages are read at once; the images are
+    taken from `pages` (decoded or rendered in the caller's thread) only as pages finish, so at most
+    that many pages are in memory."""
+    workers = page_workers(count)
+    if workers == 1:
+        for image, page, unit in pages:
+            yield read_image_blocks(image, page=page, unit=unit)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="gongkai-page") as pool:
+        pending: deque = deque()
+        try:
+            for image, page, unit in pages:
+                pending.append(pool.submit(read_image_blocks, image, page=page, unit=unit))
+                del image  # the page's pixels belong to its task now
+                if len(pending) >= workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def page_workers(count: int) -> int:
+    """Pages read at once: one per model run this process may have at once, at most `count`."""
+    from gongkai.read import ocr_models
+
+    return max(1, min(count, ocr_models.streams()))
 
 
 # ── one page image ───────────────────────────────────────────────────────────

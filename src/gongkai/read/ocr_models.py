@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ MAX_BATCH = 64
 CANDIDATES = 3  # alternatives kept per character
 NUMBER_CHARS = "0123456789.-"
 NUMBER_LOOKALIKES = set(NUMBER_CHARS) | set("oOlI|。，,:;'`DQSBZ")
+MAX_STREAMS = 4  # model runs at once (pages or batches in parallel); more cores go to each run
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +42,19 @@ class Reading:
 
 class Models:
     """The detector and the recogniser, loaded once per process, run by OpenVINO where it is installed
-    (the same ONNX files, several times faster on the CPUs measured) and by onnxruntime otherwise."""
+    (the same ONNX files, several times faster on the CPUs measured) and by onnxruntime otherwise.
 
-    def __init__(self, threads: int | None = None, backend: str | None = None):
+    With two cores or more, `streams` model runs go at once (each on its part of the `threads`):
+    the batches of one page, or the pages read in parallel, share them."""
+
+    def __init__(self, threads: int | None = None, backend: str | None = None, streams: int | None = None):
         try:
             import onnxruntime as ort
             from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess, DetPreProcess
         except ImportError:
             raise UnreadableError("未安装 OCR 组件（pip install 'gongkai[ocr]'），无法识别扫描件") from None
         threads = threads or _threads()
+        self.streams = streams or streams_for(threads)
         folder = Path(__import__("rapidocr_onnxruntime").__file__).parent / "models"
         recogniser, detector = folder / "ch_PP-OCRv4_rec_infer.onnx", folder / "ch_PP-OCRv4_det_infer.onnx"
         options = ort.SessionOptions()
@@ -58,7 +64,8 @@ class Models:
         self.number_ids = np.array([0] + [self.characters.index(c) for c in NUMBER_CHARS], dtype=np.int64)
         self.backend = backend or os.environ.get("GONGKAI_OCR_BACKEND") or ("openvino" if _has_openvino() else "onnxruntime")
         run = _openvino if self.backend == "openvino" else _onnxruntime
-        self._recognise, self._detect = run(recogniser, threads), run(detector, threads)
+        self._recognise, self._detect = run(recogniser, threads, self.streams), run(detector, threads, self.streams)
+        self._runs = ThreadPoolExecutor(self.streams, thread_name_prefix="gongkai-ocr") if self.streams > 1 else None
         # rapidocr's own detection settings (its config.yaml); the pre- and post-processing are its code
         self._det_pre = DetPreProcess(736, "min", [0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
         self._det_post = DBPostProcess(
@@ -85,7 +92,7 @@ class Models:
         numbers = numbers or [False] * len(crops)
         widths = [_resized_width(c) for c in crops]
         order = sorted(range(len(crops)), key=lambda i: widths[i])
-        out: list[Reading | None] = [None] * len(crops)
+        batches: list[tuple[list[int], int]] = []  # crops of each batch, and its padded width
         start = 0
         while start < len(order):
             width = max(REC_MIN_WIDTH, widths[order[start]])
@@ -96,11 +103,19 @@ class Models:
                     break
                 width = wider
                 end += 1
-            batch = np.stack([_normalised(crops[i], width) for i in order[start:end]])
-            probs = self._recognise(batch)
-            for k, i in enumerate(order[start:end]):
-                out[i] = self._decode(probs[k], numbers[i])
+            batches.append((order[start:end], width))
             start = end
+
+        def run(batch: tuple[list[int], int]) -> list[Reading]:
+            members, width = batch
+            probs = self._recognise(np.stack([_normalised(crops[i], width) for i in members]))
+            return [self._decode(probs[k], numbers[i]) for k, i in enumerate(members)]
+
+        out: list[Reading | None] = [None] * len(crops)
+        results = self._runs.map(run, batches) if self._runs is not None and len(batches) > 1 else map(run, batches)
+        for (members, _), readings in zip(batches, results):
+            for i, reading in zip(members, readings):
+                out[i] = reading
         return out  # type: ignore[return-value]
 
     def _decode(self, probs: np.ndarray, number: bool) -> Reading:
@@ -138,27 +153,36 @@ def _has_openvino() -> bool:
     return importlib.util.find_spec("openvino") is not None
 
 
-def _openvino(model: Path, threads: int):
+def _openvino(model: Path, threads: int, streams: int = 1):
     """An ONNX model compiled by OpenVINO for this CPU (kept in a cache folder for the next process):
-    a function from input batch to first output."""
+    a function from input batch to first output, safe to call from `streams` threads at once."""
     import openvino
 
     core = openvino.Core()
     cache = _cache_folder()
     if cache is not None:
         core.set_property({"CACHE_DIR": str(cache)})
-    compiled = core.compile_model(str(model), "CPU", {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"})
-    request = compiled.create_infer_request()
+    settings = {"INFERENCE_NUM_THREADS": threads}
+    settings.update({"NUM_STREAMS": streams} if streams > 1 else {"PERFORMANCE_HINT": "LATENCY"})
+    compiled = core.compile_model(str(model), "CPU", settings)
     output = compiled.output(0)
-    return lambda batch: request.infer({0: batch})[output].copy()
+    requests = threading.local()  # an infer request runs one batch at a time: one per thread
+
+    def infer(batch: np.ndarray) -> np.ndarray:
+        request = getattr(requests, "request", None)
+        if request is None:
+            request = requests.request = compiled.create_infer_request()
+        return request.infer({0: batch})[output].copy()
+
+    return infer
 
 
-def _onnxruntime(model: Path, threads: int):
+def _onnxruntime(model: Path, threads: int, streams: int = 1):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 4
-    options.intra_op_num_threads = threads
+    options.intra_op_num_threads = max(1, threads // streams)  # a session runs calls from several threads at once
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # a busy machine: never spin
     session = ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
@@ -219,6 +243,20 @@ def _threads() -> int:
     if wanted and wanted.isdigit() and int(wanted) > 0:
         return int(wanted)
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def streams_for(threads: int) -> int:
+    """Model runs at once for a process allowed `threads` cores: one per core, up to MAX_STREAMS
+    ($GONGKAI_OCR_STREAMS sets it: 1 reads one page, one batch at a time, on all its threads)."""
+    wanted = os.environ.get("GONGKAI_OCR_STREAMS")
+    if wanted and wanted.isdigit() and int(wanted) > 0:
+        return min(int(wanted), threads)
+    return max(1, min(threads, MAX_STREAMS))
+
+
+def streams() -> int:
+    """Model runs this process may have at once (1 when a batch gives each worker one core)."""
+    return _models.streams if _models is not None else streams_for(_threads())
 
 
 _models: Models | None = None

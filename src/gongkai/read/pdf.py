@@ -67,25 +67,27 @@ def read(data: bytes) -> Document:
             raise UnreadableError("PDF 没有页面")
         if n_pages > MAX_PAGES:
             raise UnreadableError(f"PDF 页数过多（{n_pages} 页，上限 {MAX_PAGES}）")
-        pages: list[Page] = []
+        pages: list[Page | None] = []
         scanned: list[int] = []
         for index in range(n_pages):
-            try:
-                page = pdf[index]
-            except pdfium.PdfiumError:
-                raise UnreadableError(f"PDF 第 {index + 1} 页已损坏，无法读取") from None
+            page = _page(pdf, index)
             try:
                 read_page = _read_page(page, index + 1)
                 if read_page is None:
                     scanned.append(index + 1)
                     if len(scanned) > MAX_OCR_PAGES:  # seconds of OCR each: thousands would never end
                         raise UnreadableError(f"PDF 中没有文字层的页面过多（超过 {MAX_OCR_PAGES} 页）")
-                    progress.recognising(len(scanned))  # seconds a page: the guard gives the document more time
-                    read_page = _ocr_page(page, index + 1)
-                    progress.pages_done(index + 1, n_pages)  # someone may be waiting
                 pages.append(read_page)
             finally:
                 page.close()
+        if scanned:
+            progress.recognising(len(scanned))  # seconds a page: the guard gives the document more time
+            pages_done = n_pages - len(scanned)
+            progress.pages_done(pages_done, n_pages)  # someone may be waiting
+            for number, read_page in zip(scanned, _ocr_pages(pdf, scanned)):
+                pages[number - 1] = read_page
+                pages_done += 1
+                progress.pages_done(pages_done, n_pages)
     finally:
         pdf.close()
     notes = []
@@ -424,13 +426,40 @@ def _path_rules(obj, parent: tuple[float, ...], frame: _Frame, buffers: _PathBuf
     return out
 
 
-def _ocr_page(page: pdfium.PdfPage, number: int) -> Page:
-    """A page without a text layer: render it and read it with OCR; boxes back in points."""
-    from gongkai.read.ocr import WORK_PIXELS, read_image_blocks
+def _page(pdf: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
+    try:
+        return pdf[index]
+    except pdfium.PdfiumError:
+        raise UnreadableError(f"PDF 第 {index + 1} 页已损坏，无法读取") from None
+
+
+def _ocr_pages(pdf: pdfium.PdfDocument, numbers: list[int]):
+    """The pages without a text layer read with OCR, in order, boxes back in points (several at once
+    when cores are free: pdfium renders here, one page at a time, as the OCR asks for the next)."""
+    from gongkai.read.ocr import read_pages
+
+    heights: dict[int, float] = {}
+
+    def rendered():
+        for number in numbers:
+            page = _page(pdf, number - 1)
+            try:
+                heights[number] = _Frame(page).height
+                yield _ocr_image(page), number, 1 / _ocr_scale(page)
+            finally:
+                page.close()
+
+    for number, blocks in zip(numbers, read_pages(rendered(), len(numbers))):
+        yield Page(number, heights[number], list(blocks))
+
+
+def _ocr_scale(page: pdfium.PdfPage) -> float:
+    """Pixels per point to render a page for OCR: a page metres wide smaller, not into gigabytes of pixels."""
+    from gongkai.read.ocr import WORK_PIXELS
 
     width, height = page.get_size()
-    # a page metres wide is rendered smaller, not into gigabytes of pixels
-    scale = min(OCR_DPI / 72, (WORK_PIXELS / max(abs(width * height), 1.0)) ** 0.5)
-    image = page.render(scale=scale).to_pil()  # in colour: a red seal is told from print by its colour
-    blocks = read_image_blocks(image, page=number, unit=1 / scale)
-    return Page(number, _Frame(page).height, list(blocks))
+    return min(OCR_DPI / 72, (WORK_PIXELS / max(abs(width * height), 1.0)) ** 0.5)
+
+
+def _ocr_image(page: pdfium.PdfPage):
+    return page.render(scale=_ocr_scale(page)).to_pil()  # in colour: a red seal is told from print by its colour

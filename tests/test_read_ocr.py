@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import socket
 import sys
+from dataclasses import replace
 
 import pytest
 from conftest import ROOT, require_ocr, require_soffice
@@ -128,3 +129,92 @@ def test_a_sealed_phone_photo_as_jpeg_reads_the_tables_right(tmp_path):
     assert report.source.format == "image" and report.source.pages == len(pages)
     assert not result.silent and not result.false_errors
     assert result.right >= 0.97 * result.cells, result.flagged
+
+
+def _ruled_page(size=(900, 700), rows=10, seal: bool = False):
+    """A page of rules (no text), as a scanner gives it: a little blur, saved as a JPEG (colour at half resolution)."""
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter
+
+    from gongkai.synth.render_office import _stamp
+
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    for y in range(100, 100 + 60 * rows, 60):
+        draw.line([(50, y), (size[0] - 50, y)], fill="black", width=2)
+    for x in range(50, size[0] - 40, 200):
+        draw.line([(x, 100), (x, 100 + 60 * (rows - 1))], fill="black", width=2)
+    if seal:
+        _stamp(image, random.Random(3), 150, "某某县人民政府办公室", near="middle")
+    buffer = io.BytesIO()
+    image.filter(ImageFilter.GaussianBlur(0.5)).save(buffer, format="JPEG", quality=75)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def test_a_seal_smeared_by_jpeg_leaves_no_ink_and_the_rules_under_it_stay():
+    import numpy as np
+
+    clean = ocr._binarise(np.asarray(ocr._page_grey(_ruled_page())[0]))
+    gray, sealed = ocr._page_grey(_ruled_page(seal=True))
+    ink = ocr._binarise(np.asarray(gray))
+    assert np.asarray(sealed).any(), "the seal's place is known"
+    assert (ink & ~clean).sum() <= 20, "the seal's strokes (darker and greyer after JPEG) are not ink"
+    assert (clean & ~ink).sum() <= 0.01 * clean.sum(), "the rules under the seal stay"
+
+
+def test_a_rule_a_seal_hid_is_joined_across_it_and_only_there():
+    import numpy as np
+
+    from gongkai.read.grid_from_lines import Rule
+
+    sealed = np.zeros((400, 600), dtype=bool)
+    sealed[80:120, 200:300] = True  # a seal's stroke lay over the rule at y=100 between x=200 and 300
+    pieces = [Rule(True, 100.0, 50.0, 205.0), Rule(True, 100.0, 296.0, 550.0)]
+    assert ocr.rules_across_seals(pieces, sealed) == [Rule(True, 100.0, 50.0, 550.0)]
+    apart = [Rule(True, 300.0, 50.0, 205.0), Rule(True, 300.0, 296.0, 550.0)]  # the same gap on bare paper: two rules
+    assert ocr.rules_across_seals(apart, sealed) == apart
+
+
+def test_a_piece_of_rule_between_two_gaps_belongs_to_its_table_on_a_scan_not_in_a_pdf():
+    from gongkai.read.grid_from_lines import Rule, table_groups
+
+    frame = [Rule(True, 0.0, 0.0, 300.0), Rule(True, 100.0, 0.0, 300.0), Rule(False, 0.0, 0.0, 100.0), Rule(False, 300.0, 0.0, 100.0)]
+    middle = [Rule(True, 50.0, 0.0, 100.0), Rule(True, 50.0, 120.0, 180.0), Rule(True, 50.0, 200.0, 300.0)]  # a rule in three pieces
+    scan = ocr._settings(1.0)
+    assert len(table_groups(frame + middle, scan)) == 1
+    pdf = replace(scan, bridge=0.0)
+    assert len(table_groups(frame + middle, pdf)) == 2, "PDF rules are exact: pieces apart are apart"
+
+
+def test_pages_come_back_in_order_and_only_as_many_are_held_as_are_read_at_once():
+    """A report's pages are read by `ocr.read_pages` (several at once when this process may use more
+    than one core): blocks come back in page order, and a page is taken from the reader only when
+    there is room for it."""
+    from gongkai.document import Grid
+
+    workers = ocr.page_workers(4)
+    taken: list[int] = []
+
+    def pages():
+        for number in range(1, 5):
+            taken.append(number)
+            yield _ruled_page(rows=number + 2), number, 1.0
+
+    held = []
+    results = []
+    for blocks in ocr.read_pages(pages(), 4):
+        held.append(len(taken) - len(results))
+        results.append(blocks)
+    rows = [max(c.row for c in next(b for b in blocks if isinstance(b, Grid)).cells) + 1 for blocks in results]
+    assert rows == [2, 3, 4, 5], "each page's table, in page order"
+    assert [b.where.page for blocks in results for b in blocks] == [1, 2, 3, 4]
+    assert max(held) <= workers
+
+
+def test_a_batch_worker_with_one_core_reads_one_page_at_a_time(monkeypatch):
+    monkeypatch.setenv("GONGKAI_OCR_THREADS", "1")
+    assert ocr_models.streams_for(1) == 1
+    assert ocr_models.streams_for(2) == 2 and ocr_models.streams_for(64) == ocr_models.MAX_STREAMS
+    monkeypatch.setenv("GONGKAI_OCR_STREAMS", "1")
+    assert ocr_models.streams_for(4) == 1, "one page at a time on all the cores, when asked"

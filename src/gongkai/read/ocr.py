@@ -47,6 +47,7 @@ DET_SHORT_SIDE = 800  # text outside the tables is detected on the page shrunk t
 SURE = 0.95  # a character read with less than this has alternatives
 ALTERNATIVE_FLOOR = 0.01  # a candidate less probable than this is no alternative
 MAX_ALTERNATIVES = 8
+SEAL_GAP = 12.0  # lines: the longest stretch of a rule a seal may hide (a seal is 4 cm across)
 
 
 def engine_loaded() -> bool:
@@ -235,7 +236,7 @@ def page_workers(count: int) -> int:
 
 def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> list[Block]:
     """Blocks of one page image in reading order; boxes are multiplied by `unit` (e.g. px → pt)."""
-    gray = _page_grey(image if image.mode == "L" else _colour_or_grey(image))
+    gray, sealed = _page_grey(image if image.mode == "L" else _colour_or_grey(image))
     ink = _binarise(np.asarray(gray))
     if not ink.any():
         return []  # a blank page: nothing to recognise (OCR would spend seconds finding nothing)
@@ -243,10 +244,14 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
     if abs(angle) >= 0.05:
         gray = gray.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
         ink = _binarise(np.asarray(gray))
+        sealed = sealed.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0) if sealed is not None else None
     pixels = np.asarray(gray)
     ink = _despeckled(ink)
     scale = min(gray.size) / (8.27 * DPI)  # 1.0 for an A4 page at 200 dpi, upright or turned, and for a long picture as wide
-    tables = _find_tables(find_rules(ink, scale), scale)
+    rules = find_rules(ink, scale)
+    if sealed is not None:
+        rules = rules_across_seals(rules, np.asarray(sealed) > 0, scale)
+    tables = _find_tables(rules, scale)
     free = _read_page_text(pixels, ink, tables, scale)
 
     def box(b) -> tuple[float, float, float, float]:
@@ -348,6 +353,29 @@ def find_rules(ink: np.ndarray, scale: float = 1.0) -> list[Rule]:
     return rules
 
 
+def rules_across_seals(rules: list[Rule], sealed: np.ndarray, scale: float = 1.0) -> list[Rule]:
+    """Pieces of one rule joined across a gap where a seal lay over it: with the seal turned white the
+    rule under it went too, and the cells on either side would merge."""
+    longest = round(SEAL_GAP * LINE * scale)
+    by_line: dict[tuple[bool, float], list[Rule]] = {}
+    for rule in rules:
+        by_line.setdefault((rule.horizontal, rule.pos), []).append(rule)
+    out: list[Rule] = []
+    for (horizontal, pos), pieces in by_line.items():
+        pieces.sort(key=lambda r: r.start)
+        line = sealed[int(pos)] if horizontal else sealed[:, int(pos)]
+        joined = pieces[0]
+        for piece in pieces[1:]:
+            gap = line[int(joined.end) : int(piece.start)]
+            if 0 < gap.size <= longest and gap.mean() >= 0.8:
+                joined = Rule(horizontal, pos, joined.start, max(joined.end, piece.end))
+            else:
+                out.append(joined)
+                joined = piece
+        out.append(joined)
+    return out
+
+
 def _meets_a_rule(columns: np.ndarray, horizontal: list[Rule], tol: float) -> np.ndarray:
     """Which vertical runs touch or cross a horizontal rule: a cell border does, the stroke of a big
     title character does not (and would smear the true borders near it when rules are snapped)."""
@@ -378,18 +406,22 @@ def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:
 # ── recognition: cells by their boxes, the rest by detection ───────────────
 
 
-def _page_grey(image: Image.Image) -> Image.Image:
+def _page_grey(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
     """The page in grey on an even white: red ink (seals, stamps) turned white, so a seal over a cell
-    hides nothing, and the light evened out (a shadow across a photo, a grey photocopy)."""
+    hides nothing, and the light evened out (a shadow across a photo, a grey photocopy); and where
+    a seal lay (None on a grey page)."""
+    import cv2
+
     if image.mode == "L":
-        return Image.fromarray(_even_light(np.asarray(image)))
+        return Image.fromarray(_even_light(np.asarray(image))), None
     rgb = np.asarray(image.convert("RGB")).astype(np.int16)
     red = rgb[..., 0]
     redness = np.maximum(red - np.maximum(rgb[..., 1], rgb[..., 2]), 0)
     # black print stays dark in the red channel; a seal's ink is lifted by its own redness as well, because a
     # JPEG keeps colour at half resolution and its thin strokes come out darker and greyer than the seal was
     lifted = np.minimum(red + redness, 255).astype(np.uint8)
-    return Image.fromarray(_even_light(lifted))
+    sealed = cv2.dilate((redness > 12).astype(np.uint8) * 255, np.ones((5, 5), np.uint8))
+    return Image.fromarray(_even_light(lifted)), Image.fromarray(sealed)
 
 
 def _even_light(gray: np.ndarray) -> np.ndarray:

@@ -166,3 +166,20 @@ def test_a_sure_reading_that_breaks_an_identity_is_not_changed_without_other_rea
     extracted, findings = _chosen(_with_readings(values, {}))
     assert extracted.cells["appeals.review.total"] == 7
     assert any(f.rule == "appeals.block_sum" for f in findings)
+
+
+def test_a_doubtful_reading_with_no_other_digit_is_taken_when_every_identity_through_it_holds():
+    """A seal's stroke beside a '1' made the recogniser unsure, but no other digit was in the running:
+    the identities through the cell (all judged) hold with it, so its doubt is lifted and it says why."""
+    extracted, findings = _chosen(_with_readings(VALUES.copy(), {4: (0.41, ())}))
+    assert extracted.cells["appeals.review.total"] == int(VALUES[4])
+    assert "没有别的数字候选" in extracted.provenance["appeals.review.total"].chosen
+    assert not [f for f in findings if "appeals.review.total" in f.cells]
+
+
+def test_a_doubtful_reading_with_no_other_digit_that_breaks_an_identity_stays_in_doubt():
+    values = VALUES.copy()
+    values[4] = "7"  # 行政复议 total, truly 1, read in doubt with nothing else to try
+    extracted, findings = _chosen(_with_readings(values, {4: (0.41, ())}))
+    assert extracted.provenance["appeals.review.total"].chosen is None
+    assert any(f.rule == "extraction.low_confidence" and f.cells == ["appeals.review.total"] for f in findings)

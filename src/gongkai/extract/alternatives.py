@@ -5,7 +5,9 @@ doubt when extraction flagged its reading (`extraction.low_confidence`), or when
 readings and sits in an identity its value breaks. The doubtful cells that share identities are
 tried together, every combination of their readings against every identity through them: when
 exactly one combination makes all of them hold, its values are taken, the doubt is lifted and the
-cell's provenance says how the value was chosen. Otherwise nothing changes: the cells keep their
+cell's provenance says how the value was chosen. A flagged cell whose digits have no other
+candidates (the doubt was a seal's stroke or a speck beside them, not another digit) is one
+reading: the identities through it lift its doubt only when every one of them is judged and holds. Otherwise nothing changes: the cells keep their
 first reading and their findings, and a broken identity is still reported.
 """
 
@@ -28,16 +30,16 @@ def choose_readings(extracted, document: Document) -> None:
     if template is None or not extracted.ocr:
         return
     cells = extracted.cells
-    options = _options(extracted, document)
+    flagged = {f.cells[0] for f in extracted.findings if f.rule == LOW_CONFIDENCE and len(f.cells) == 1}
+    options = _options(extracted, document, flagged)
     if not options:
         return
     equations = identities(template)
-    flagged = {f.cells[0] for f in extracted.findings if f.rule == LOW_CONFIDENCE and len(f.cells) == 1}
     doubtful = {cid for cid in options if cid in flagged or any(not _holds(i, cells) for i in _through(equations, cid))}
     decided: dict[str, str] = {}
     for group in _groups(doubtful, equations):
         judged = [i for i in equations if any(c in group for c in i.cells) and all(c in group or cells.get(c) is not None for c in i.cells)]
-        if not judged:
+        if not judged or any(len(options[cid]) == 1 and not _all_judged(cid, equations, judged) for cid in group):
             continue
         choices = [options[cid] for cid in group]
         if _count(choices) > MAX_COMBINATIONS:
@@ -56,7 +58,9 @@ def choose_readings(extracted, document: Document) -> None:
             first = cells.get(cid)
             cells[cid] = value
             rules = "、".join(sorted({i.rule for i in judged if cid in i.cells}))
-            if value == first:
+            if len(options[cid]) == 1:
+                decided[cid] = f"识别把握不足的读数“{text}”没有别的数字候选，经过它的表内关系（{rules}）全部成立"
+            elif value == first:
                 decided[cid] = f"识别把握不足的读数“{text}”是各候选读数中唯一使表内关系（{rules}）全部成立的"
             else:
                 decided[cid] = f"首选读数“{_first_text(options[cid])}”不合表内关系，按候选读数中唯一使（{rules}）全部成立的“{text}”取值"
@@ -71,8 +75,9 @@ def choose_readings(extracted, document: Document) -> None:
     ]
 
 
-def _options(extracted, document: Document) -> dict[str, list[tuple[int, str]]]:
-    """For each placed count cell read by OCR with other readings: its readings as (value, text), first reading first."""
+def _options(extracted, document: Document, flagged: set[str]) -> dict[str, list[tuple[int, str]]]:
+    """For each placed count cell read by OCR with other readings, or flagged: its readings as (value, text),
+    first reading first."""
     grids = [b for b in document.blocks if isinstance(b, Grid)]
     out: dict[str, list[tuple[int, str]]] = {}
     for cid, provenance in extracted.provenance.items():
@@ -81,16 +86,22 @@ def _options(extracted, document: Document) -> dict[str, list[tuple[int, str]]]:
         if by_id().get(cid) is None or by_id()[cid].is_amount or extracted.cells.get(cid) is None:
             continue
         cell = next((c for c in grids[provenance.table].cells if c.row == provenance.row and c.col == provenance.col), None)
-        if cell is None or not cell.readings:
+        if cell is None or not (cell.readings or cid in flagged):
             continue
         readings = [(extracted.cells[cid], cell.text.strip())]
         for text in cell.readings:
             value = parse_value(text)
             if isinstance(value, int) and value >= 0 and all(value != v for v, _ in readings):
                 readings.append((value, text))
-        if len(readings) > 1:
+        if len(readings) > 1 or cid in flagged:
             out[cid] = readings
     return out
+
+
+def _all_judged(cid: str, equations: tuple[Identity, ...], judged: list[Identity]) -> bool:
+    """Every identity through the cell can be judged (none has an unknown cell)."""
+    through = _through(equations, cid)
+    return bool(through) and all(i in judged for i in through)
 
 
 def _first_text(readings: list[tuple[int, str]]) -> str:

@@ -250,7 +250,9 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
     scale = min(gray.size) / (8.27 * DPI)  # 1.0 for an A4 page at 200 dpi, upright or turned, and for a long picture as wide
     rules = find_rules(ink, scale)
     if sealed is not None:
-        rules = rules_across_seals(rules, np.asarray(sealed) > 0, scale)
+        under_seal = np.asarray(sealed) > 0
+        rules = rules_across_seals(rules, under_seal, scale)
+        pixels, ink = _without_seal_traces(pixels, ink, under_seal, LINE * scale)
     tables = _find_tables(rules, scale)
     free = _read_page_text(pixels, ink, tables, scale)
 
@@ -374,6 +376,25 @@ def rules_across_seals(rules: list[Rule], sealed: np.ndarray, scale: float = 1.0
                 joined = piece
         out.append(joined)
     return out
+
+
+def _without_seal_traces(pixels: np.ndarray, ink: np.ndarray, under_seal: np.ndarray, line: float) -> tuple[np.ndarray, np.ndarray]:
+    """The page where a seal lay: its traces lighter than ink turned white, so the recogniser does not read
+    them as strokes; and its small pale traces left out of the ink that finds a cell's lines, so a number's
+    box does not stretch over them. Print under a seal has a dark core and stays, pieces of it too."""
+    import cv2
+
+    if not (ink.any() and under_seal.any()):
+        return pixels, ink
+    faint = 0.75 * float(pixels[ink].max())  # ink is darker than the page's threshold; print's core far darker
+    pixels = np.where(under_seal & ~ink, np.uint8(255), pixels)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    sealed_share = np.bincount(labels.ravel(), weights=under_seal.ravel(), minlength=count) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    darkest = np.full(count, 255, dtype=np.uint8)
+    np.minimum.at(darkest, labels[under_seal], pixels[under_seal])
+    trace = (stats[:, cv2.CC_STAT_AREA] < (0.3 * line) ** 2) & (sealed_share >= 1.0) & (darkest > faint)
+    trace[0] = False
+    return pixels, ink & ~trace[labels]
 
 
 def _meets_a_rule(columns: np.ndarray, horizontal: list[Rule], tol: float) -> np.ndarray:

@@ -26,7 +26,7 @@ BATCH_PIXELS = 48 * 320 * 48  # one batch's input area: ~48 cell crops, or a few
 MAX_BATCH = 64
 CANDIDATES = 3  # alternatives kept per character
 NUMBER_CHARS = "0123456789.-"
-NUMBER_LOOKALIKES = set(NUMBER_CHARS) | set("oOlI|。，,:;'`DQSBZ")
+NUMBER_LOOKALIKES = set(NUMBER_CHARS) | set("oOlI|。，,:;'`DQSBZ()")  # () : a digit a seal's stroke cut in two
 MAX_STREAMS = 4  # model runs at once (pages or batches in parallel); more cores go to each run
 
 
@@ -216,9 +216,14 @@ def _without_end_dots(reading: Reading) -> Reading:
 
 
 def _looks_numeric(text: str) -> bool:
-    """Digits, or what a digit is misread as ('o', 'l', '。'), and nothing that is surely a word."""
+    """Digits, or what a digit is misread as ('o', 'l', '。'), and nothing that is surely a word; or one or
+    two odd signs and no CJK ('U', 'θ': a digit spoilt by a seal's stroke or a smudge)."""
     text = text.replace(" ", "")
-    return bool(text) and all(c in NUMBER_LOOKALIKES for c in text) and any(c.isdigit() for c in text)
+    if not text:
+        return False
+    if all(c in NUMBER_LOOKALIKES for c in text) and any(c.isdigit() for c in text):
+        return True
+    return len(text) <= 2 and all(ord(c) < 0x2E80 and not c.isdigit() for c in text)
 
 
 def _resized_width(crop: np.ndarray) -> int:

@@ -183,3 +183,12 @@ def test_a_doubtful_reading_with_no_other_digit_that_breaks_an_identity_stays_in
     extracted, findings = _chosen(_with_readings(values, {4: (0.41, ())}))
     assert extracted.provenance["appeals.review.total"].chosen is None
     assert any(f.rule == "extraction.low_confidence" and f.cells == ["appeals.review.total"] for f in findings)
+
+
+def test_a_count_read_with_a_speck_for_a_decimal_point_is_read_without_it_when_the_identities_say_so():
+    values = VALUES.copy()
+    values[0], values[4] = "11", "1.1"  # 结果维持 11, and 行政复议 total 11 read with a speck between its digits
+    extracted, findings = _chosen(_with_readings(values, {4: (0.78, ())}))
+    assert extracted.cells["appeals.review.total"] == 11
+    assert extracted.provenance["appeals.review.total"].chosen
+    assert not [f for f in findings if "appeals.review.total" in f.cells]

@@ -5,7 +5,8 @@ doubt when extraction flagged its reading (`extraction.low_confidence`), or when
 readings and sits in an identity its value breaks. The doubtful cells that share identities are
 tried together, every combination of their readings against every identity through them: when
 exactly one combination makes all of them hold, its values are taken, the doubt is lifted and the
-cell's provenance says how the value was chosen. A flagged cell whose digits have no other
+cell's provenance says how the value was chosen. A count read with a decimal point ('1.1') has the
+reading without it ('11'), a speck between two digits. A flagged cell whose digits have no other
 candidates (the doubt was a seal's stroke or a speck beside them, not another digit) is one
 reading: the identities through it lift its doubt only when every one of them is judged and holds. Otherwise nothing changes: the cells keep their
 first reading and their findings, and a broken identity is still reported.
@@ -86,10 +87,11 @@ def _options(extracted, document: Document, flagged: set[str]) -> dict[str, list
         if by_id().get(cid) is None or by_id()[cid].is_amount or extracted.cells.get(cid) is None:
             continue
         cell = next((c for c in grids[provenance.table].cells if c.row == provenance.row and c.col == provenance.col), None)
-        if cell is None or not (cell.readings or cid in flagged):
+        if cell is None or not (cell.readings or cid in flagged or "." in cell.text):
             continue
         readings = [(extracted.cells[cid], cell.text.strip())]
-        for text in cell.readings:
+        specks = (cell.text.strip().replace(".", ""),) if "." in cell.text else ()  # a count has no decimal point: a speck
+        for text in (*cell.readings, *specks):
             value = parse_value(text)
             if isinstance(value, int) and value >= 0 and all(value != v for v, _ in readings):
                 readings.append((value, text))

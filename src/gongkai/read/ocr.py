@@ -499,7 +499,7 @@ def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: f
         return []
     inner = inner.copy()
     inner[inner.mean(axis=1) > 0.6, :] = False  # a rule not quite level still crosses the cell
-    inner[:, inner.mean(axis=0) > 0.6] = False
+    inner[:, inner.mean(axis=0) > 0.9] = False  # a rule crosses all of it; a '1' in a low cell is most of its height
     rows = np.flatnonzero(inner.any(axis=1))
     if rows.size == 0:
         return []
@@ -515,6 +515,9 @@ def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: f
         left, right = int(cols[0]), int(cols[-1]) + 1
         if end - start < 0.3 * line and right - left < 0.4 * line:
             continue  # a dot of dirt, not a line
+        edge = 0.1 * line
+        if end - start < 0.2 * line and (start <= edge or end >= inner.shape[0] - edge):
+            continue  # a sliver of the rule above or below, where the cell's box cuts it
         out.append((float(x0 + pad + left), float(y0 + pad + start), float(x0 + pad + right), float(y0 + pad + end)))
     return out
 

@@ -499,7 +499,11 @@ def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: f
         return []
     inner = inner.copy()
     inner[inner.mean(axis=1) > 0.6, :] = False  # a rule not quite level still crosses the cell
-    inner[:, inner.mean(axis=0) > 0.9] = False  # a rule crosses all of it; a '1' in a low cell is most of its height
+    inked = inner.mean(axis=0)
+    edge = np.zeros(inked.size, dtype=bool)
+    edge[: max(2, round(0.15 * line))] = edge[-max(2, round(0.15 * line)) :] = True
+    inner[:, (inked > 0.9) | (edge & (inked > 0.5))] = False  # a rule's remnant at the side; a '1' is most of a low cell's height
+    inner = _without_specks(inner, (0.12 * line) ** 2)
     rows = np.flatnonzero(inner.any(axis=1))
     if rows.size == 0:
         return []
@@ -520,6 +524,19 @@ def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: f
             continue  # a sliver of the rule above or below, where the cell's box cuts it
         out.append((float(x0 + pad + left), float(y0 + pad + start), float(x0 + pad + right), float(y0 + pad + end)))
     return out
+
+
+def _without_specks(inner: np.ndarray, area: float) -> np.ndarray:
+    """A cell's ink without the specks around its text, which would stretch its lines' boxes over blank
+    paper (a dot between digits is inside the box anyway); a cell of specks alone is left as it is."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(inner.astype(np.uint8), connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < area
+    small[0] = False
+    if count <= 2 or not small.any() or small[1:].all():
+        return inner
+    return inner & ~small[labels]
 
 
 def _row_runs(rows: np.ndarray) -> list[tuple[int, int]]:

@@ -218,3 +218,18 @@ def test_a_batch_worker_with_one_core_reads_one_page_at_a_time(monkeypatch):
     assert ocr_models.streams_for(2) == 2 and ocr_models.streams_for(64) == ocr_models.MAX_STREAMS
     monkeypatch.setenv("GONGKAI_OCR_STREAMS", "1")
     assert ocr_models.streams_for(4) == 1, "one page at a time on all the cores, when asked"
+
+
+def test_a_cells_line_box_leaves_out_specks_around_its_text_but_keeps_a_minus_sign():
+    import numpy as np
+
+    line = ocr.LINE
+    cell = np.zeros((80, 120), dtype=bool)
+    cell[20:44, 60:64] = True  # a '1'
+    cell[31:33, 48:54] = True  # a minus sign before it, on its row
+    cell[66:68, 100:102] = True  # a speck below, in the corner
+    lines = ocr._cell_lines(np.pad(cell, 6), (0.0, 0.0, 132.0, 92.0), line)
+    assert len(lines) == 1
+    x0, y0, x1, y1 = lines[0]
+    assert x0 <= 6 + 48 and x1 >= 6 + 64, "the minus sign is inside the line's box"
+    assert y1 <= 6 + 50, "the speck below is not"

@@ -503,7 +503,7 @@ def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: f
     edge = np.zeros(inked.size, dtype=bool)
     edge[: max(2, round(0.15 * line))] = edge[-max(2, round(0.15 * line)) :] = True
     inner[:, (inked > 0.9) | (edge & (inked > 0.5))] = False  # a rule's remnant at the side; a '1' is most of a low cell's height
-    inner = _without_specks(inner, (0.12 * line) ** 2)
+    inner = _without_specks(inner, line)
     rows = np.flatnonzero(inner.any(axis=1))
     if rows.size == 0:
         return []
@@ -526,17 +526,24 @@ def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: f
     return out
 
 
-def _without_specks(inner: np.ndarray, area: float) -> np.ndarray:
-    """A cell's ink without the specks around its text, which would stretch its lines' boxes over blank
-    paper (a dot between digits is inside the box anyway); a cell of specks alone is left as it is."""
+def _without_specks(inner: np.ndarray, line: float) -> np.ndarray:
+    """A cell's ink without the specks away from its text, which would stretch its lines' boxes over blank
+    paper. Small marks on the text's rows and close beside it stay: a minus sign, a decimal point."""
     import cv2
 
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inner.astype(np.uint8), connectivity=8)
-    small = stats[:, cv2.CC_STAT_AREA] < area
+    small = stats[:, cv2.CC_STAT_AREA] < (0.12 * line) ** 2
     small[0] = False
     if count <= 2 or not small.any() or small[1:].all():
         return inner
-    return inner & ~small[labels]
+    x, y, w, h = (stats[:, k] for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    big = ~small
+    big[0] = False
+    top, bottom = y[big].min(), (y + h)[big].max()
+    left, right = x[big].min() - 0.8 * line, (x + w)[big].max() + 0.8 * line
+    centre = y + h / 2
+    beside = (top <= centre) & (centre <= bottom) & (x + w >= left) & (x <= right)
+    return inner & ~(small & ~beside)[labels]
 
 
 def _row_runs(rows: np.ndarray) -> list[tuple[int, int]]:

@@ -522,6 +522,8 @@ def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: f
         edge = 0.1 * line
         if end - start < 0.2 * line and (start <= edge or end >= inner.shape[0] - edge):
             continue  # a sliver of the rule above or below, where the cell's box cuts it
+        if right - left <= 0.08 * line and (left <= edge or right >= inner.shape[1] - edge):
+            continue  # a sliver of the rule at either side
         out.append((float(x0 + pad + left), float(y0 + pad + start), float(x0 + pad + right), float(y0 + pad + end)))
     return out
 

@@ -23,7 +23,7 @@ run: install
 	@mkdir -p out
 	$(GK) check samples/*.* || true
 	$(GK) report samples/*.* --html out/audit.html
-	$(GK) batch samples --db out/samples.duckdb
+	$(GK) batch samples --db out/samples.duckdb --redo-stale  # results of an older parser are parsed again
 	$(GK) export --db out/samples.duckdb --to out/samples.xlsx
 	@echo "审计报告: out/audit.html  表格: out/samples.xlsx  数据库: out/samples.duckdb"
 

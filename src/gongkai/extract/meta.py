@@ -6,26 +6,26 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from gongkai.locate.normalize import char_normalise, simplify
+from gongkai.locate.normalize import HAN, char_normalise, simplify
 
 _TITLE = re.compile(
-    r"(?P<agency>[\u3400-\u9fff\U00020000-\U0003134f（）()]{2,40}?)\s*(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*"
+    r"(?P<agency>[" + HAN + r"（）()]{2,40}?)\s*(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*"
     r"(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:的)?(?:年度)?报告(?!格式)"
 )
-_TITLE_NO_YEAR = re.compile(r"(?P<agency>[\u3400-\u9fff\U00020000-\U0003134f（）()]{2,40}?)\s*(?:政府)?信息公开(?:工作)?年度报告(?!格式)")
+_TITLE_NO_YEAR = re.compile(r"(?P<agency>[" + HAN + r"（）()]{2,40}?)\s*(?:政府)?信息公开(?:工作)?年度报告(?!格式)")
 # a title whose end was lost (an OCR'd line cut short): '…街道办事处2022年度政府信息公开工'
 _TITLE_CUT = re.compile(
-    r"(?P<agency>[\u3400-\u9fff\U00020000-\U0003134f（）()]{2,40}?)\s*(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?:的)?\s*政府信息公开(?:工|工作|工作年|工作年度)?"
+    r"(?P<agency>[" + HAN + r"（）()]{2,40}?)\s*(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?:的)?\s*政府信息公开(?:工|工作|工作年|工作年度)?"
 )
 _PERIOD_YEAR = re.compile(r"(?:统计期限|统计期|统计时间|统计时限|数据统计|统计区间)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _YEAR_FIRST_TITLE = re.compile(
-    r"(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<agency>[\u3400-\u9fff\U00020000-\U0003134f（）()]{0,40}?)\s*(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:的)?(?:年度)?报告"
+    r"(?:关于)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<agency>[" + HAN + r"（）()]{0,40}?)\s*(?:的)?\s*(?:政府)?信息公开(?:工作)?(?:的)?(?:年度)?报告"
 )
 _AGENCY_LINE = re.compile(
-    r"^[\u3400-\u9fff\U00020000-\U0003134f（）()]{2,40}(?:人民政府|政府|办事处|街道|局|委员会|委|办公室|办公厅|厅|中心|管委会|管理委员会|镇|乡|区|县|市|院|署|站|所)$"
+    r"^[" + HAN + r"（）()]{2,40}(?:人民政府|政府|办事处|街道|局|委员会|委|办公室|办公厅|厅|中心|管委会|管理委员会|镇|乡|区|县|市|院|署|站|所)$"
 )
 _AGENCY_IN_TEXT = re.compile(
-    r"(?<![\u3400-\u9fff\U00020000-\U0003134f])([\u3400-\u9fff\U00020000-\U0003134f]{2,16}?(?:街道办事处|镇人民政府|乡人民政府|乡政府|镇政府|人民政府|卫生健康局|教育局|经开区|开发区|管委会|局))"
+    r"(?<![" + HAN + r"])([" + HAN + r"]{2,16}?(?:街道办事处|镇人民政府|乡人民政府|乡政府|镇政府|人民政府|卫生健康局|教育局|经开区|开发区|管委会|局))"
     r"(?=认真|坚持|按照|积极|围绕|全年|共|利用|主动|始终|深入|紧紧|严格|高度|持续|不断|规范性文件|在|政府信息公开工作)"
 )
 _ANY_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -37,8 +37,8 @@ _DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,
 _DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
 _CHROME_PREFIX = re.compile(r"^(?:标题|题目|名称|文件名称|索引号|首页|当前位置|您的位置|位置)\s*[:：>]?\s*")
 _REGION = re.compile(
-    r"^((?:[\u3400-\u9fff\U00020000-\U0003134f]{1,8}?(?:省|自治区|特别行政区))?(?:[\u3400-\u9fff\U00020000-\U0003134f]{1,8}?(?:市|自治州|地区|盟|州))?"
-    r"(?:[\u3400-\u9fff\U00020000-\U0003134f]{1,8}?(?:区|县|自治县|旗|市))?)"
+    r"^((?:[" + HAN + r"]{1,8}?(?:省|自治区|特别行政区))?(?:[" + HAN + r"]{1,8}?(?:市|自治州|地区|盟|州))?"
+    r"(?:[" + HAN + r"]{1,8}?(?:区|县|自治县|旗|市))?)"
 )
 
 
@@ -114,10 +114,10 @@ _BODY_END = re.compile(r"(?:人民政府|政府|办事处|街道|局|委员会|�
 
 def _name_fragment(line: str) -> bool:
     """A short line of a name only, not ending as a body's name does ('辽宁', '江州市金水区青年路街'): the title runs on."""
-    return 2 <= len(line) <= 16 and bool(re.fullmatch(r"[\u3400-\u9fff\U00020000-\U0003134f]+", line)) and not _BODY_END.search(line)
+    return 2 <= len(line) <= 16 and bool(re.fullmatch(r"[" + HAN + r"]+", line)) and not _BODY_END.search(line)
 
 
-_TITLE_REST = re.compile(r"^(?P<name>[\u3400-\u9fff\U00020000-\U0003134f（）()]{1,12}?)(?:关于)?\s*(?:19|20)\d{2}\s*年")
+_TITLE_REST = re.compile(r"^(?P<name>[" + HAN + r"（）()]{1,12}?)(?:关于)?\s*(?:19|20)\d{2}\s*年")
 _DIVISION_WORD = re.compile(r"省|自治区|市|州|盟|区|县|旗")
 
 
@@ -137,13 +137,13 @@ def _name_head(line: str, rest: str) -> bool:
     the name and the year ('内蒙古自治区德阳市高新技术产业开发区' / '管理委员会2025年度…报告'), or with only the
     tail of a name ('…石门县石桥镇' / '人民政府2025年度…', '…住房和城乡' / '建设局关于2021年度…')."""
     rest_of_title = _TITLE_REST.match(rest)
-    if not rest_of_title or len(line) > 30 or not re.fullmatch(r"[\u3400-\u9fff\U00020000-\U0003134f]+", line) or not _DIVISION_WORD.search(line):
+    if not rest_of_title or len(line) > 30 or not re.fullmatch(r"[" + HAN + r"]+", line) or not _DIVISION_WORD.search(line):
         return False
     return not _BODY_END.search(line) or len(rest_of_title.group("name")) <= 5
 
 
 _GLUED_SIGNATURE = re.compile(
-    r"[。！!；;]\s*([\u3400-\u9fff\U00020000-\U0003134f（）()]{2,40}?(?:人民政府|政府|办事处|局|委员会|办公室|中心|管委会|管理委员会|镇|乡))"
+    r"[。！!；;]\s*([" + HAN + r"（）()]{2,40}?(?:人民政府|政府|办事处|局|委员会|办公室|中心|管委会|管理委员会|镇|乡))"
     r"\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$"
 )
 

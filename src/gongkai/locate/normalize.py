@@ -13,6 +13,9 @@ from functools import lru_cache
 import opencc
 
 _T2S = opencc.OpenCC("t2s")
+# the Han characters of every CJK block (Extension A and B+ included: 㮾梨街道), for a regular expression's [ ]
+HAN = "\u3400-\u9fff\U00020000-\U0003134f"
+
 _SPACE = re.compile(r"[\s\u3000\u00a0]+")
 _PUNCT = re.compile(r"[\s\u3000\u00a0:：,，、。;；\"'“”‘’「」『』《》〈〉()（）\[\]【】|.．·•\-—_~*#]+")
 # numbering prefixes of labels: 一、 (一) 1. 1、 (1)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from gongkai.document import Document, Grid, Paragraph, Where
-from gongkai.locate.normalize import short_cache, simplify
+from gongkai.locate.normalize import HAN, short_cache, simplify
 
 # a whole cell that is a value: a number with an optional sign word/unit, e.g. '46件', '增加5', '-18', '28.50万元'
 VALUE = re.compile(
@@ -23,9 +23,9 @@ VALUE = re.compile(
 BLANK_MARKS = frozenset({"", "-", "—", "——", "–", "/", "／", "\\", "无", "空", "*", "…", "...", "x", "X", "×"})
 # a run of digits inside text (glued cells); a trailing 'N.' or 'N、' before CJK is the next label's numbering
 _NUMBER_RUN = re.compile(r"[-−]?\d(?:[\d\s,]|-(?=\d))*(?:\.\d+)?(?:\s*(?:万元|元))?")
-_NUMBERING_AFTER = re.compile(r"\s*[.．、]\s*[\u3400-\u9fff\U00020000-\U0003134f]")
-_BRACKETED_NUMBERING = re.compile(r"[(（]\s*\d{1,2}\s*[)）]\s*[\u3400-\u9fff\U00020000-\U0003134f]")
-_CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
+_NUMBERING_AFTER = re.compile(r"\s*[.．、]\s*[" + HAN + r"]")
+_BRACKETED_NUMBERING = re.compile(r"[(（]\s*\d{1,2}\s*[)）]\s*[" + HAN + r"]")
+_CJK = re.compile(r"[" + HAN + r"]")
 # what OCR makes of a lone number with a speck beside it: digits and stray marks, nothing else
 _SPLIT_DIGITS = re.compile(r"\d\s+\d")
 _DIGIT_LOOKALIKE = re.compile(r"^\s*[oOlI|]\s*$")  # a lone letter OCR reads for 0 or 1

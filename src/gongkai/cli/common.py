@@ -34,6 +34,18 @@ STDIN = Path("-")
 Files = Annotated[list[Path], typer.Argument(metavar="文件", help="报告文件（txt、html、md、docx、doc、pdf、图片）；- 表示从标准输入读取")]
 
 
+def facts_table(title: str, facts):
+    """A run's figures as a table of two columns: each name in bold, its value on the right."""
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for name, value in facts:
+        table.add_row(name, str(value))
+    return table
+
+
 def fail(message: str) -> None:
     """One clear line on stderr (never a traceback)."""
     typer.echo(f"gongkai: {message}", err=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gongkai.cli.common import app, fail
+from gongkai.cli.common import app, facts_table, fail
 
 
 @app.command()
@@ -30,7 +30,7 @@ def batch(
     """
     from gongkai.errors import GongkaiError
     from gongkai.limits import Limits, cap_workers, share_cores
-    from gongkai.store import BatchOptions, print_summary, run_batch
+    from gongkai.store import BatchOptions, run_batch
     from gongkai.store.bodies import load_aliases
 
     missing = [str(f) for f in folders if not f.exists()]
@@ -47,12 +47,56 @@ def batch(
         retry_failed=retry_failed, redo=redo, redo_stale=redo_stale, aliases=load_aliases(aliases) if aliases else None,
     )
     summary = run_batch(folders, db, options)
-    print_summary(summary, db)
+    _print_batch(summary, db)
     if summary.failures and not retry_failed:  # a rerun skips them: say how to try them again
         typer.echo(f"提示：库中有 {summary.failures} 个文件解析失败（原因见 gongkai export 的「无法解析」表）；"
                    f"换了文件或升级 gongkai 后，加 --retry-failed 重新解析它们。")
     if summary.refused:
         raise typer.Exit(1)  # done, but not every input was read: the table above says which
+
+
+def _print_batch(summary, db: Path) -> None:
+    """The final table of a batch run, then what failed and what was not read."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(facts_table(f"gongkai batch → {db.name}", (
+        ("找到文件", summary.found),
+        ("不同文件（按 sha256）", summary.unique),
+        ("已在库中，跳过", summary.skipped),
+        ("已在库中，重新解析", summary.redone),
+        ("内容已变、旧行删除", summary.stale),
+        ("续接上次中断的分片", summary.recovered_shards),
+        ("本次解析成功", summary.parsed),
+        ("本次解析失败", summary.failed),
+        ("未读取的条目", len(summary.refused)),
+        ("用时", f"{summary.seconds:.1f} 秒"),
+        ("速度", f"{summary.rate:.1f} 份/秒"),
+        ("库中报告", summary.reports),
+        ("库中发现（含跨年）", summary.findings),
+        ("跨年核验发现", summary.corpus_findings),
+        ("库中失败文件", summary.failures),
+        ("库中非当前解析器的结果", summary.outdated),
+        ("库中有来源网址的报告", summary.addressed),
+    )))  # fmt: skip
+    if summary.outdated:
+        console.print(f"提示：库中 {summary.outdated} 条结果非当前解析器生成，加 --redo-stale 重新解析。")
+    if summary.failure_reasons:
+        failures = Table(title="本次失败的文件", show_lines=False)
+        failures.add_column("文件", overflow="fold")
+        failures.add_column("原因")
+        for path, reason in summary.failure_reasons[:20]:
+            failures.add_row(path, reason)
+        if len(summary.failure_reasons) > 20:
+            failures.add_row("…", f"另有 {len(summary.failure_reasons) - 20} 个，见表 failures")
+        console.print(failures)
+    if summary.refused:  # one line each, unwrapped: a path to copy, and why it was not read
+        console.print(f"[bold]未读取的条目 {len(summary.refused)} 个（不是普通文件、指向目录之外或无法读取）：")
+        for path, reason in summary.refused[:50]:
+            console.print(f"  {path}：{reason}", soft_wrap=True, markup=False, highlight=False)
+        if len(summary.refused) > 50:
+            console.print(f"  …另有 {len(summary.refused) - 50} 个")
 
 
 @app.command()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gongkai.cli.common import app
+from gongkai.cli.common import app, facts_table
 from gongkai.errors import GongkaiError
 
 
@@ -30,7 +30,7 @@ def fetch(
 
     目录中的 manifest.jsonl 边采集边记下每个网址的结果：再次运行只做条件请求，服务器说没变的不再下载；中断（包括 kill -9）后再运行即接着做。之后用 gongkai batch 目录 入库，每份报告记下来源网址。这是 gongkai 唯一联网的命令。
     """
-    from gongkai.fetch import FetchOptions, print_summary
+    from gongkai.fetch import FetchOptions
     from gongkai.fetch import fetch as run_fetch
 
     addresses = list(urls or [])
@@ -53,6 +53,30 @@ def fetch(
     options = FetchOptions(delay=delay, per_host=per_host, timeout=timeout, retries=retries, max_mb=max_mb,
                            max_pages=max_pages, follow_hosts=tuple(follow_host or ()))  # fmt: skip
     summary = run_fetch(addresses, out, options)
-    print_summary(summary)
+    _print_fetch(summary)
     if summary.list_pages == 0:
         raise typer.Exit(1)  # not one list page could be read: nothing was collected
+
+
+def _print_fetch(summary) -> None:
+    """The final table of a fetch run, then why links failed or were not requested."""
+    from rich.console import Console
+
+    console = Console()
+    console.print(facts_table(f"gongkai fetch → {summary.folder}", (
+        ("访问的列表页", summary.list_pages),
+        ("访问的详情页", summary.detail_pages),
+        ("找到的报告", summary.reports),
+        ("下载（新的或有变化）", summary.downloaded),
+        ("未变（服务器答 304 或内容相同）", summary.unchanged),
+        ("失败", sum(summary.failed.values())),
+        ("未请求的链接", sum(summary.skipped.values())),
+        ("用时", f"{summary.seconds:.1f} 秒"),
+    )))  # fmt: skip
+    for title, counts in (("失败原因", summary.failed), ("未请求的原因", summary.skipped)):
+        if counts:
+            console.print(facts_table(title, counts.most_common()))
+    for start in summary.truncated:
+        console.print(f"提示：{start} 的列表页超过上限，后面的页未访问（--max-pages）", markup=False, highlight=False)
+    if summary.failed or summary.skipped:
+        console.print(f"每个网址的结果见 {Path(summary.folder) / 'manifest.jsonl'}", markup=False, highlight=False)

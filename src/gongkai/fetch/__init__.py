@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gongkai.fetch.crawl import FetchOptions, FetchSummary, fetch, print_summary
+    from gongkai.fetch.crawl import FetchOptions, FetchSummary, fetch
 
-__all__ = ["FetchOptions", "FetchSummary", "fetch", "print_summary"]
+__all__ = ["FetchOptions", "FetchSummary", "fetch"]
 
 
 def __getattr__(name: str):

@@ -562,38 +562,3 @@ class _Progress:
         if self.enabled:
             self.bar.__exit__(*exc)
         return False
-
-
-def print_summary(summary: FetchSummary, console=None) -> None:
-    """The final table of a fetch run, in Chinese."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    table = Table(title=f"gongkai fetch → {summary.folder}", show_header=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    for name, value in (
-        ("访问的列表页", summary.list_pages),
-        ("访问的详情页", summary.detail_pages),
-        ("找到的报告", summary.reports),
-        ("下载（新的或有变化）", summary.downloaded),
-        ("未变（服务器答 304 或内容相同）", summary.unchanged),
-        ("失败", sum(summary.failed.values())),
-        ("未请求的链接", sum(summary.skipped.values())),
-        ("用时", f"{summary.seconds:.1f} 秒"),
-    ):
-        table.add_row(name, str(value))
-    console.print(table)
-    for title, counts in (("失败原因", summary.failed), ("未请求的原因", summary.skipped)):
-        if counts:
-            reasons = Table(title=title, show_header=False)
-            reasons.add_column()
-            reasons.add_column(justify="right")
-            for reason, count in counts.most_common():
-                reasons.add_row(reason, str(count))
-            console.print(reasons)
-    for start in summary.truncated:
-        console.print(f"提示：{start} 的列表页超过上限，后面的页未访问（--max-pages）", markup=False, highlight=False)
-    if summary.failed or summary.skipped:
-        console.print(f"每个网址的结果见 {Path(summary.folder) / 'manifest.jsonl'}", markup=False, highlight=False)

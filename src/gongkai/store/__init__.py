@@ -4,7 +4,7 @@
     >>> summary = run_batch(["reports/"], "corpus.duckdb", BatchOptions(workers=4))
 """
 
-from gongkai.store.batch import BatchOptions, BatchSummary, print_summary, run_batch
+from gongkai.store.batch import BatchOptions, BatchSummary, run_batch
 from gongkai.store.db import Store
 
-__all__ = ["BatchOptions", "BatchSummary", "Store", "print_summary", "run_batch"]
+__all__ = ["BatchOptions", "BatchSummary", "Store", "run_batch"]

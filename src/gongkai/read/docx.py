@@ -169,16 +169,7 @@ class _Body:
                 props = tc.find(_w("tcPr"))
                 span = max(1, _int(props.find(_w("gridSpan")) if props is not None else None, 1))
                 merge = props.find(_w("vMerge")) if props is not None else None
-                text = self.cell_text(tc)
-                above = open_cells.get(col)
-                continues = merge is not None and merge.get(_w("val"), "continue") == "continue"
-                if continues and above is not None and cells[above].row + cells[above].rowspan == r:
-                    cell = cells[above]
-                    merged_text = "\n".join(t for t in (cell.text, text) if t)
-                    cells[above] = GridCell(cell.row, cell.col, merged_text, cell.rowspan + 1, cell.colspan, cell.where)
-                else:
-                    open_cells[col] = len(cells)
-                    cells.append(GridCell(r, col, text, 1, span, Where(table=index, row=r, col=col)))
+                _place_cell(cells, open_cells, self.cell_text(tc), r, col, span, merge, index)
                 col += span
         if not cells:
             return None
@@ -393,22 +384,28 @@ class _Walk:
         """As `_Body.grid` places a cell: at its column, or extending the cell above that it continues."""
         text = self.cell_text if self.cell_text is not None else "\n".join(self.cell_lines).strip()
         span = self.span or 1
-        merge, cells, r, col = self.merge, self.cells, self.r, self.col
-        above = self.open_cells.get(col)
-        continues = merge is not None and merge.get(_w("val"), "continue") == "continue"
-        if continues and above is not None and cells[above].row + cells[above].rowspan == r:
-            cell = cells[above]
-            merged_text = "\n".join(t for t in (cell.text, text) if t)
-            cells[above] = GridCell(cell.row, cell.col, merged_text, cell.rowspan + 1, cell.colspan, cell.where)
-        else:
-            self.open_cells[col] = len(cells)
-            cells.append(GridCell(r, col, text, 1, span, Where(table=self.reader.n_grids, row=r, col=col)))
-        self.col = col + span
+        _place_cell(self.cells, self.open_cells, text, self.r, self.col, span, self.merge, self.reader.n_grids)
+        self.col += span
         self.cell = None
 
     def reached(self, el: etree._Element) -> bool:
         """A paragraph or table the general walk reads: in the body or a cell, through wrappers only."""
         return _under(el, self.cell if self.cell is not None else (None if self.table is not None else self.body), _WRAPPERS)
+
+
+def _place_cell(cells: list[GridCell], open_cells: dict[int, int], text: str, r: int, col: int, span: int,
+                merge: etree._Element | None, table: int) -> None:  # fmt: skip
+    """A cell at row `r`, column `col`: a vMerge continue extends the cell above it (its text joined below),
+    any other starts a cell that a later vMerge in its column may continue."""
+    above = open_cells.get(col)
+    continues = merge is not None and merge.get(_w("val"), "continue") == "continue"
+    if continues and above is not None and cells[above].row + cells[above].rowspan == r:
+        cell = cells[above]
+        merged_text = "\n".join(t for t in (cell.text, text) if t)
+        cells[above] = GridCell(cell.row, cell.col, merged_text, cell.rowspan + 1, cell.colspan, cell.where)
+    else:
+        open_cells[col] = len(cells)
+        cells.append(GridCell(r, col, text, 1, span, Where(table=table, row=r, col=col)))
 
 
 def _under(el: etree._Element, top: etree._Element | None, through: set[str]) -> bool:

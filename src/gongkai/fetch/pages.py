@@ -19,11 +19,10 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from gongkai.errors import UnreadableError
 from gongkai.fetch.scope import DOCUMENT_SUFFIXES, IMAGE_SUFFIXES, absolute, same_column, suffix_of
 from gongkai.fetch.titles import looks_like_report
 from gongkai.read.encoding import decode
-from gongkai.read.html import declared_charset
+from gongkai.read.html import declared_charset, parse_tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +86,7 @@ def _header_charset(content_type: str | None) -> str | None:
 
 
 def _tree(body: bytes, content_type: str | None) -> etree._Element:
-    text = decode_page(body, content_type)
-    raw = re.sub(r"^\s*<\?xml[^>]*\?>", "", text).encode("utf-8", errors="replace")
-    parser = etree.HTMLParser(encoding="utf-8", no_network=True, huge_tree=False, remove_comments=True, recover=True)
-    try:
-        root = etree.fromstring(raw, parser)
-    except (etree.LxmlError, ValueError, RecursionError) as err:
-        raise UnreadableError(f"网页无法解析：{type(err).__name__}") from None
-    if root is None:
-        raise UnreadableError("网页是空的")
+    root, _ = parse_tree(decode_page(body, content_type))
     for el in root.iter("style", "noscript"):
         el.text = ""  # scripts are kept: a pager may be drawn by one
     return root

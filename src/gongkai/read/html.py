@@ -66,7 +66,7 @@ def read(data: bytes) -> Document:
     """Read an HTML page (or a Word 'web page') into paragraphs and grids."""
     data, declared = _unwrap_mime(data)
     decoded = decode(data, declared=declared or declared_charset(data))
-    root, parse_notes = _parse(decoded.text)
+    root, parse_notes = parse_tree(decoded.text)
     body = root.find("body")
     if body is None:
         body = root
@@ -84,7 +84,7 @@ def read(data: bytes) -> Document:
 
 def grids(fragment: str, first_index: int = 0) -> list[Grid]:
     """The tables of an HTML fragment as grids numbered from `first_index` (for HTML tables inside markdown)."""
-    root, _ = _parse(fragment)
+    root, _ = parse_tree(fragment)
     builder = _Blocks(body_of=root)
     builder.n_grids = first_index
     tables = [t for t in root.iter("table") if _owner_table(t) is None]
@@ -116,8 +116,9 @@ def declared_charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def _parse(text: str) -> tuple[etree._Element, list[str]]:
-    """Parse decoded HTML; the bytes we hand lxml are UTF-8 whatever the page declared."""
+def parse_tree(text: str) -> tuple[etree._Element, list[str]]:
+    """Parse decoded HTML (no network, no huge trees, comments and processing instructions dropped) and
+    say what was cut; the bytes we hand lxml are UTF-8 whatever the page declared."""
     raw = _XML_DECL.sub(b"", text.encode("utf-8", errors="replace"), count=1)
     parser = etree.HTMLParser(
         encoding="utf-8", no_network=True, huge_tree=False, remove_comments=True, remove_pis=True, recover=True

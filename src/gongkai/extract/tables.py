@@ -390,8 +390,8 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
     short: set[int] = set()  # rows short of a number that continue none: a blank cell, its column unknown — left as they were
     if rows is not None and table == "requests" and any(len(numbers) < len(data[0].cells) for numbers, _, _ in rows):
         short = {i for i, (numbers, _, _) in enumerate(rows) if len(numbers) < len(data[0].cells)}
-        if len(rows) == len(data) and not any(_may_continue(rows, i) for i in short):
-            pass
+        if len(rows) == len(data) and not any(_may_continue(rows, i) and _named_rows(rows[i][1], specs) != {data[i].key} for i in short):
+            pass  # a row short of a number beside its own label (the one its place gives) is no carried digits
         else:
             rows, short = _wrapped_numbers_joined(rows, specs), set()
     if rows is not None and table == "requests" and len(rows) > len(data):
@@ -408,10 +408,7 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
         unit = next((u for norm in texts if "金额" in norm and (u := unit_in_header(norm))), unit)
     agreeing = 0
     for at, (spec, (numbers, labels, label_after)) in enumerate(zip(data, rows)):
-        named = set()
-        for text in labels:
-            key = label_key(text.norm)
-            named |= {specs[i].key for i in _keyword_positions(specs, key, key) if specs[i].cells}
+        named = _named_rows(labels, specs)
         if named - {spec.key} or (label_after and spec.key not in named):
             return  # a label beside numbers names another row: the order is not the template's
         agreeing += spec.key in named
@@ -420,18 +417,102 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
                 return  # the labels placed (or left blank) a cell otherwise
     if agreeing < 2:
         return
+    cells_of_short = _short_rows_placed(rows, short, data, result.template) if short else {}
+    for at, placed in list(cells_of_short.items()):
+        if any(cid not in unsettled and result.cells.get(cid) != (None if token is None else parse_value(token.text)) for cid, token in zip(data[at].cells, placed)):
+            del cells_of_short[at]  # the labels read that row otherwise: left as they read it
+    short -= set(cells_of_short)
     for at, (spec, (numbers, _, _)) in enumerate(zip(data, rows)):
         result.rows_found.add(spec.key)
         for cid, token in zip(spec.cells, numbers if at not in short else []):
             _fill(result, cid, spec.label, token.text, token, amount=by_id()[cid].is_amount, unit=unit)
+    for at, placed in cells_of_short.items():
+        for cid, token in zip(data[at].cells, placed):
+            if token is None:
+                result.cells[cid] = None
+                result.provenance.pop(cid, None)
+            else:
+                _fill(result, cid, data[at].label, token.text, token)
+    blanks = [cid for at, placed in cells_of_short.items() for cid, token in zip(data[at].cells, placed) if token is None]
     placed_rows = {spec.key for at, spec in enumerate(data) if at not in short}
     cells = {cid for spec in data if spec.key in placed_rows for cid in spec.cells}
     result.unplaced = [c for c in result.unplaced if c not in cells]
-    result.blank = [c for c in result.blank if c not in cells]
+    result.blank = [c for c in result.blank if c not in cells] + blanks
     result.findings = [f for f in result.findings if not f.cells or not set(f.cells) <= cells]
     result.unsplittable = [(s, run) for s, run in result.unsplittable if s.key not in placed_rows]
     result.negative = [(s, run) for s, run in result.negative if s.key not in placed_rows]
     result.readings = [r for r in result.readings if r[0].key not in placed_rows]
+
+
+def _named_rows(labels: list[Token], specs: tuple[RowSpec, ...]) -> set[str]:
+    """The rows (with cells) the text cells of a printed row name."""
+    named: set[str] = set()
+    for text in labels:
+        key = label_key(text.norm)
+        named |= {specs[i].key for i in _keyword_positions(specs, key, key) if specs[i].cells}
+    return named
+
+
+def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], template: str) -> dict[int, list[Token | None]]:
+    """Rows of table 三 short of a number (blank cells), each in its place in the order, given their columns when
+    one way remains: the row's numbers keep their order; a number printed in a grid stands in a column (as
+    printed) where the same grid's full rows put that column's numbers; the row adds up to its 总计 (a blank
+    counts 0); and, when several ways remain, the column identities through the other rows' numbers choose. A row
+    is placed only if every way that satisfies all of them gives it the same cells, blank or not; the rest stay as
+    the labels read them (in doubt). A row in a grid with no full row takes the columns of every grid of the table. Returns each placed row's tokens cell by cell (None for a blank)."""
+    width = len(data[0].cells)
+    learned: dict[int, list[set[int]]] = {}  # the grid's printed columns of each column, from its full rows
+    values: dict[str, int] = {}
+    for at, (numbers, _, _) in enumerate(rows):
+        if at in short:
+            continue
+        for cid, token in zip(data[at].cells, numbers):
+            if not re.fullmatch(r"\s*-?\d+\s*", token.text):
+                return {}
+            values[cid] = int(token.text)
+        grids = {t.where.table for t in numbers}
+        if len(grids) == 1 and None not in grids and all(t.where.col is not None for t in numbers):
+            for j, token in enumerate(numbers):
+                learned.setdefault(numbers[0].where.table, [set() for _ in range(width)])[j].add(token.where.col)
+    ways: dict[int, list[tuple[Token | None, ...]]] = {}
+    for at in short:
+        numbers = rows[at][0]
+        if not numbers or any(not re.fullmatch(r"\s*-?\d+\s*", t.text) for t in numbers):
+            continue
+        grid = None
+        if learned and all(t.where.col is not None and t.where.table == numbers[0].where.table for t in numbers):
+            # its own grid's full rows, or else those of every grid of the table (a converter prints a row a grid)
+            grid = learned.get(numbers[0].where.table) or [set().union(*(g[j] for g in learned.values())) for j in range(width)]
+        found = []
+        for positions in combinations(range(width), len(numbers)):
+            if grid is not None and any(t.where.col not in grid[j] for t, j in zip(numbers, positions)):
+                continue
+            placed: list[Token | None] = [None] * width
+            for token, j in zip(numbers, positions):
+                placed[j] = token
+            if placed[-1] is None or sum(int(t.text) for t in placed[:-1] if t is not None) != int(placed[-1].text):
+                continue
+            found.append(tuple(placed))
+        if found:
+            ways[at] = found
+    if not ways or math.prod(len(w) for w in ways.values()) > MAX_COMBINATIONS:
+        return {}
+    checks = [i for i in identities(template) if i.rule in ("requests.balance", "requests.outcomes_sum")]
+    unknown = {cid for at in short if at not in ways for cid in data[at].cells}
+    checks = [i for i in checks if not (set(i.lhs) | set(i.rhs)) & unknown]
+    fitting = []
+    for combo in product(*ways.values()):
+        known = dict(values)
+        for at, placed in zip(ways, combo):
+            known.update({cid: int(t.text) if t is not None else 0 for cid, t in zip(data[at].cells, placed)})
+        if all(sum(known[c] for c in i.lhs) == sum(known[c] for c in i.rhs) for i in checks):
+            fitting.append(combo)
+    out: dict[int, list[Token | None]] = {}
+    for n, at in enumerate(ways):
+        chosen = {tuple(id(t) if t is not None else None for t in combo[n]) for combo in fitting}
+        if len(chosen) == 1:
+            out[at] = list(fitting[0][n])
+    return out
 
 
 def _may_continue(rows: list, at: int) -> bool:

@@ -445,12 +445,20 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
 
 
 def _named_rows(labels: list[Token], specs: tuple[RowSpec, ...]) -> set[str]:
-    """The rows (with cells) the text cells of a printed row name."""
+    """The rows (with cells) the text cells of a printed row name. A row whose number the text contradicts
+    ('4.无正当理由大量重复申请' is not 2.重复申请, whose keyword an altered label holds) is not named."""
     named: set[str] = set()
     for text in labels:
         key = label_key(text.norm)
-        named |= {specs[i].key for i in _keyword_positions(specs, key, key) if specs[i].cells}
+        printed = set(_ITEM_NUMBER.findall(text.text))
+        for i in _keyword_positions(specs, key, key):
+            own = _ITEM_NUMBER.findall(specs[i].label)
+            if specs[i].cells and not (len(printed) == 1 and own and own[0] not in printed):
+                named.add(specs[i].key)
     return named
+
+
+_ITEM_NUMBER = re.compile(r"(?<![\d.])(\d{1,2})[.．、]")
 
 
 def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], template: str) -> dict[int, list[Token | None]]:

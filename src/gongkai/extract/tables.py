@@ -466,7 +466,8 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
     one way remains: the row's numbers keep their order; a number printed in a grid stands in a column (as
     printed) where the same grid's full rows put that column's numbers; the row adds up to its 总计 (a blank
     counts 0); and, when several ways remain, the column identities through the other rows' numbers choose. A row
-    is placed only if every way that satisfies all of them gives it the same cells, blank or not; the rest stay as
+    is placed only if its printed columns leave one way, or every way that satisfies all of them gives it the same
+    cells, blank or not; the rest stay as
     the labels read them (in doubt). A row in a grid with no full row takes the columns of every grid of the table. Returns each placed row's tokens cell by cell (None for a blank)."""
     width = len(data[0].cells)
     learned: dict[int, list[set[int]]] = {}  # the grid's printed columns of each column, from its full rows
@@ -483,6 +484,7 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
             for j, token in enumerate(numbers):
                 learned.setdefault(numbers[0].where.table, [set() for _ in range(width)])[j].add(token.where.col)
     ways: dict[int, list[tuple[Token | None, ...]]] = {}
+    positioned: set[int] = set()  # rows whose numbers' printed columns chose among the ways
     for at in short:
         numbers = rows[at][0]
         if not numbers or any(not re.fullmatch(r"\s*-?\d+\s*", t.text) for t in numbers):
@@ -491,6 +493,8 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
         if learned and all(t.where.col is not None and t.where.table == numbers[0].where.table for t in numbers):
             # its own grid's full rows, or else those of every grid of the table (a converter prints a row a grid)
             grid = learned.get(numbers[0].where.table) or [set().union(*(g[j] for g in learned.values())) for j in range(width)]
+        if grid is not None:
+            positioned.add(at)
         found = []
         for positions in combinations(range(width), len(numbers)):
             if grid is not None and any(t.where.col not in grid[j] for t, j in zip(numbers, positions)):
@@ -503,10 +507,15 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
             found.append(tuple(placed))
         if found:
             ways[at] = found
+    # one way by the printed columns alone is the row as printed, whatever the identities then say of the report
+    out: dict[int, list[Token | None]] = {at: list(found[0]) for at, found in ways.items() if len(found) == 1 and at in positioned}
+    for at, placed in out.items():
+        values.update({cid: int(t.text) if t is not None else 0 for cid, t in zip(data[at].cells, placed)})
+    ways = {at: found for at, found in ways.items() if at not in out}
     if not ways or math.prod(len(w) for w in ways.values()) > MAX_COMBINATIONS:
-        return {}
+        return out
     checks = [i for i in identities(template) if i.rule in ("requests.balance", "requests.outcomes_sum")]
-    unknown = {cid for at in short if at not in ways for cid in data[at].cells}
+    unknown = {cid for at in short if at not in ways and at not in out for cid in data[at].cells}
     checks = [i for i in checks if not (set(i.lhs) | set(i.rhs)) & unknown]
     fitting = []
     for combo in product(*ways.values()):
@@ -515,7 +524,6 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
             known.update({cid: int(t.text) if t is not None else 0 for cid, t in zip(data[at].cells, placed)})
         if all(sum(known[c] for c in i.lhs) == sum(known[c] for c in i.rhs) for i in checks):
             fitting.append(combo)
-    out: dict[int, list[Token | None]] = {}
     for n, at in enumerate(ways):
         chosen = {tuple(id(t) if t is not None else None for t in combo[n]) for combo in fitting}
         if len(chosen) == 1:

@@ -542,12 +542,14 @@ def _may_continue(rows: list, at: int) -> bool:
 
 def _wrapped_numbers_joined(rows: list, specs: tuple[RowSpec, ...]) -> list | None:
     """Table 三 whose numbers wrapped inside narrow cells, as a converter prints a PDF's: a row of seven numbers
-    (each a number's first digits) followed by rows of the digits carried to the next lines, each in a column (as
-    printed) of a cell it continues — fewer than seven, or seven when every number carries on (which of those
-    rows are carried digits is tried both ways). A carried piece continues one of the numbers of its cell that
-    is not 0 and was continued on the line before; a reading is kept only if each row's applicants add up to its
-    总计 and the table's column identities hold. None unless exactly one reading remains (the numbers stay in
-    doubt)."""
+    (each a number's first digits) followed by rows of the digits carried to the next lines — fewer than seven, or
+    seven when every number carries on (which of those rows are carried digits is tried both ways). A carried
+    piece continues one of the numbers of its cell that is not 0 and was continued on the line before: in a column
+    (as printed) of that cell when it stands under the row's cells, else (a line the converter printed in a grid of
+    its own, or alone as text) any such numbers, its digits in their order. A reading is kept only if each row's
+    applicants add up to its 总计 and the table's column identities hold (always, once a piece stood outside the
+    row's cells). A 小计 row printed with its label is joined like the others and left for `_without_subtotals`.
+    None unless exactly one reading remains (the numbers stay in doubt)."""
     data = [spec for spec in specs if spec.cells]
     width = len(data[0].cells)
 
@@ -555,20 +557,25 @@ def _wrapped_numbers_joined(rows: list, specs: tuple[RowSpec, ...]) -> list | No
         return any(_keyword_positions(specs, k, k) for t in labels if (k := label_key(t.norm)))
 
     full = [len(numbers) == width for numbers, _, _ in rows]
+    subtotal = [any("小计" in t.norm or "合计" in t.norm for t in labels) for _, labels, _ in rows]
     maybe_carried = [
         i for i in range(1, len(rows))
-        if full[i] and full[i - 1] and not rows[i][2] and not named(rows[i][1])
+        if full[i] and full[i - 1] and not rows[i][2] and not named(rows[i][1]) and not subtotal[i]
         and {t.where.col for t in rows[i][0]} <= {t.where.col for t in rows[i - 1][0]}
     ]  # fmt: skip
-    extra = sum(full) - len(data)
+    subtotals = sum(f and s for f, s in zip(full, subtotal))
+    extra = sum(full) - len(data) - subtotals
     if extra < 0 or extra > len(maybe_carried) or math.comb(len(maybe_carried), extra) > MAX_READINGS:
         return None
     solutions: list = []
     for carried in combinations(maybe_carried, extra):
         mains = _mains_and_carried(rows, width, set(carried), named)
-        if mains is None or len(mains) != len(data):
+        if mains is None or len(mains) != len(data) + subtotals:
             continue
-        for found in _joined_readings(mains, data):
+        is_subtotal = [any("小计" in t.norm or "合计" in t.norm for t in labels) for _, labels, _, _ in mains]
+        if sum(is_subtotal) != subtotals:
+            continue
+        for found in _joined_readings(mains, data, is_subtotal):
             solutions.append((mains, found))
         if len(solutions) > 1:
             return None
@@ -585,23 +592,26 @@ def _mains_and_carried(rows: list, width: int, carried: set[int], named) -> list
         if len(numbers) == width and at not in carried:
             mains.append((numbers, labels, label_after, []))
             continue
-        columns = {t.where.col for t in mains[-1][0]} if mains else set()
-        if not mains or label_after or named(labels) or any(t.where.col is None or t.where.col not in columns for t in numbers):
-            return None  # numbers short of a row under no cell of the row before: a row with a blank, or a stray
-        if any(not t.text.strip().isdigit() for t in numbers):
+        if not mains or label_after or named(labels) or any(not t.text.strip().isdigit() for t in numbers):
             return None
+        columns = {t.where.col for t in mains[-1][0]}
+        grids = {t.where.table for t in mains[-1][0]} | {t.where.table for t in numbers}
+        if len(grids) == 1 and None not in grids and not {t.where.col for t in numbers} <= columns:
+            return None  # numbers short of a row under no cell of the row before, in its grid: a row with a blank, or a stray
         mains[-1][3].append(numbers)
     return mains
 
 
-def _joined_readings(mains: list, data: list[RowSpec]) -> list[list[tuple[int, ...]]]:
+def _joined_readings(mains: list, data: list[RowSpec], is_subtotal: list[bool]) -> list[list[tuple[int, ...]]]:
     """The readings of the whole table (up to two) whose rows add up and whose column identities hold."""
     readings = []
+    loose = False
     for numbers, _, _, lines in mains:
         found = sorted(r for r in _carried_readings(numbers, lines) if sum(r[:-1]) == r[-1])
         if not found:
             return []
         readings.append(found)
+        loose = loose or any(not _under_cells(numbers, line) for line in lines)
     sizes = math.prod(len(found) for found in readings)
     if sizes > MAX_COMBINATIONS:
         return [[], []]  # too many to tell apart: as good as several
@@ -609,12 +619,18 @@ def _joined_readings(mains: list, data: list[RowSpec]) -> list[list[tuple[int, .
     columns = [i for i in identities(template) if i.rule in ("requests.balance", "requests.outcomes_sum")]
     fitting = []
     for combo in product(*readings):
-        values = {cid: v for spec, row in zip(data, combo) for cid, v in zip(spec.cells, row)}
-        if sizes == 1 or all(sum(values[c] for c in i.lhs) == sum(values[c] for c in i.rhs) for i in columns):
+        rows = [row for row, sub in zip(combo, is_subtotal) if not sub]
+        values = {cid: v for spec, row in zip(data, rows) for cid, v in zip(spec.cells, row)}
+        if (sizes == 1 and not loose) or all(sum(values[c] for c in i.lhs) == sum(values[c] for c in i.rhs) for i in columns):
             fitting.append(list(combo))
             if len(fitting) > 1:
                 break
     return fitting
+
+
+def _under_cells(numbers: list[Token], line: list[Token]) -> bool:
+    """A carried line whose pieces each stand in a column (as printed) of the row's cells."""
+    return all(t.where.col is not None for t in line) and {t.where.col for t in line} <= {t.where.col for t in numbers}
 
 
 def _carried_readings(numbers: list[Token], lines: list[list[Token]]) -> set[tuple[int, ...]]:
@@ -626,15 +642,21 @@ def _carried_readings(numbers: list[Token], lines: list[list[Token]]) -> set[tup
     states = [(start, {i for i, v in enumerate(start) if v.isdigit() and v != "0"})]
     for line in lines:
         pieces: dict[int | None, list[str]] = {}
-        for token in line:
-            pieces.setdefault(token.where.col, []).append(token.text.strip())
+        if _under_cells(numbers, line):
+            for token in line:
+                pieces.setdefault(token.where.col, []).append(token.text.strip())
         following = []
         for values, still_open in states:
-            options = []
-            for col, digits in pieces.items():
-                slots = [i for i in sorted(still_open) if cols[i] == col]
-                options.append([(positions, digits) for positions in combinations(slots, len(digits))])
-            for choice in product(*options):
+            if pieces:
+                options = []
+                for col, digits in pieces.items():
+                    slots = [i for i in sorted(still_open) if cols[i] == col]
+                    options.append([(positions, digits) for positions in combinations(slots, len(digits))])
+                choices = list(product(*options))
+            else:  # a line outside the row's cells: its digits, in order, continue any of the open numbers
+                digits = [t.text.strip() for t in line]
+                choices = [((positions, digits),) for positions in combinations(sorted(still_open), len(digits))]
+            for choice in choices:
                 new = list(values)
                 continued = set()
                 for positions, digits in choice:
@@ -683,8 +705,9 @@ _ONE_NUMBER = re.compile(r"\s*[-−]?\d+(?:\.\d+)?\s*(?:万元|元)?\s*")
 def _printed_number_rows(region: list[Token]) -> list[tuple[list[Token], list[Token]]] | None:
     """The printed rows of a table that hold numbers, in order: (its numbers, its text cells). A printed row is a
     row of a grid or a pipe row, or else a line of text; a cell holding numbers spaced apart ('0 0',
-    a converter's narrow cells) gives each. None when a number is in doubt, glued to others without a space, or
-    alone on a line without a label."""
+    a converter's narrow cells) gives each. None when a number is in doubt or glued to others without a space. A number
+    alone on a line is its own row: with the label alone on the next line, or else as a line of carried digits may
+    be."""
     groups: dict[tuple[str, int], tuple[list[Token], list[Token]]] = {}
     key: tuple[str, int] | None = None
     row_block, rows_seen = -1, 0
@@ -714,10 +737,12 @@ def _printed_number_rows(region: list[Token]) -> list[tuple[list[Token], list[To
             continue
         if kind == "line" and len(numbers) == 1 and not texts:
             # a number alone on a line: a row's only cell whose label a converter printed on the next line, or a page
-            # number, or a wrapped number's piece — it counts only with a label alone on the next line
+            # number, or a wrapped number's piece — a row with a label alone on the next line, else a line of its own
+            # that only carried digits may be (the identities judge; a page number fits none)
             after = ordered[at + 1] if at + 1 < len(ordered) else None
             if after is None or after[0][0] != "line" or after[1][0] or not after[1][1]:
-                return None
+                rows.append((numbers, [], False))
+                continue
             rows.append((numbers, after[1][1], True))
             continue
         rows.append((numbers, texts, False))

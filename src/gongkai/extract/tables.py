@@ -468,9 +468,11 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
     counts 0); and, when several ways remain, the column identities through the other rows' numbers choose. A row
     is placed only if its printed columns leave one way, or every way that satisfies all of them gives it the same
     cells, blank or not; the rest stay as
-    the labels read them (in doubt). A row in a grid with no full row takes the columns of every grid of the table. Returns each placed row's tokens cell by cell (None for a blank)."""
+    the labels read them (in doubt). Printed columns say nothing in a grid with no full row (another grid's columns
+    are not its own) or one that merged two numbers into a cell (its cells are not the table's columns). Returns each placed row's tokens cell by cell (None for a blank)."""
     width = len(data[0].cells)
     learned: dict[int, list[set[int]]] = {}  # the grid's printed columns of each column, from its full rows
+    merged: set[int] = set()
     values: dict[str, int] = {}
     for at, (numbers, _, _) in enumerate(rows):
         if at in short:
@@ -481,6 +483,8 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
             values[cid] = int(token.text)
         grids = {t.where.table for t in numbers}
         if len(grids) == 1 and None not in grids and all(t.where.col is not None for t in numbers):
+            if len({t.where.col for t in numbers}) < width:
+                merged.add(numbers[0].where.table)  # cells holding two numbers: its cells are not the table's columns
             for j, token in enumerate(numbers):
                 learned.setdefault(numbers[0].where.table, [set() for _ in range(width)])[j].add(token.where.col)
     ways: dict[int, list[tuple[Token | None, ...]]] = {}
@@ -490,9 +494,8 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
         if not numbers or any(not re.fullmatch(r"\s*-?\d+\s*", t.text) for t in numbers):
             continue
         grid = None
-        if learned and all(t.where.col is not None and t.where.table == numbers[0].where.table for t in numbers):
-            # its own grid's full rows, or else those of every grid of the table (a converter prints a row a grid)
-            grid = learned.get(numbers[0].where.table) or [set().union(*(g[j] for g in learned.values())) for j in range(width)]
+        if all(t.where.col is not None and t.where.table == numbers[0].where.table for t in numbers) and numbers[0].where.table not in merged:
+            grid = learned.get(numbers[0].where.table)
         if grid is not None:
             positioned.add(at)
         found = []

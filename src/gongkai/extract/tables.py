@@ -394,6 +394,8 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
             pass  # a row short of a number beside its own label (the one its place gives) is no carried digits
         else:
             rows, short = _wrapped_numbers_joined(rows, specs), set()
+    if rows is not None and table == "active" and len(rows) > len(data):
+        rows = _lone_numbers_joined(rows, data)
     if rows is not None and table == "requests" and len(rows) > len(data):
         rows = _without_subtotals(rows, specs, sum("小计" in t.norm or "合计" in t.norm for t in region if t.kind == "text"))
     if rows is None or len(rows) != len(data) or any(len(numbers) != len(spec.cells) for at, (spec, (numbers, _, _)) in enumerate(zip(data, rows)) if at not in short):
@@ -532,6 +534,26 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
         if len(chosen) == 1:
             out[at] = list(fitting[0][n])
     return out
+
+
+def _lone_numbers_joined(rows: list, data: list[RowSpec]) -> list:
+    """Table 二's printed rows with a number printed alone on the line before a row that holds its label joined to
+    that row, in front (a converter sets a cell lower or higher than its row apart: 政府集中采购's 采购项目数量
+    on a line of its own over the row with its amount) — only if every row then holds exactly its template row's
+    number of cells; otherwise the rows as printed."""
+    joined: list = []
+    at = 0
+    while at < len(rows):
+        numbers, labels, label_after = rows[at]
+        if len(numbers) == 1 and not labels and not label_after and at + 1 < len(rows) and rows[at + 1][1] and not rows[at + 1][2]:
+            joined.append((numbers + rows[at + 1][0], rows[at + 1][1], False))
+            at += 2
+            continue
+        joined.append(rows[at])
+        at += 1
+    if len(joined) != len(data) or any(len(numbers) != len(spec.cells) for (numbers, _, _), spec in zip(joined, data)):
+        return rows
+    return joined
 
 
 def _may_continue(rows: list, at: int) -> bool:

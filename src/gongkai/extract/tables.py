@@ -1383,10 +1383,11 @@ def _read_appeals(tokens: list[Token], span: tuple[int, int], result: TableResul
             continue
         if token.kind in ("value", "empty") and in_table:
             values.append(token)
+    if _appeals_in_printed_order(region, result, official=True):
+        return  # the header of five outcomes over three rows: transposed, whatever the 15 cells would give (or none,
+        # when a block label wrapped into pieces that name no block, '行政诉讼' | '未经复议直', cut the run of values)
     if not values:
         return  # no numbers under a 表三 header: the table is not there
-    if _appeals_in_printed_order(region, result, official=True):
-        return  # the header of five outcomes over three rows: transposed, whatever the 15 cells would give
     placed = _positions(values, 15, None, tabular=False, truncated=span[1] >= len(tokens))  # type: ignore[arg-type]
     if placed is None:
         placed = _appeals_runs(values, result.impossible)

@@ -673,7 +673,7 @@ def _table_three_as_pdf_converter_prints(md: str, *, subtotals: bool = False, dr
         if subtotals and re.match(r"^\d\.", label) and (not following or next_group):
             sums = [sum(column) for column in zip(*group)]
             out.append("| 小计 | " + " | ".join(str(s) for s in sums) + " |")
-        if not re.match(r"^\d\.", label) or next_group:
+        if not re.search(r"\d\.", label) or next_group:  # a group's first row prints the group's label before its own
             group = []
     return "\n".join(out) + "\n"
 
@@ -751,3 +751,140 @@ def test_a_blank_in_a_grid_of_merged_narrow_columns_is_never_given_a_column_by_i
     assert result.silent == [] and result.false_errors == []
     assert report.cells[granted[0]] == syn.truth["cells"][granted[0]] and report.cells[granted[-1]] == syn.truth["cells"][granted[-1]]
     assert all(report.cells[c] is None for c in printed_blank) and set(printed_blank) <= _named(report)
+
+
+def _one_number_a_cell(line: str) -> str:
+    """A converter's pipe row with its merged narrow cells ('0 0') split, one number a cell."""
+    return re.sub(r"\| (\d+) (\d+) \|", r"| \1 | \2 |", line)
+
+
+def test_a_pdf_converters_row_with_blank_cells_is_given_its_columns_when_one_way_remains() -> None:
+    """A row of table 三 with blank cells (fewer numbers than columns) beside its own label keeps its place in the
+    order; its numbers keep their order and its columns are what is left when it must add up to its 总计 and the
+    column identities through the other rows hold — printed as text (no columns at all) or in a grid whose full rows
+    print one number a cell, where the columns the numbers stand in decide between blanks and 0s. Placed as printed:
+    the blanks are the report's (structure.cells_missing), nothing silently wrong."""
+    syn = next(s for s in (make_report(seed, template="2021") for seed in range(90, 140)) if _a_row_of_one_count(s))
+    key, count = _a_row_of_one_count(syn)
+    cells = [c for c in syn.truth["cells"] if c.rsplit(".", 1)[0] == key]
+    text = _table_three_as_pdf_converter_prints(syn.render("md").decode(), apart=False)
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("| ") and line.split("|")[1].strip().endswith(_row_label(syn, key)))
+    lines[at] = f"{lines[at].split('|')[1].strip()} {count} {count}"  # the row as text: its count and its 总计, blanks between
+    truth = syn.truth_for("report.md", "md", None)
+    blank = [c for c in cells if c != cells[-1] and not syn.truth["cells"][c]]
+    truth["cells"].update(dict.fromkeys(blank))
+    truth["source_errors"] = sorted({*truth["source_errors"], "structure.cells_missing"})
+    report = gongkai.parse("\n".join(lines).encode(), name="report.md")
+    result = compare(report, truth)
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("requests.") and c not in blank] == []
+    assert all(report.cells[c] == syn.truth["cells"][c] for c in cells if c not in blank)
+
+    zeros = next(k for k in ("requests.denied.state_secret", "requests.denied.law_prohibited", "requests.denied.security_stability", "requests.other.other") if not any(syn.truth["cells"][c] for c in syn.truth["cells"] if c.rsplit(".", 1)[0] == k))
+    lines = [_one_number_a_cell(line) for line in text.splitlines()]
+    at = next(i for i, line in enumerate(lines) if line.startswith("| ") and line.split("|")[1].strip().endswith(_row_label(syn, zeros)))
+    parts = lines[at].split("|")
+    numbered = [i for i, p in enumerate(parts) if p.strip().isdigit()]
+    parts[numbered[3]] = "  "  # a 0 not printed: its place says it is 社会公益组织's
+    lines[at] = "|".join(parts)
+    truth = syn.truth_for("report.md", "md", None)
+    truth["cells"][f"{zeros}.public_interest"] = None
+    truth["source_errors"] = sorted({*truth["source_errors"], "structure.cells_missing"})
+    report = gongkai.parse("\n".join(lines).encode(), name="report.md")
+    result = compare(report, truth)
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("requests.") and c != f"{zeros}.public_interest"] == []
+    assert report.cells[f"{zeros}.public_interest"] is None and report.cells[f"{zeros}.research"] == 0
+
+
+def _a_row_of_one_count(syn) -> tuple[str, int] | None:
+    """A row of table 三 (a sub-row of (三)–(六)) whose only count not 0 is 自然人's, and that count."""
+    rows: dict[str, list[int]] = {}
+    for cid, value in syn.truth["cells"].items():
+        if cid.startswith(("requests.denied.", "requests.unable.", "requests.not_processed.", "requests.other.")) and cid.count(".") == 3:
+            rows.setdefault(cid.rsplit(".", 1)[0], []).append(value)
+    for key, values in rows.items():
+        if values[0] and values[0] == values[-1] and not any(values[1:-1]):
+            return key, values[0]
+    return None
+
+
+def _row_label(syn, key: str) -> str:
+    from gongkai.extract.rows import table_rows
+
+    return next(s.label for s in table_rows("requests", syn.truth["meta"]["template"]) if s.key == key)
+
+
+def test_an_altered_label_holding_another_rows_words_does_not_stop_the_order() -> None:
+    """'4.无正当理由大量重复申请' (altered) holds 2.重复申请's keyword, but its number says it is not that row: table 三
+    is still read by the order of its rows, every cell right."""
+    syn = make_report(70, template="2021")
+    text = _table_three_as_pdf_converter_prints(syn.render("md").decode())
+    assert "| 4.无正当理由大量反复申请 |" in text, "the row prints its label beside its numbers"
+    report = gongkai.parse(text.replace("4.无正当理由大量反复申请", "4.无正当理由大量重复申请").encode(), name="report.md")
+    result = compare(report, syn.truth_for("report.md", "md", None))
+    assert result.silent == [] and result.false_errors == []
+    assert [c for c in result.flagged if c.startswith("requests.")] == []
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_digits_carried_to_a_grid_of_their_own_or_a_line_alone_are_joined_when_one_reading_holds(seed: int) -> None:
+    """Wrapped numbers whose carried digits a converter printed apart from their row's cells: a line of them in a
+    grid of its own with fewer columns, or one digit alone as text. The digits continue the row's open numbers in
+    their order; each row's sum and the column identities leave one reading, so table 三 is read whole (seed 1: a
+    2019 table with its 小计 rows, joined before they are set aside)."""
+    syn = make_report(80 + seed, template=("2021", "2019")[seed], variants=("narrow_cells",))
+    text = _table_three_as_pdf_converter_prints(syn.render("md").decode(), wrapped=True, subtotals=bool(seed))
+    out, moved = [], 0
+    for line in text.splitlines():
+        digits = re.findall(r"\d", line)
+        if line.startswith("|  | ") and not re.search(r"[^\d| ]", line) and len(digits) < 3:
+            if len(digits) == 1:
+                out.append(digits[0])  # alone on a line of its own
+            else:
+                out.extend(["", "| " + " | ".join(digits) + " |", ""])  # a grid of its own, one digit a cell
+            moved += 1
+            continue
+        out.append(line)
+    assert moved, "no number was wrapped"
+    report = gongkai.parse("\n".join(out).encode(), name="report.md")
+    result = compare(report, syn.truth_for("report.md", "md", None))
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("requests.")] == []
+
+
+def test_table_two_reads_a_count_a_converter_set_on_a_line_above_its_row() -> None:
+    """Table 二 as markitdown prints a PDF's: the labels of (五) after their numbers, and 政府集中采购's 采购项目数量 alone
+    on the line over the row with its label and amount. Joined in front of that row, every row holds its template
+    row's cells and the labels beside numbers agree with the order, so the table is read."""
+    syn = make_report(5, template="2019")
+    md = syn.render("md").decode()
+    lines = []
+    for line in md.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] in ("行政许可", "其他对外管理服务事项"):
+            lines.extend(["|  | " + " | ".join(cells[1:]) + " |", cells[0]])
+        elif cells[0] == "政府集中采购":
+            lines.extend([cells[1], f"| 政府集中采购 | {cells[2]} |"])
+        else:
+            lines.append(line)
+    report = gongkai.parse("\n".join(lines).encode(), name="report.md")
+    result = compare(report, syn.truth_for("report.md", "md", None))
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("active.")] == []
+
+
+def test_table_four_transposed_with_a_block_label_in_pieces_is_read_by_its_rows() -> None:
+    """Table 四 transposed under a header of five outcomes, 未经复议直接起诉 wrapped into pieces that name no block
+    ('行政诉讼' | '未经复议直', then '接起诉'; 复议后起诉 after its numbers): the three rows of five numbers are the
+    three blocks in order."""
+    syn = make_report(5, template="2019", variants=("appeals_transposed",))
+    md = syn.render("md").decode()
+    md = re.sub(r"\| 行政诉讼 \| 未经复议直接起诉 \|([^\n]*)\n", r"| 行政诉讼 | 未经复议直 |\1\n接起诉\n", md)
+    md = re.sub(r"\|  \| 复议后起诉 \|([^\n]*)\n", r"|  |  |\1\n复议后起诉\n", md)
+    assert "接起诉\n" in md and "\n复议后起诉\n" in md
+    report = gongkai.parse(md.encode(), name="report.md")
+    result = compare(report, syn.truth_for("report.md", "md", None))
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("appeals.")] == []

@@ -617,8 +617,9 @@ def _mains_and_carried(rows: list, width: int, carried: set[int], named) -> list
         if len(numbers) == width and at not in carried:
             mains.append((numbers, labels, label_after, []))
             continue
-        if not mains or named(labels) or any(not t.text.strip().isdigit() for t in numbers):
-            return None  # (a number alone over a piece of a group label, '供' of 无法提供, may be carried digits)
+        if not mains or (named(labels) and not label_after) or any(not t.text.strip().isdigit() for t in numbers):
+            return None  # (a number alone over a line of label — a piece of a group's, '供' of 无法提供, or a row's
+            # printed apart — is no row of seven cells: it may be carried digits)
         columns = {t.where.col for t in mains[-1][0]}
         grids = {t.where.table for t in mains[-1][0]} | {t.where.table for t in numbers}
         if len(grids) == 1 and None not in grids and not {t.where.col for t in numbers} <= columns:

@@ -888,3 +888,22 @@ def test_table_four_transposed_with_a_block_label_in_pieces_is_read_by_its_rows(
     result = compare(report, syn.truth_for("report.md", "md", None))
     _exact(result)
     assert [c for c in result.flagged if c.startswith("appeals.")] == []
+
+
+def test_a_negative_count_in_a_spaced_run_of_a_converters_table_two_is_read_and_found() -> None:
+    """'规章 -20 0 0' as a converter prints a row of narrow cells, the next row's label after its numbers: the spaced
+    run with its minus gives three numbers, so table 二 is read by the order of its rows and the negative count is
+    the report's fault (value.domain), not a row in doubt."""
+    syn = make_report(0, template="2021", faults=("negative_count",))
+    assert syn.truth["fault_details"]["negative_count"]["cell"] == "active.rules.issued"
+    md = syn.render("md").decode()
+    rules = re.search(r"^\| 规章 \| (-\d+) \| (\d+) \| (\d+) \|$", md, re.M)
+    normative = re.search(r"^\| 行政规范性文件 \| (\d+) \| (\d+) \| (\d+) \|$", md, re.M)
+    assert rules and normative
+    md = md.replace(rules[0], "规章 " + " ".join(rules.groups()))
+    md = md.replace(normative[0], "\n|  | " + " | ".join(normative.groups()) + " |\n行政规范性文件\n")
+    report = gongkai.parse(md.encode(), name="report.md")
+    result = compare(report, syn.truth_for("report.md", "md", None))
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("active.")] == []
+    assert any(f.rule == "value.domain" and "active.rules.issued" in f.cells for f in report.findings)

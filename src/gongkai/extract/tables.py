@@ -724,7 +724,7 @@ def _without_subtotals(rows: list, specs: tuple[RowSpec, ...], printed: int) -> 
     return found[0] if len(found) == 1 else None
 
 
-_SPACED_NUMBERS = re.compile(r"\s*\d+(?:\s+\d+)*\s*")
+_SPACED_NUMBERS = re.compile(r"\s*[-−]?\d+(?:\s+[-−]?\d+)*\s*")  # a count may be printed negative (the report's fault, for the rules)
 _ONE_NUMBER = re.compile(r"\s*[-−]?\d+(?:\.\d+)?\s*(?:万元|元)?\s*")
 
 

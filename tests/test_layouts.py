@@ -907,3 +907,30 @@ def test_a_negative_count_in_a_spaced_run_of_a_converters_table_two_is_read_and_
     _exact(result)
     assert [c for c in result.flagged if c.startswith("active.")] == []
     assert any(f.rule == "value.domain" and "active.rules.issued" in f.cells for f in report.findings)
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_blanks_placeholder_in_a_cell_of_merged_narrow_columns_keeps_its_place(wrapped: bool) -> None:
+    """A converter's cell of two narrow columns holding a blank's mark and a number ('— 0'): the mark is the blank's
+    place, so the row still holds one slot a column and table 三 is read by the order of its rows (its numbers
+    wrapped or not); the blank is the report's (structure.cells_missing), nothing silently wrong."""
+    beside = ("denied.security_stability", "denied.third_party", "denied.enforcement_file", "denied.admin_query", "unable.still_unclear", "not_processed.excessive", "other.other")
+
+    def zeros(syn) -> str | None:  # a row of 0s whose label the converter prints beside it
+        return next((f"requests.{k}" for k in beside if not any(v for c, v in syn.truth["cells"].items() if c.rsplit(".", 1)[0] == f"requests.{k}")), None)
+
+    syn = next(s for seed in range(80, 120) if zeros(s := make_report(seed, template="2021", variants=("narrow_cells",) if wrapped else ())))
+    key = zeros(syn)
+    text = _table_three_as_pdf_converter_prints(syn.render("md").decode(), wrapped=wrapped)
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("| ") and line.split("|")[1].strip().endswith(_row_label(syn, key)))
+    assert lines.count(lines[at]) == 1 and "| 0 0 |" in lines[at]
+    lines[at] = lines[at].replace("| 0 0 |", "| — 0 |")
+    truth = syn.truth_for("report.md", "md", None)
+    truth["cells"][f"{key}.research"] = None
+    truth["source_errors"] = sorted({*truth["source_errors"], "structure.cells_missing"})
+    report = gongkai.parse("\n".join(lines).encode(), name="report.md")
+    result = compare(report, truth)
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("requests.") and c != f"{key}.research"] == []
+    assert report.cells[f"{key}.research"] is None and report.cells[f"{key}.public_interest"] == 0

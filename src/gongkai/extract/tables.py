@@ -424,18 +424,16 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
         if any(cid not in unsettled and result.cells.get(cid) != (None if token is None else parse_value(token.text)) for cid, token in zip(data[at].cells, placed)):
             del cells_of_short[at]  # the labels read that row otherwise: left as they read it
     short -= set(cells_of_short)
+    blanks: list[str] = []
     for at, (spec, (numbers, _, _)) in enumerate(zip(data, rows)):
         result.rows_found.add(spec.key)
-        for cid, token in zip(spec.cells, numbers if at not in short else []):
-            _fill(result, cid, spec.label, token.text, token, amount=by_id()[cid].is_amount, unit=unit)
-    for at, placed in cells_of_short.items():
-        for cid, token in zip(data[at].cells, placed):
-            if token is None:
+        for cid, token in zip(spec.cells, cells_of_short.get(at) or (numbers if at not in short else [])):
+            if token is None or token.kind == "empty":  # a blank cell (its place known), or a blank's placeholder
                 result.cells[cid] = None
                 result.provenance.pop(cid, None)
+                blanks.append(cid)
             else:
-                _fill(result, cid, data[at].label, token.text, token)
-    blanks = [cid for at, placed in cells_of_short.items() for cid, token in zip(data[at].cells, placed) if token is None]
+                _fill(result, cid, spec.label, token.text, token, amount=by_id()[cid].is_amount, unit=unit)
     placed_rows = {spec.key for at, spec in enumerate(data) if at not in short}
     cells = {cid for spec in data if spec.key in placed_rows for cid in spec.cells}
     result.unplaced = [c for c in result.unplaced if c not in cells]
@@ -480,9 +478,12 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
         if at in short:
             continue
         for cid, token in zip(data[at].cells, numbers):
-            if not re.fullmatch(r"\s*-?\d+\s*", token.text):
+            if token.kind == "empty":
+                values[cid] = 0  # a blank, printed as its placeholder
+            elif not re.fullmatch(r"\s*-?\d+\s*", token.text):
                 return {}
-            values[cid] = int(token.text)
+            else:
+                values[cid] = int(token.text)
         grids = {t.where.table for t in numbers}
         if len(grids) == 1 and None not in grids and all(t.where.col is not None for t in numbers):
             if len({t.where.col for t in numbers}) < width:
@@ -607,7 +608,10 @@ def _wrapped_numbers_joined(rows: list, specs: tuple[RowSpec, ...]) -> list | No
     if len(solutions) != 1:
         return None
     mains, chosen = solutions[0]
-    return [([replace(t, text=str(v), start=None) for t, v in zip(numbers, row)], labels, label_after) for (numbers, labels, label_after, _), row in zip(mains, chosen)]
+    return [
+        ([t if t.kind == "empty" else replace(t, text=str(v), start=None) for t, v in zip(numbers, row)], labels, label_after)
+        for (numbers, labels, label_after, _), row in zip(mains, chosen)
+    ]
 
 
 def _mains_and_carried(rows: list, width: int, carried: set[int], named) -> list | None:
@@ -662,10 +666,10 @@ def _under_cells(numbers: list[Token], line: list[Token]) -> bool:
 def _carried_readings(numbers: list[Token], lines: list[list[Token]]) -> set[tuple[int, ...]]:
     """Every way the digits of the continuation lines can finish the row's numbers, cell by cell (see above)."""
     cols = [t.where.col for t in numbers]
-    start = [t.text.strip() for t in numbers]
+    start = ["0" if t.kind == "empty" else t.text.strip() for t in numbers]  # a blank's placeholder: 0 in every sum, never continued
     if any(not re.fullmatch(r"-?\d+", v) for v in start):
         return set()
-    states = [(start, {i for i, v in enumerate(start) if v.isdigit() and v != "0"})]
+    states = [(start, {i for i, v in enumerate(start) if v.isdigit() and v != "0" and numbers[i].kind != "empty"})]
     for line in lines:
         pieces: dict[int | None, list[str]] = {}
         if _under_cells(numbers, line):
@@ -725,6 +729,8 @@ def _without_subtotals(rows: list, specs: tuple[RowSpec, ...], printed: int) -> 
 
 
 _SPACED_NUMBERS = re.compile(r"\s*[-−]?\d+(?:\s+[-−]?\d+)*\s*")  # a count may be printed negative (the report's fault, for the rules)
+_PLACEHOLDER = re.compile(r"(?:(?<=\s)|^)[-—－/／](?=\s|$)")  # a blank cell's mark standing alone
+_SPACED_SLOTS = re.compile(r"\s*(?:[-−]?\d+|[-—－/／])(?:\s+(?:[-−]?\d+|[-—－/／]))+\s*")
 _ONE_NUMBER = re.compile(r"\s*[-−]?\d+(?:\.\d+)?\s*(?:万元|元)?\s*")
 
 
@@ -745,7 +751,10 @@ def _printed_number_rows(region: list[Token]) -> list[tuple[list[Token], list[To
         if key is None or token.block != row_block:
             key, row_block = ("line", token.block), -1
         numbers, texts = groups.setdefault(key, ([], []))
-        if token.kind == "text":
+        if token.kind in ("text", "value") and _SPACED_SLOTS.fullmatch(token.text) and _PLACEHOLDER.search(token.text):
+            # a converter's merged narrow cells holding a number and a blank's placeholder ('0 —', '- 0'): one slot each
+            numbers.extend(replace(t, kind="empty") if _PLACEHOLDER.fullmatch(t.text) else t for t in _spaced(token))
+        elif token.kind == "text":
             texts.append(token)
         elif token.kind == "value":
             if token.doubt or token.garbled or token.confidence is not None:
@@ -1450,11 +1459,14 @@ def _appeals_in_printed_order(region: list[Token], result: TableResult, *, offic
                 return False
             placed.append((cid, token))
     for cid, token in placed:
-        _fill(result, cid, label(cid), token.text, token)
+        if token.kind == "empty":  # a blank's placeholder in a cell of merged narrow columns
+            result.cells[cid] = None
+        else:
+            _fill(result, cid, label(cid), token.text, token)
     result.rows_found.add("appeals")
     cells = set(APPEALS_CELLS)
     result.unplaced = [c for c in result.unplaced if c not in cells]
-    result.blank = [c for c in result.blank if c not in cells]
+    result.blank = [c for c in result.blank if c not in cells] + [cid for cid, token in placed if token.kind == "empty"]
     result.findings = [f for f in result.findings if not f.cells or not set(f.cells) <= cells]
     result.impossible = [i for i in result.impossible if not set(i[1]) <= cells]
     return True

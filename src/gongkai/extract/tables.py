@@ -461,6 +461,9 @@ def _named_rows(labels: list[Token], specs: tuple[RowSpec, ...]) -> set[str]:
 _ITEM_NUMBER = re.compile(r"(?<![\d.])(\d{1,2})[.．、]")
 
 
+_MAX_SHORT_WAYS = 4096  # ways of placing the short rows together beyond which they stay in doubt
+
+
 def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], template: str) -> dict[int, list[Token | None]]:
     """Rows of table 三 short of a number (blank cells), each in its place in the order, given their columns when
     one way remains: the row's numbers keep their order; a number printed in a grid stands in a column (as
@@ -518,7 +521,7 @@ def _short_rows_placed(rows: list, short: set[int], data: list[RowSpec], templat
     for at, placed in out.items():
         values.update({cid: int(t.text) if t is not None else 0 for cid, t in zip(data[at].cells, placed)})
     ways = {at: found for at, found in ways.items() if at not in out}
-    if not ways or math.prod(len(w) for w in ways.values()) > MAX_COMBINATIONS:
+    if not ways or math.prod(len(w) for w in ways.values()) > _MAX_SHORT_WAYS:
         return out
     checks = [i for i in identities(template) if i.rule in ("requests.balance", "requests.outcomes_sum")]
     unknown = {cid for at in short if at not in ways and at not in out for cid in data[at].cells}

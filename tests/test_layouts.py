@@ -934,3 +934,24 @@ def test_a_blanks_placeholder_in_a_cell_of_merged_narrow_columns_keeps_its_place
     _exact(result)
     assert [c for c in result.flagged if c.startswith("requests.") and c != f"{key}.research"] == []
     assert report.cells[f"{key}.research"] is None and report.cells[f"{key}.public_interest"] == 0
+
+
+def test_subtotal_rows_are_set_aside_before_a_row_with_blank_cells_is_placed() -> None:
+    """A 2021 table 三 printed with 小计 rows (each its group's sums, labelled) and a row with a blank cell: the 小计
+    rows are set aside first (where a group holds the short row, its 总计 and its label say it is the 小计), then the
+    short row is placed by the columns of its grid, so every cell is read and the blank is the report's."""
+    syn = make_report(70, template="2021")
+    key = next(k for k in ("requests.denied.security_stability", "requests.denied.third_party") if not any(v for c, v in syn.truth["cells"].items() if c.rsplit(".", 1)[0] == k))
+    lines = [_one_number_a_cell(line) for line in _table_three_as_pdf_converter_prints(syn.render("md").decode(), subtotals=True).splitlines()]
+    assert sum(line.startswith("| 小计 |") for line in lines) >= 3
+    at = next(i for i, line in enumerate(lines) if line.startswith("| ") and line.split("|")[1].strip().endswith(_row_label(syn, key)))
+    parts = lines[at].split("|")
+    parts[[i for i, p in enumerate(parts) if p.strip().isdigit()][3]] = "  "  # 社会公益组织's 0 not printed
+    lines[at] = "|".join(parts)
+    truth = syn.truth_for("report.md", "md", None)
+    truth["cells"][f"{key}.public_interest"] = None
+    truth["source_errors"] = sorted({*truth["source_errors"], "structure.cells_missing"})
+    report = gongkai.parse("\n".join(lines).encode(), name="report.md")
+    result = compare(report, truth)
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("requests.") and c != f"{key}.public_interest"] == []

@@ -387,6 +387,9 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
     if not unsettled or any(set(other[4]) & cells for other in result.other_columns):
         return
     rows = _printed_number_rows(region)
+    subtotals = sum("小计" in t.norm or "合计" in t.norm for t in region if t.kind == "text")
+    if rows is not None and table == "requests" and subtotals and len(rows) > len(data) and any(len(numbers) < len(data[0].cells) for numbers, _, _ in rows):
+        rows = _without_subtotals(rows, specs, subtotals) or rows  # 小计 rows set aside before the rows with blank cells are placed
     short: set[int] = set()  # rows short of a number that continue none: a blank cell, its column unknown — left as they were
     if rows is not None and table == "requests" and any(len(numbers) < len(data[0].cells) for numbers, _, _ in rows):
         short = {i for i, (numbers, _, _) in enumerate(rows) if len(numbers) < len(data[0].cells)}
@@ -397,7 +400,7 @@ def _rows_in_printed_order(region: list[Token], table: str, specs: tuple[RowSpec
     if rows is not None and table == "active" and len(rows) > len(data):
         rows = _lone_numbers_joined(rows, data)
     if rows is not None and table == "requests" and len(rows) > len(data):
-        rows = _without_subtotals(rows, specs, sum("小计" in t.norm or "合计" in t.norm for t in region if t.kind == "text"))
+        rows = _without_subtotals(rows, specs, subtotals)
     if rows is None or len(rows) != len(data) or any(len(numbers) != len(spec.cells) for at, (spec, (numbers, _, _)) in enumerate(zip(data, rows)) if at not in short):
         return
     unit = "万元"
@@ -705,7 +708,8 @@ def _carried_readings(numbers: list[Token], lines: list[list[Token]]) -> set[tup
 
 def _without_subtotals(rows: list, specs: tuple[RowSpec, ...], printed: int) -> list | None:
     """The printed rows of table 三 without its 小计 rows (the report's own, in no identity): as many rows as 小计
-    labels were printed, each right after a group's last row and the sum of that group's rows, column by column.
+    labels were printed, each right after a group's last row and the sum of that group's rows, column by column (where
+    a row of the group, or the 小计 row, has blank cells: its 总计 the sum of theirs, and its own 小计 label beside it).
     None unless exactly one choice of group ends makes every dropped row its group's sum."""
     data = [spec for spec in specs if spec.cells]
     extra = len(rows) - len(data)
@@ -721,9 +725,12 @@ def _without_subtotals(rows: list, specs: tuple[RowSpec, ...], printed: int) -> 
             at += 1
             if i in chosen:
                 members = [kept[j] for j in range(len(kept)) if groups[j] == groups[i]]
-                sums = [sum(int(r[0][c].text) for r in members) for c in range(len(rows[at][0]))] if all(len(r[0]) == len(rows[at][0]) for r in members) else None
-                if sums != [int(t.text) for t in rows[at][0]]:
-                    ok = False
+                width = len(data[0].cells)
+                if all(len(r[0]) == width for r in [*members, rows[at]]):
+                    ok = [sum(int(r[0][c].text) for r in members) for c in range(width)] == [int(t.text) for t in rows[at][0]]
+                else:  # a row with blank cells among them (its columns unknown): its 总计 and the 小计 label beside it
+                    ok = sum(int(r[0][-1].text) for r in members) == int(rows[at][0][-1].text) and any("小计" in t.norm or "合计" in t.norm for t in rows[at][1])
+                if not ok:
                     break
                 at += 1
         if ok:

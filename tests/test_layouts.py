@@ -14,6 +14,7 @@ import pytest
 import gongkai
 from gongkai.evaluate import compare
 from gongkai.synth import make_report
+from gongkai.synth.render_text import text_of
 
 TEXT_FORMATS = [("docx", None), ("html", None), ("md", None)] + [
     ("txt", layout) for layout in ("tabs", "glued", "cell_per_line", "pipe_rows", "spaced_labels", "cell_per_line_blank")
@@ -745,3 +746,56 @@ def test_a_blank_in_a_grid_of_merged_narrow_columns_is_never_given_a_column() ->
     assert result.silent == [] and result.false_errors == []
     granted = [c for c in syn.truth["cells"] if c.startswith("requests.granted.")]
     assert all(report.cells[c] is None for c in granted) and set(granted) <= _named(report)
+
+
+# ── round 4: text layouts of real crawls ──────────────────────────────────────────────────────
+
+
+def test_a_blank_line_among_one_cell_a_line_is_its_cell() -> None:
+    """One cell a line with no blank line between paragraphs: a blank line inside a table is an empty cell, so a
+    row with blanks among its numbers is read by position (it had been left in doubt: 0、0 against 7 columns)."""
+    for seed in range(61000, 61012):
+        syn = make_report(seed, faults=("blank_cells",))
+        _, result = _parse(syn, "txt", "cell_per_line")
+        _exact(result)
+        assert result.flagged == [], f"seed {seed}: a row with blank cells left in doubt"
+
+
+def test_a_blank_last_cell_of_a_tab_or_pipe_row_is_its_last_column() -> None:
+    """'规章\t0\t0\t' or '… | 0 | 0 |  |': a line of exactly the row's columns, its first a number, has no padding
+    and no spanned label cell, so its empty cell at the end is the last column's blank (it had been left in doubt)."""
+    syn = make_report(21, template="2021", year=2022)
+    issued, repealed = (syn.truth["cells"][f"active.rules.{c}"] for c in ("issued", "repealed"))
+    for layout, row in (("tabs", f"规章\t{issued}\t{repealed}\t"), ("pipe_rows", f"规章 | {issued} | {repealed} |  |")):
+        lines = text_of(syn, layout).splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("规章"))
+        lines[at] = row
+        report = gongkai.parse("\n".join(lines).encode(), name="report.txt")
+        assert [report.cells[f"active.rules.{c}"] for c in ("issued", "repealed", "in_force")] == [issued, repealed, None]
+        blamed = [f.origin for f in report.findings if "active.rules.in_force" in f.cells]
+        assert blamed == ["source"], "the blank is the report's, not the parser's doubt"
+
+
+def test_tabs_that_close_every_row_say_no_blank_column() -> None:
+    """A text whose full rows end with a tab: a row of six numbers and closing tabs does not say which of its
+    seven columns is blank, so it stays in doubt (not read as a blank 总计)."""
+    syn = make_report(22, template="2021", year=2022)
+    lines = [line + "\t" if line.count("\t") >= 7 else line for line in text_of(syn, "tabs").splitlines()]
+    at = next(i for i, line in enumerate(lines) if "予以公开" in line)
+    lines[at] = "\t".join(lines[at].rstrip("\t").split("\t")[:-1]) + "\t\t"  # 总计 left out: six numbers, closing tabs
+    report = gongkai.parse("\n".join(lines).encode(), name="report.txt")
+    row = [f"requests.granted.{c}" for c in ("natural_person", "total")]
+    assert all(report.cells[c] is None for c in row)
+    assert set(row) <= _named(report)
+
+
+def test_a_glued_minus_that_every_reading_gives_a_count_is_the_reports_fault() -> None:
+    """A glued row of a 2019 item table ('-31111097' under 上一年项目数量 / 本年增减 / 处理决定数量) has a signed
+    column, but every way to cut it puts the minus in a count: value.domain, while the cells stay null."""
+    caught = 0
+    for seed in range(62000, 62040):
+        syn = make_report(seed, template="2019", year=2020, faults=("negative_count",))
+        _, result = _parse(syn, "txt", "glued")
+        assert result.silent == [] and result.false_errors == []
+        caught += result.errors_missed == []
+    assert caught >= 34, "a minus no reading gives to 本年增减 is raised"

@@ -1102,12 +1102,17 @@ def _positions(
                     free = splits(digits, n, None, limit=MAX_READINGS + 1) if readings is not None else []
                     if 0 < len(free) <= MAX_READINGS:
                         readings.append((spec, token, free, False))  # never placed: only to judge the column identities
-                if "-" in digits and unsplittable is not None and not any(by_id()[c].is_signed for c in spec.cells):
+                if "-" in digits and unsplittable is not None and _negative_count_everywhere(digits, spec):
                     unsplittable.append((spec, token.text.strip()))  # whatever the split, a count is negative
                 if len(found) > 1 and check is not None and readings is not None and len(found) <= MAX_READINGS:
                     readings.append((spec, token, found, True))  # the table's column identities may decide
                 return None
     seq = list(values)
+    if tabular and len(values) == n and values[0].kind == "value" and len({t.block for t in values}) == 1:
+        # one line of exactly the row's columns, its first a number: no cell can be a spanned label column
+        # (that would stand before a number) or padding (every cell is needed), so a blank cell at the end is the
+        # last column's ('规章\t0\t0\t': 现行有效件数 blank)
+        return [(t.text if t.kind == "value" else None, t) for t in values]
     if tabular:
         # in a flattened tab or pipe row, empty cells at either end may be spanned label columns or
         # padding: only the printed values between them have certain columns
@@ -1150,6 +1155,20 @@ def _positions(
             return [(None, seq[0])] * n
         return None
     return None
+
+
+def _negative_count_everywhere(digits: str, spec: RowSpec) -> bool:
+    """Every way to cut a glued run with a minus sign into the row's columns puts a negative number in a
+    column that holds a count ('-31111097' under 上一年项目数量 / 本年增减 / 处理决定数量: whatever the
+    split, the first number is negative). Only then is the minus the report's fault; where some reading
+    gives it to a signed column (本年增减), nothing is said."""
+    signed = [by_id()[c].is_signed for c in spec.cells]
+    if not any(signed):
+        return True
+    found = splits(digits, len(spec.cells), None, limit=MAX_READINGS + 1)
+    if not found or len(found) > MAX_READINGS:
+        return False  # no reading, or too many to know that each has one
+    return all(any(part < 0 and not ok for part, ok in zip(parts, signed)) for parts in found)
 
 
 MAX_READINGS = 64  # glued rows with more readings than this stay null

@@ -16,11 +16,11 @@ from functools import cache, lru_cache
 from itertools import combinations, product
 
 from gongkai.cells import by_id, cell_ids, label
-from gongkai.extract.glued import block_sums, row_sum, splits
+from gongkai.extract.glued import agreeing, block_sums, row_sum, splits, stated_docs
 from gongkai.extract.rows import APPEALS_CELLS, COLUMN_MEANINGS, COLUMN_TEMPLATES, RowSpec, column_meaning, identities, table_rows
 from gongkai.extract.values import parse_value, unit_in_header
 from gongkai.locate import Layout
-from gongkai.locate.normalize import label_key, short_cache
+from gongkai.locate.normalize import label_key, short_cache, simplify
 from gongkai.locate.tokens import Token
 from gongkai.report import Finding, Provenance
 
@@ -59,6 +59,7 @@ class TableResult:
     readings: list = field(default_factory=list)  # glued rows with several readings: (spec, token, splits, placeable)
     impossible: list[tuple[str, list[str], str]] = field(default_factory=list)  # (rule, cells, runs) no reading satisfies
     extra_rows: list[str] = field(default_factory=list)  # printed rows the template does not have (小计 …)
+    stated: dict[str, int] = field(default_factory=dict)  # what the report's text says of table 二's cells, by meaning
     other_columns: list[tuple[str, str, str, str, tuple[str, ...]]] = field(default_factory=list)  # rows under the other template's headers: (row label, headers printed, values printed, that template, cells left null)
 
 
@@ -89,6 +90,7 @@ def _feature_keys() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
 
 def extract_tables(layout: Layout, template: str) -> TableResult:
     result = TableResult(template, cells={cid: None for cid in cell_ids(template)})
+    result.stated = stated_docs(simplify(layout.document.text()))
     for table in ("active", "requests"):
         span = layout.tables.get(table)
         if span:
@@ -963,6 +965,8 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
         placed = _positions(
             values, n, spec, tabular=hit.tabular, truncated=truncated, unsplittable=result.unsplittable, readings=result.readings
         )
+        if placed is None and spec.key.startswith("active."):
+            placed = _split_as_stated(values, spec, result)
     if placed is None:
         for cid in spec.cells:
             result.cells[cid] = None
@@ -1155,6 +1159,28 @@ def _positions(
             return [(None, seq[0])] * n
         return None
     return None
+
+
+def _split_as_stated(values: list[Token], spec: RowSpec, result: TableResult) -> list[tuple[str | None, Token | None]] | None:
+    """A glued row of table 二 with several readings ('8855698'), split where the numbers the report's own text
+    states for its columns ('制发…88件', '现行有效…698件') leave exactly one. The text may be wrong, so the cells
+    are named (a warning of extraction's): the reading rests on the text, not on the table alone."""
+    filled = [t for t in values if t.kind == "value"]
+    if not result.stated or len(filled) != 1 or not filled[0].glued or re.search(r"[.万元]", filled[0].text):
+        return None
+    token = filled[0]
+    digits = re.sub(r"[^\d\-]", "", token.text)
+    found = splits(digits, len(spec.cells), None, limit=MAX_READINGS + 1)
+    if len(found) > MAX_READINGS:
+        return None
+    meanings = [column_meaning(c) for c in spec.cells]
+    kept = agreeing(found, meanings, result.stated)
+    if len(kept) != 1:
+        return None
+    said = "、".join(f"{label(c).split('·')[-1]} {result.stated[m]}" for c, m in zip(spec.cells, meanings) if m in result.stated)
+    message = f"“{spec.label}”一行数字粘连在一起（{token.text.strip()}），按正文所述（{said}）拆分，请核对原件"
+    result.findings.append(_doubt("extraction.reader_note", message, spec.cells, severity="warning"))
+    return _split_run([token], kept[0])
 
 
 def _negative_count_everywhere(digits: str, spec: RowSpec) -> bool:

@@ -141,6 +141,7 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     extra = False  # the values that follow are a 小计 row's, the template has none
     printed: list = []  # labels (hits) and the cells of printed rows, (row, token), in the order they came
     block, stray = 0, False  # the block of the table the walk is in; numbers no label owned came in it
+    unowned: dict[int, list[Token]] = {}  # each block's numbers no label owned, outside printed rows
     for token in tokens[span[0] : span[1]]:
         if token.kind == "row":
             row_block, row_kind = token.block, token.norm
@@ -219,6 +220,7 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
         if current is None and token.kind == "value" and not in_row and not extra and not token.glued:
             rows.stray()  # a number no label owns: labels may stand after their values here
             stray = True
+            unowned.setdefault(block, []).append(token)
         if current is not None:
             if in_row and row_kind == "line":
                 current.tabular = True
@@ -230,6 +232,8 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             if token.kind == "value":
                 rows.last, current.value_row = current, rows.index if in_row else None
     rows.leave()
+    if table == "active":
+        _rows_without_label(hits, unowned, specs, result)
     _shifted_chains(hits)
     paired = _pair_rows_and_labels(hits, printed, specs)
     if table == "requests":
@@ -627,6 +631,31 @@ def _printed_number_rows(region: list[Token]) -> list[tuple[list[Token], list[To
             continue
         rows.append((numbers, texts, False))
     return rows
+
+
+def _rows_without_label(hits: list[_RowHit], unowned: dict[int, list[Token]], specs: tuple[RowSpec, ...], result: TableResult) -> None:
+    """A row of table 二 whose label cell is empty (a crawl lost its text): its numbers stand first under the
+    block's header, before the block's first label, which is followed by its own full row. They are the row the
+    template puts just before that label when it was found nowhere else, has as many cells as numbers stand
+    there, and the header over them means its cells ('规章' 0/0/0 before 行政规范性文件). Placed, and named as
+    read by their place."""
+    position = {spec.key: i for i, spec in enumerate(specs)}
+    found = {h.spec.key for h in hits}
+    for at, hit in enumerate(hits):
+        numbers = unowned.get(hit.block, [])
+        if not numbers or any(h.block == hit.block for h in hits[:at]) or not hit.columns or position[hit.spec.key] == 0:
+            continue
+        before = specs[position[hit.spec.key] - 1]
+        own = [t for t in hit.values if t.kind == "value"]
+        if before.key in found or not before.cells or len(numbers) != len(before.cells) or len(own) != len(hit.spec.cells):
+            continue
+        if any(t.glued or t.doubt or t.garbled for t in numbers) or [m for _, m in hit.columns] != [column_meaning(c) for c in before.cells]:
+            continue
+        hits.insert(at, _RowHit(before, [], values=list(numbers), columns=hit.columns, header=hit.header, block=hit.block))
+        hit.after_stray = False
+        message = f"一行数值（{'、'.join(t.text.strip() for t in numbers)}）没有行标签，按其位置（“{hit.spec.label}”之前）读作“{before.label}”，请核对原件"
+        result.findings.append(_doubt("extraction.reader_note", message, before.cells, severity="warning"))
+        return
 
 
 def _shifted_chains(hits: list[_RowHit]) -> None:

@@ -833,3 +833,18 @@ def test_a_row_whose_label_cell_is_empty_is_read_by_its_place(layout: str) -> No
         assert [report.cells[c] for c in cells] == [syn.truth["cells"][c] for c in cells]
         if layout != "tabs":  # a tab row keeps its place by its line; one cell a line by the note's mechanism
             assert any(f.rule == "extraction.reader_note" and set(f.cells) == set(cells) for f in report.findings)
+
+
+def test_a_body_named_only_inside_a_sentence_is_cut_at_its_place_name() -> None:
+    """No title: the body is named in the opening sentence after words that run into it ('为认真做好…工作'); the
+    name starts at the first place the gazetteer names. A level word with no place ('区卫健局') names no body."""
+    from gongkai.extract.meta import read_agency_and_year
+
+    lines = ["为认真做好京山市卫生健康局政府信息公开工作，我局按照要求精心组织。现向社会公布2022年度本单位政府信息公开工作年度报告。"]
+    assert read_agency_and_year(lines, "\n".join(lines)) == ("京山市卫生健康局", 2022)
+    lines = ["为认真做好本局政府信息公开工作，我局按照要求精心组织。现向社会公布2022年度本单位政府信息公开工作年度报告。"]
+    assert read_agency_and_year(lines, "\n".join(lines))[0] is None
+    lines = ["根据《条例》，现公开我局2020年度政府信息公开工作年度报告。", "一、总体情况", "区卫健局高度重视政务信息公开工作，认真贯彻落实。"]
+    assert read_agency_and_year(lines, "\n".join(lines)) == (None, 2020)
+    lines = ["一、总体情况", "南岗区卫生健康局高度重视政务信息公开工作，2020年认真贯彻落实。"]
+    assert read_agency_and_year(lines, "\n".join(lines))[0] == "南岗区卫生健康局"

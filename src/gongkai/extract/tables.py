@@ -142,7 +142,10 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     printed: list = []  # labels (hits) and the cells of printed rows, (row, token), in the order they came
     block, stray = 0, False  # the block of the table the walk is in; numbers no label owned came in it
     unowned: dict[int, list[Token]] = {}  # each block's numbers no label owned, outside printed rows
+    blank_label: set[int] = set()  # blocks whose first unowned number came right after an empty cell (a label's, lost)
+    previous: Token | None = None
     for token in tokens[span[0] : span[1]]:
+        previous, before = token, previous
         if token.kind == "row":
             row_block, row_kind = token.block, token.norm
             rows.start()
@@ -220,6 +223,8 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
         if current is None and token.kind == "value" and not in_row and not extra and not token.glued:
             rows.stray()  # a number no label owns: labels may stand after their values here
             stray = True
+            if block not in unowned and before is not None and before.kind == "empty" and before.block != row_block:
+                blank_label.add(block)  # an empty cell of its own line, not one of a grid's or a text row's
             unowned.setdefault(block, []).append(token)
         if current is not None:
             if in_row and row_kind == "line":
@@ -233,7 +238,7 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
                 rows.last, current.value_row = current, rows.index if in_row else None
     rows.leave()
     if table == "active":
-        _rows_without_label(hits, unowned, specs, result)
+        _rows_without_label(hits, {b: numbers for b, numbers in unowned.items() if b in blank_label}, specs, result)
     _shifted_chains(hits)
     paired = _pair_rows_and_labels(hits, printed, specs)
     if table == "requests":
@@ -635,7 +640,8 @@ def _printed_number_rows(region: list[Token]) -> list[tuple[list[Token], list[To
 
 def _rows_without_label(hits: list[_RowHit], unowned: dict[int, list[Token]], specs: tuple[RowSpec, ...], result: TableResult) -> None:
     """A row of table 二 whose label cell is empty (a crawl lost its text): its numbers stand first under the
-    block's header, before the block's first label, which is followed by its own full row. They are the row the
+    block's header right after that empty cell, before the block's first label, which is followed by its own full
+    row (without the empty cell they may be that label's, printed before it). They are the row the
     template puts just before that label when it was found nowhere else, has as many cells as numbers stand
     there, and the header over them means its cells ('规章' 0/0/0 before 行政规范性文件). Placed, and named as
     read by their place."""

@@ -88,7 +88,7 @@ def synth(
     formats: Annotated[str, typer.Option(help="格式，逗号分隔：txt,md,html,docx,ofd,pdf,doc,scan_pdf,scan_png；转换工具写出的 markdown：md_html,md_docx,md_pdf")] = "txt,html,docx",
     faults: Annotated[str, typer.Option(help="缺陷：none、random，或逗号分隔的缺陷名")] = "none",
     start: Annotated[int, typer.Option(help="第一份报告的编号（向已有目录追加时用）")] = 0,
-    variants: Annotated[str, typer.Option(help="版式变体：none、random，或逗号分隔的变体名（标题编号、表四转置或拆分、窄单元格、占位符、机关名位置、申请数细分）")] = "none",
+    variants: Annotated[str, typer.Option(help="版式变体：none、random，或逗号分隔的变体名（标题编号、表四转置或拆分、窄单元格、占位符、机关名位置、申请数细分；行标签缺失 label_lost 只在点名时用）")] = "none",
     county: Annotated[bool, typer.Option("--county", help="改为生成一个市的年度审计语料：约 60 个机关三年的报告、名单和真值")] = False,
 ) -> None:
     """生成合成报告及其真值文件（样例、测试夹具、基准语料都由它生成）。"""

@@ -6,6 +6,7 @@ leaves the cells null and says so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 MAX_DIGITS = 48  # beyond this the search is pointless: no unique split is plausible
@@ -68,3 +69,31 @@ def block_sums(parts: list[int]) -> bool:
 def unique_split(run: str, n: int, check: Check | None = None) -> list[int] | None:
     found = splits(run, n, check)
     return found[0] if len(found) == 1 else None
+
+
+# What a report's own text states about table 二's normative documents ('本年度制发的规范性文件88件',
+# '现行有效行政规范性文件698件'): cell meaning (rows.COLUMN_MEANINGS) → pattern over simplified text.
+_STATED_DOCS = (
+    (("issued", "new_made"), re.compile(r"(?:制发|印发|制定)(?:的|了)?(?:行政)?规范性文件(?:共)?(\d+)件")),
+    (("in_force",), re.compile(r"现行有效(?:的)?(?:行政)?规范性文件(?:共)?(\d+)件")),
+    (("repealed",), re.compile(r"废止(?:的|了)?(?:行政)?规范性文件(?:共)?(\d+)件")),
+)
+
+
+def stated_docs(text: str) -> dict[str, int]:
+    """The counts of normative documents the report's text states, by column meaning ('issued': 88). A
+    meaning stated twice with different numbers is left out: the text does not say which one is the table's."""
+    out: dict[str, int] = {}
+    for meanings, pattern in _STATED_DOCS:
+        numbers = {int(m.group(1)) for m in pattern.finditer(text)}
+        if len(numbers) == 1:
+            out.update(dict.fromkeys(meanings, numbers.pop()))
+    return out
+
+
+def agreeing(found: list[list[int]], meanings: list[str], stated: dict[str, int]) -> list[list[int]]:
+    """The readings of a glued row whose columns agree with every number the text states for them."""
+    known = [(i, stated[m]) for i, m in enumerate(meanings) if m in stated]
+    if not known:
+        return []
+    return [parts for parts in found if all(parts[i] == value for i, value in known)]

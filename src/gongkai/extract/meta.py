@@ -83,10 +83,13 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
         agency = _signed_by(lines)
     if agency is None:
         m = _AGENCY_IN_TEXT.search(simplify(text[:3000]))
-        if m and not _AGENCY_JUNK.search(m.group(1)):
+        named = m.group(1) if m else None
+        if named and _AGENCY_JUNK.search(named):
+            named = _from_division(named)  # '为认真做好京山市卫生健康局' → '京山市卫生健康局'
+        if named and not _AGENCY_JUNK.search(named) and not _bare_level(named):
             # the name ends the clause it stands in: '…主要包括七里乡政府' → '七里乡政府'
-            tail = re.split(r"包括|主要|的|是|在|由|向|对", m.group(1))[-1]
-            agency = tail if len(tail) >= 3 else m.group(1)
+            tail = re.split(r"包括|主要|的|是|在|由|向|对", named)[-1]
+            agency = tail if len(tail) >= 3 else named
     if year is None:
         m = _PERIOD_YEAR.search(text) or _YEAR_OF_WORK.search(text)
         if m:
@@ -96,6 +99,26 @@ def read_agency_and_year(lines: list[str], text: str) -> tuple[str | None, int |
         if years:
             year = max(set(years), key=years.count)
     return _as_printed(agency, lines, text), year
+
+
+def _from_division(words: str) -> str | None:
+    """A body's name inside the words a sentence runs into it with: from the first place the gazetteer names
+    exactly ('为认真做好京山市卫生健康局' → '京山市卫生健康局'); None when no place starts it."""
+    from gongkai.regions import gazetteer
+
+    places = gazetteer()
+    for start in range(1, len(words) - 3):
+        matches = places.locate(words, start)
+        if len(matches) == 1 and matches[0].end < len(words) and words[start:matches[0].end] == matches[0].division.name:
+            return words[start:]
+    return None
+
+
+def _bare_level(name: str) -> bool:
+    """'区卫健局', '县政府': a level word with no place's name before it names no one body."""
+    from gongkai.regions import division_of
+
+    return name[0] in "区县市镇乡" and division_of(name) is None
 
 
 def _as_printed(name: str | None, lines: list[str], text: str) -> str | None:

@@ -16,11 +16,11 @@ from functools import cache, lru_cache
 from itertools import combinations, product
 
 from gongkai.cells import by_id, cell_ids, label
-from gongkai.extract.glued import block_sums, row_sum, splits
+from gongkai.extract.glued import agreeing, block_sums, row_sum, splits, stated_docs
 from gongkai.extract.rows import APPEALS_CELLS, COLUMN_MEANINGS, COLUMN_TEMPLATES, RowSpec, column_meaning, identities, table_rows
 from gongkai.extract.values import parse_value, unit_in_header
 from gongkai.locate import Layout
-from gongkai.locate.normalize import label_key, short_cache
+from gongkai.locate.normalize import label_key, short_cache, simplify
 from gongkai.locate.tokens import Token
 from gongkai.report import Finding, Provenance
 
@@ -59,6 +59,7 @@ class TableResult:
     readings: list = field(default_factory=list)  # glued rows with several readings: (spec, token, splits, placeable)
     impossible: list[tuple[str, list[str], str]] = field(default_factory=list)  # (rule, cells, runs) no reading satisfies
     extra_rows: list[str] = field(default_factory=list)  # printed rows the template does not have (小计 …)
+    stated: dict[str, int] = field(default_factory=dict)  # what the report's text says of table 二's cells, by meaning
     other_columns: list[tuple[str, str, str, str, tuple[str, ...]]] = field(default_factory=list)  # rows under the other template's headers: (row label, headers printed, values printed, that template, cells left null)
 
 
@@ -89,6 +90,7 @@ def _feature_keys() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
 
 def extract_tables(layout: Layout, template: str) -> TableResult:
     result = TableResult(template, cells={cid: None for cid in cell_ids(template)})
+    result.stated = stated_docs(simplify(layout.document.text()))
     for table in ("active", "requests"):
         span = layout.tables.get(table)
         if span:
@@ -139,7 +141,11 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
     extra = False  # the values that follow are a 小计 row's, the template has none
     printed: list = []  # labels (hits) and the cells of printed rows, (row, token), in the order they came
     block, stray = 0, False  # the block of the table the walk is in; numbers no label owned came in it
+    unowned: dict[int, list[Token]] = {}  # each block's numbers no label owned, outside printed rows
+    blank_label: set[int] = set()  # blocks whose first unowned number came right after an empty cell (a label's, lost)
+    previous: Token | None = None
     for token in tokens[span[0] : span[1]]:
+        previous, before = token, previous
         if token.kind == "row":
             row_block, row_kind = token.block, token.norm
             rows.start()
@@ -217,6 +223,9 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
         if current is None and token.kind == "value" and not in_row and not extra and not token.glued:
             rows.stray()  # a number no label owns: labels may stand after their values here
             stray = True
+            if block not in unowned and before is not None and before.kind == "empty" and before.block != row_block:
+                blank_label.add(block)  # an empty cell of its own line, not one of a grid's or a text row's
+            unowned.setdefault(block, []).append(token)
         if current is not None:
             if in_row and row_kind == "line":
                 current.tabular = True
@@ -228,6 +237,8 @@ def _walk_rows(tokens: list[Token], span: tuple[int, int], specs: tuple[RowSpec,
             if token.kind == "value":
                 rows.last, current.value_row = current, rows.index if in_row else None
     rows.leave()
+    if table == "active":
+        _rows_without_label(hits, {b: numbers for b, numbers in unowned.items() if b in blank_label}, specs, result)
     _shifted_chains(hits)
     paired = _pair_rows_and_labels(hits, printed, specs)
     if table == "requests":
@@ -794,6 +805,32 @@ def _printed_number_rows(region: list[Token]) -> list[tuple[list[Token], list[To
     return rows
 
 
+def _rows_without_label(hits: list[_RowHit], unowned: dict[int, list[Token]], specs: tuple[RowSpec, ...], result: TableResult) -> None:
+    """A row of table 二 whose label cell is empty (a crawl lost its text): its numbers stand first under the
+    block's header right after that empty cell, before the block's first label, which is followed by its own full
+    row (without the empty cell they may be that label's, printed before it). They are the row the
+    template puts just before that label when it was found nowhere else, has as many cells as numbers stand
+    there, and the header over them means its cells ('规章' 0/0/0 before 行政规范性文件). Placed, and named as
+    read by their place."""
+    position = {spec.key: i for i, spec in enumerate(specs)}
+    found = {h.spec.key for h in hits}
+    for at, hit in enumerate(hits):
+        numbers = unowned.get(hit.block, [])
+        if not numbers or any(h.block == hit.block for h in hits[:at]) or not hit.columns or position[hit.spec.key] == 0:
+            continue
+        before = specs[position[hit.spec.key] - 1]
+        own = [t for t in hit.values if t.kind == "value"]
+        if before.key in found or not before.cells or len(numbers) != len(before.cells) or len(own) != len(hit.spec.cells):
+            continue
+        if any(t.glued or t.doubt or t.garbled for t in numbers) or [m for _, m in hit.columns] != [column_meaning(c) for c in before.cells]:
+            continue
+        hits.insert(at, _RowHit(before, [], values=list(numbers), columns=hit.columns, header=hit.header, block=hit.block))
+        hit.after_stray = False
+        message = f"一行数值（{'、'.join(t.text.strip() for t in numbers)}）没有行标签，按其位置（“{hit.spec.label}”之前）读作“{before.label}”，请核对原件"
+        result.findings.append(_doubt("extraction.reader_note", message, before.cells, severity="warning"))
+        return
+
+
 def _shifted_chains(hits: list[_RowHit]) -> None:
     """Numbers no label owned, then labels each followed by numbers: if the block's last label has numbers after
     it, every label is followed by its own (the numbers before belong to a label not printed); if it has none,
@@ -1130,6 +1167,8 @@ def _place_row(hit: _RowHit, result: TableResult, *, truncated: bool, unit: str 
         placed = _positions(
             values, n, spec, tabular=hit.tabular, truncated=truncated, unsplittable=result.unsplittable, readings=result.readings
         )
+        if placed is None and spec.key.startswith("active."):
+            placed = _split_as_stated(values, spec, result)
     if placed is None:
         for cid in spec.cells:
             result.cells[cid] = None
@@ -1269,12 +1308,17 @@ def _positions(
                     free = splits(digits, n, None, limit=MAX_READINGS + 1) if readings is not None else []
                     if 0 < len(free) <= MAX_READINGS:
                         readings.append((spec, token, free, False))  # never placed: only to judge the column identities
-                if "-" in digits and unsplittable is not None and not any(by_id()[c].is_signed for c in spec.cells):
+                if "-" in digits and unsplittable is not None and _negative_count_everywhere(digits, spec):
                     unsplittable.append((spec, token.text.strip()))  # whatever the split, a count is negative
                 if len(found) > 1 and check is not None and readings is not None and len(found) <= MAX_READINGS:
                     readings.append((spec, token, found, True))  # the table's column identities may decide
                 return None
     seq = list(values)
+    if tabular and len(values) == n and values[0].kind == "value" and len({t.block for t in values}) == 1:
+        # one line of exactly the row's columns, its first a number: no cell can be a spanned label column
+        # (that would stand before a number) or padding (every cell is needed), so a blank cell at the end is the
+        # last column's ('规章\t0\t0\t': 现行有效件数 blank)
+        return [(t.text if t.kind == "value" else None, t) for t in values]
     if tabular:
         # in a flattened tab or pipe row, empty cells at either end may be spanned label columns or
         # padding: only the printed values between them have certain columns
@@ -1317,6 +1361,42 @@ def _positions(
             return [(None, seq[0])] * n
         return None
     return None
+
+
+def _split_as_stated(values: list[Token], spec: RowSpec, result: TableResult) -> list[tuple[str | None, Token | None]] | None:
+    """A glued row of table 二 with several readings ('8855698'), split where the numbers the report's own text
+    states for its columns ('制发…88件', '现行有效…698件') leave exactly one. The text may be wrong, so the cells
+    are named (a warning of extraction's): the reading rests on the text, not on the table alone."""
+    filled = [t for t in values if t.kind == "value"]
+    if not result.stated or len(filled) != 1 or not filled[0].glued or re.search(r"[.万元]", filled[0].text):
+        return None
+    token = filled[0]
+    digits = re.sub(r"[^\d\-]", "", token.text)
+    found = splits(digits, len(spec.cells), None, limit=MAX_READINGS + 1)
+    if len(found) > MAX_READINGS:
+        return None
+    meanings = [column_meaning(c) for c in spec.cells]
+    kept = agreeing(found, meanings, result.stated)
+    if len(kept) != 1:
+        return None
+    said = "、".join(f"{label(c).split('·')[-1]} {result.stated[m]}" for c, m in zip(spec.cells, meanings) if m in result.stated)
+    message = f"“{spec.label}”一行数字粘连在一起（{token.text.strip()}），按正文所述（{said}）拆分，请核对原件"
+    result.findings.append(_doubt("extraction.reader_note", message, spec.cells, severity="warning"))
+    return _split_run([token], kept[0])
+
+
+def _negative_count_everywhere(digits: str, spec: RowSpec) -> bool:
+    """Every way to cut a glued run with a minus sign into the row's columns puts a negative number in a
+    column that holds a count ('-31111097' under 上一年项目数量 / 本年增减 / 处理决定数量: whatever the
+    split, the first number is negative). Only then is the minus the report's fault; where some reading
+    gives it to a signed column (本年增减), nothing is said."""
+    signed = [by_id()[c].is_signed for c in spec.cells]
+    if not any(signed):
+        return True
+    found = splits(digits, len(spec.cells), None, limit=MAX_READINGS + 1)
+    if not found or len(found) > MAX_READINGS:
+        return False  # no reading, or too many to know that each has one
+    return all(any(part < 0 and not ok for part, ok in zip(parts, signed)) for parts in found)
 
 
 MAX_READINGS = 64  # glued rows with more readings than this stay null

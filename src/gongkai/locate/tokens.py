@@ -54,6 +54,8 @@ def tokenize(document: Document) -> list[Token]:
     """Every block of the document as cell tokens, in reading order."""
     tokens: list[Token] = []
     blank_cells = _blank_lines_are_cells(document)
+    empty_lines = not blank_cells and _blank_lines_only_in_cells(document)
+    closed = _tab_rows_closed(document)
     shared = _shared_lines(document)
     blank_run = 0
     for index, block in enumerate(document.blocks):
@@ -65,6 +67,9 @@ def tokenize(document: Document) -> list[Token]:
         if not text.strip():
             if _between_pipe_lines(document.blocks, index):
                 # one cell per line with '|' lines between: an empty line there is an empty cell
+                tokens.append(Token("", "", "empty", block.where, index))
+                continue
+            if empty_lines:
                 tokens.append(Token("", "", "empty", block.where, index))
                 continue
             blank_run += 1
@@ -79,8 +84,20 @@ def tokenize(document: Document) -> list[Token]:
             continue
         if _FILLER.match(text.strip()) and _after_cell_line(document.blocks, index):
             continue  # the end of a row of one-cell lines, no cell
-        tokens.extend(_line_tokens(block, index, located=block.where.line is not None and block.where.line not in shared))
+        tokens.extend(_line_tokens(block, index, located=block.where.line is not None and block.where.line not in shared, closed=closed))
     return tokens
+
+
+def _numbers(cells: list[str]) -> int:
+    return sum(1 for cell in cells if VALUE.match(cell.strip()))
+
+
+def _tab_rows_closed(document: Document) -> bool:
+    """True when the tab rows of a text end with a tab after their last cell: a row of seven numbers or more (a
+    full row of table 三, or of table 四) ends with an empty field. Then the empty fields that end a row close it and
+    are no cells (a row of six numbers and two tabs does not say that its seventh column is blank)."""
+    rows = [b.text.rstrip("\n").split("\t") for b in document.blocks if isinstance(b, Paragraph) and "\t" in b.text]
+    return any(_numbers(cells) >= 7 and not cells[-1].strip() for cells in rows)
 
 
 _CELL_LINE = re.compile(r"^[^|]*[^|\s][^|]*\|\s*$")  # one cell a line, ended by a pipe: '规章 |', '0 |'
@@ -190,12 +207,15 @@ def _is_valueish_lines(text: str) -> bool:
     return len(parts) > 1 and all(VALUE.match(p) for p in parts)
 
 
-def _line_tokens(block: Paragraph, index: int, *, located: bool) -> list[Token]:
+def _line_tokens(block: Paragraph, index: int, *, located: bool, closed: bool = False) -> list[Token]:
     text = block.text
     if "\t" in text and sum(1 for cell in text.split("\t") if cell.strip()) > 1:
         out = [Token("", "line", "row", block.where, index)]
         # a tab row may start with empty label cells: they only pad the row
-        for cell, at in _cells(text, "\t", skip_first=False):
+        cells = _cells(text, "\t", skip_first=False)
+        while closed and cells and not cells[-1][0].strip():
+            cells = cells[:-1]  # the tabs that close the row say no cell
+        for cell, at in cells:
             out.extend(_cell_tokens(cell, block.where, index, block.confidence, at if located else None))
         return out
     if "|" in text:
@@ -293,6 +313,34 @@ def _blank_lines_are_cells(document: Document) -> bool:
             separated += 1
     short_content = sum(1 for line in lines if line.strip() and len(line.strip()) <= 30)
     return short_content >= 20 and separated >= 0.6 * short_content
+
+
+_SENTENCE_END = ("。", "；", "！", "？", ";")
+
+
+def _blank_lines_only_in_cells(document: Document) -> bool:
+    """True when a text of one cell a line has blank lines only among its cells: no paragraphs are set off by them
+    (at most a table's blank corner cell follows a sentence's end) and most lines are short — then each blank line
+    is an empty cell."""
+    lines = [b.text.strip() for b in document.blocks if isinstance(b, Paragraph)]
+    while lines and not lines[-1]:
+        lines.pop()  # blank lines at the end set nothing off
+    short = sum(1 for line in lines if line and len(line) <= 30)
+    if short < 20 or short < 0.6 * sum(1 for line in lines if line):
+        return False
+    blank = after_sentence = 0
+    before = None  # the last line with text
+    for i, line in enumerate(lines):
+        if line:
+            before = line
+            continue
+        if before is None or "\t" in before or "|" in before:
+            return False
+        if lines[i - 1] == before:  # the first blank line of a run
+            blank += 1
+            after_sentence += before.endswith(_SENTENCE_END)
+    # a table's blank corner cell may follow the paragraph before it; paragraphs set off by blank lines are many
+    return blank > 0 and after_sentence <= 2 and after_sentence < blank
 
 
 def _between_pipe_lines(blocks: list, index: int) -> bool:

@@ -15,6 +15,8 @@ without variants, and every renderer (txt, md, html, docx, pdf, doc, converter m
 - name_in_header: the title without the body's name, which stands alone on the line above it
 - name_in_signature: the body named only in the signature at the end
 - narrative_breakdown: the count of applications followed by its breakdown by channel
+- label_lost (only when asked for): table 二's 规章 row printed with an empty label cell, its numbers first
+  under the block's header (a crawl that lost the cell's text)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ VARIANTS = (
     "name_in_signature",
     "narrative_breakdown",
 )
+ASKED_ONLY = ("label_lost",)  # never drawn by pick(), so earlier seeds draw what they drew
 # variants that cannot be combined: one table 四, one heading style, one place for the name
 _EXCLUSIVE = (set(HEADING_STYLES), {"appeals_transposed", "appeals_split"}, {"title_split", "name_in_header", "name_in_signature"})
 NARROW_SCALE = 37  # table 三's numbers times this: most become three or four digits, which wrap in a narrow cell
@@ -56,9 +59,9 @@ def pick(rng: random.Random) -> tuple[str, ...]:
 
 
 def check(variants) -> None:
-    unknown = [v for v in variants if v not in VARIANTS]
+    unknown = [v for v in variants if v not in VARIANTS + ASKED_ONLY]
     if unknown:
-        raise ValueError(f"unknown layout variant(s) {unknown}; known: {VARIANTS}")
+        raise ValueError(f"unknown layout variant(s) {unknown}; known: {VARIANTS + ASKED_ONLY}")
     for group in _EXCLUSIVE:
         if len(group & set(variants)) > 1:
             raise ValueError(f"layout variants {sorted(group & set(variants))} cannot be combined")
@@ -109,6 +112,12 @@ def apply(blocks: list, variants, *, seed: int, agency, year: int, values: dict)
             if isinstance(block, Para) and received and f"申请{received}件" in block.text:
                 out[i] = Para(block.text.replace(f"申请{received}件", f"申请{received}件（其中{_channels(rng, received)}）", 1), block.kind)
                 break
+    if "label_lost" in variants:
+        for block in out:
+            if isinstance(block, Table) and block.key == "active":
+                for row in block.rows:
+                    if row and row[0].text == "规章":
+                        row[0].text = ""
     _name_variants(out, variants, rng, agency, year)
     return out
 

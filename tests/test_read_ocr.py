@@ -295,3 +295,20 @@ def test_a_row_edge_is_the_rules_line_not_pulled_by_a_labels_strokes_under_it():
     table = ocr.page_tables(ink, ink & False)[0]
     assert min(abs(edge - y) for edge in table.ys) <= 1.5, [round(e) for e in table.ys]
     assert len(table.ys) == len(ys) and not _merged(table)
+
+
+def test_a_long_pictures_skew_is_estimated_as_a_pages():
+    """A whole report as one picture, turned a little: thin rules must not fall between the rows the
+    estimate looks at (a long picture's rows had been kept one in five, and 0.2° came out as -0.2°)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (1300, 7000), 255)
+    draw = ImageDraw.Draw(image)
+    for y in range(150, 6900, 53):
+        draw.line([(150, y), (1150, y)], fill=0, width=3)
+    for x in range(150, 1200, 250):
+        draw.line([(x, 150), (x, 6840)], fill=0, width=3)
+    for angle in (0.2, -0.35):
+        turned = image.rotate(-angle, fillcolor=255, resample=Image.Resampling.BILINEAR)
+        assert abs(ocr.estimate_skew(ocr._binarise(np.asarray(turned))) - angle) <= 0.05

@@ -333,8 +333,9 @@ def estimate_skew(ink: np.ndarray) -> float:
     Text lines and rules make the row profile of the ink sharpest when they are level: we
     shear the ink points by each candidate angle and keep the angle with the peakiest profile.
     """
-    step = max(1, int(max(ink.shape) / 1200))
-    ys, xs = np.nonzero(ink[::step, ::step])
+    step = max(1, int(ink.shape[1] / 1200))  # every row kept: a rule 3 px thick falls between rows kept one in five
+    ys, xs = np.nonzero(ink[:, ::step])
+    xs = xs * step
     if len(ys) < 200:
         return 0.0
     if len(ys) > 150_000:

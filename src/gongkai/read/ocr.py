@@ -47,6 +47,7 @@ DET_SHORT_SIDE = 800  # text outside the tables is detected on the page shrunk t
 SURE = 0.95  # a character read with less than this has alternatives
 ALTERNATIVE_FLOOR = 0.01  # a candidate less probable than this is no alternative
 MAX_ALTERNATIVES = 8
+SEAL_LEFT_IN = 0.5  # a reading of a crop with a seal's traces left in is at most this sure: in doubt
 SEAL_GAP = 12.0  # lines: the longest stretch of a rule a seal may hide (a seal is 4 cm across)
 
 
@@ -241,8 +242,9 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
         return []  # a blank page: nothing to recognise (OCR would spend seconds finding nothing)
     pixels, ink, under_seal, scale = prepared
     tables = page_tables(ink, under_seal, scale)
+    sealed_page = pixels if under_seal.any() else None
     pixels, ink = _without_seal_traces(pixels, ink, under_seal, LINE * scale)
-    free = _read_page_text(pixels, ink, tables, scale)
+    free = _read_page_text(pixels, ink, tables, scale, sealed_page, under_seal)
 
     def box(b) -> tuple[float, float, float, float]:
         return tuple(round(v * unit, 1) for v in b)  # type: ignore[return-value]
@@ -543,8 +545,11 @@ def _despeckled(ink: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable], scale: float) -> list[Piece]:
-    """Recognise every cell's lines and the text outside the tables; cells get their pieces, the rest is returned."""
+def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable], scale: float,
+                    sealed_page: np.ndarray | None = None, under_seal: np.ndarray | None = None) -> list[Piece]:  # fmt: skip
+    """Recognise every cell's lines and the text outside the tables; cells get their pieces, the rest is returned.
+    A cell's line under a seal that reads as nothing once the seal's traces are turned white (they took
+    the pale strokes of a 0 with them: '( )') is read again on the page with the seal left in, in doubt."""
     from gongkai.read import ocr_models
 
     models = ocr_models.models()
@@ -556,6 +561,10 @@ def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable
     crops.extend((None, box) for box in _free_lines(models, pixels, tables, line))
     images = [_crop(pixels, box, line) for _, box in crops]
     readings = models.recognise(images, numbers=[cell is not None for cell, _ in crops])
+    if sealed_page is not None and under_seal is not None:
+        again = [k for k, (cell, box) in enumerate(crops) if cell is not None and not readings[k].text.strip() and _under(under_seal, box)]
+        for k, reading in zip(again, models.recognise([_crop(sealed_page, crops[k][1], line) for k in again], numbers=[True] * len(again))):
+            readings[k] = replace(reading, confidence=min(reading.confidence, SEAL_LEFT_IN))
     free: list[Piece] = []
     for (cell, box), reading in zip(crops, readings):
         text = reading.text.strip()
@@ -564,6 +573,11 @@ def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable
         piece = Piece(text, box, confidence=reading.confidence, size=box[3] - box[1], readings=_alternatives(reading))
         (cell.pieces if cell is not None else free).append(piece)
     return free
+
+
+def _under(mask: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    x0, y0, x1, y1 = (round(v) for v in box)
+    return bool(mask[max(0, y0) : y1, max(0, x0) : x1].any())
 
 
 def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: float) -> list[tuple[float, float, float, float]]:

@@ -47,6 +47,7 @@ DET_SHORT_SIDE = 800  # text outside the tables is detected on the page shrunk t
 SURE = 0.95  # a character read with less than this has alternatives
 ALTERNATIVE_FLOOR = 0.01  # a candidate less probable than this is no alternative
 MAX_ALTERNATIVES = 8
+SEAL_LEFT_IN = 0.5  # a reading of a crop with a seal's traces left in is at most this sure: in doubt
 SEAL_GAP = 12.0  # lines: the longest stretch of a rule a seal may hide (a seal is 4 cm across)
 
 
@@ -236,25 +237,14 @@ def page_workers(count: int) -> int:
 
 def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> list[Block]:
     """Blocks of one page image in reading order; boxes are multiplied by `unit` (e.g. px → pt)."""
-    gray, sealed = _page_grey(image if image.mode == "L" else _colour_or_grey(image))
-    ink = _binarise(np.asarray(gray))
-    if not ink.any():
+    prepared = prepare_page(image)
+    if prepared is None:
         return []  # a blank page: nothing to recognise (OCR would spend seconds finding nothing)
-    angle = estimate_skew(ink)
-    if abs(angle) >= 0.05:
-        gray = gray.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
-        ink = _binarise(np.asarray(gray))
-        sealed = sealed.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0) if sealed is not None else None
-    pixels = np.asarray(gray)
-    ink = _despeckled(ink)
-    scale = min(gray.size) / (8.27 * DPI)  # 1.0 for an A4 page at 200 dpi, upright or turned, and for a long picture as wide
-    rules = find_rules(ink, scale)
-    if sealed is not None:
-        under_seal = np.asarray(sealed) > 0
-        rules = rules_across_seals(rules, under_seal, scale)
-        pixels, ink = _without_seal_traces(pixels, ink, under_seal, LINE * scale)
-    tables = _find_tables(rules, scale)
-    free = _read_page_text(pixels, ink, tables, scale)
+    pixels, ink, under_seal, scale = prepared
+    tables = page_tables(ink, under_seal, scale)
+    sealed_page = pixels if under_seal.any() else None
+    pixels, ink = _without_seal_traces(pixels, ink, under_seal, LINE * scale)
+    free = _read_page_text(pixels, ink, tables, scale, sealed_page, under_seal)
 
     def box(b) -> tuple[float, float, float, float]:
         return tuple(round(v * unit, 1) for v in b)  # type: ignore[return-value]
@@ -272,6 +262,33 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
         items.append((table.ys[0], Grid(cells, Where(page=page, bbox=box(table.box)))))
     items.sort(key=lambda it: it[0])
     return [block for _, block in items]
+
+
+def prepare_page(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """A page image made level and grey on an even white: its pixels, its ink, where a seal lay, and its
+    scale (1.0 for an A4 page at 200 dpi, upright or turned, and for a long picture as wide); None when blank."""
+    gray, sealed = _page_grey(image if image.mode == "L" else _colour_or_grey(image))
+    ink = _binarise(np.asarray(gray))
+    if not ink.any():
+        return None
+    angle = estimate_skew(ink)
+    if abs(angle) >= 0.05:
+        gray = gray.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
+        ink = _binarise(np.asarray(gray))
+        sealed = sealed.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0) if sealed is not None else None
+    under_seal = np.asarray(sealed) > 0 if sealed is not None else np.zeros(ink.shape, dtype=bool)
+    return np.asarray(gray), _despeckled(ink), under_seal, min(gray.size) / (8.27 * DPI)
+
+
+def page_tables(ink: np.ndarray, under_seal: np.ndarray, scale: float = 1.0) -> list[RuledTable]:
+    """The ruled tables of a page from its ink: rules joined across a seal, and pieces the line's own
+    pixels show where other columns have them (`implied_rules`)."""
+    rules = find_rules(ink, scale)
+    if under_seal.any():
+        rules = rules_across_seals(rules, under_seal, scale)
+    tables = _find_tables(rules, scale)
+    implied = implied_rules(tables, ink, under_seal, scale)
+    return _find_tables(rules + implied, scale) if implied else tables
 
 
 def _find_tables(rules: list[Rule], scale: float) -> list[RuledTable]:
@@ -318,8 +335,9 @@ def estimate_skew(ink: np.ndarray) -> float:
     Text lines and rules make the row profile of the ink sharpest when they are level: we
     shear the ink points by each candidate angle and keep the angle with the peakiest profile.
     """
-    step = max(1, int(max(ink.shape) / 1200))
-    ys, xs = np.nonzero(ink[::step, ::step])
+    step = max(1, int(ink.shape[1] / 1200))  # every row kept: a rule 3 px thick falls between rows kept one in five
+    ys, xs = np.nonzero(ink[:, ::step])
+    xs = xs * step
     if len(ys) < 200:
         return 0.0
     if len(ys) > 150_000:
@@ -350,9 +368,13 @@ def find_rules(ink: np.ndarray, scale: float = 1.0) -> list[Rule]:
     vertical = ink | np.roll(ink, 1, axis=0) | np.roll(ink, 2, axis=0)
     vertical = vertical | np.roll(vertical, 1, axis=1)
     columns = np.array(_runs(vertical.T, min_v), dtype=np.float64).reshape(-1, 3)
-    for col, start, end in columns[_meets_a_rule(columns, rules, 4 * scale + 2)].tolist():
-        rules.append(Rule(False, col, start, end))
-    return rules
+    verticals = [Rule(False, col, start, end) for col, start, end in columns[_meets_a_rule(columns, rules, 4 * scale + 2)].tolist()]
+    # a short horizontal run meeting no vertical rule is a glyph's stroke (the top of 属 right under a rule
+    # would pull the row's edge off the rule); a rule's piece between two gaps a seal left is longer
+    rows = np.array([(r.pos, r.start, r.end) for r in rules], dtype=np.float64).reshape(-1, 3)
+    long = rows[:, 2] - rows[:, 1] >= 4 * LINE * scale
+    keep = long | _meets_a_rule(rows, verticals, 4 * scale + 2)
+    return [r for r, k in zip(rules, keep.tolist()) if k] + verticals
 
 
 def rules_across_seals(rules: list[Rule], sealed: np.ndarray, scale: float = 1.0) -> list[Rule]:
@@ -378,6 +400,61 @@ def rules_across_seals(rules: list[Rule], sealed: np.ndarray, scale: float = 1.0
     return out
 
 
+def implied_rules(tables: list[RuledTable], ink: np.ndarray, sealed: np.ndarray, scale: float = 1.0) -> list[Rule]:
+    """Pieces of a table's rules that were found in other columns (rows) but not in this one, where the
+    line's own pixels show the rule: ink along it for part of the way, under a seal (its strokes crossing
+    the rule lifted it, or it was hidden) or thin noise for the rest, and not the ink of text around it.
+    Without them the cells on either side merge ('48\n3')."""
+    line = LINE * scale
+    out: list[Rule] = []
+    for table in tables:
+        for horizontal, edges, spans in ((True, table.ys, table.xs), (False, table.xs, table.ys)):
+            pixels, seal = (ink, sealed) if horizontal else (ink.T, sealed.T)
+            for k in range(1, len(edges) - 1):
+                merged = [_merged_across(table, horizontal, k, c) for c in range(len(spans) - 1)]
+                if all(merged):
+                    continue  # no piece of this rule anywhere: a band of the table, not a rule to rebuild
+                for c in (c for c, m in enumerate(merged) if m):
+                    if _shows_a_rule(pixels, seal, edges[k], spans[c], spans[c + 1], line):
+                        out.append(Rule(horizontal, edges[k], spans[c], spans[c + 1]))
+    return out
+
+
+def _merged_across(table: RuledTable, horizontal: bool, k: int, c: int) -> bool:
+    """Is the cell before edge `k` in band `c` the same as the cell after it (no rule between them)?"""
+    edges, spans = (table.ys, table.xs) if horizontal else (table.xs, table.ys)
+    middle = (spans[c] + spans[c + 1]) / 2
+    before, after = (edges[k - 1] + edges[k]) / 2, (edges[k] + edges[k + 1]) / 2
+    if horizontal:
+        return table.cell_at(middle, before) is table.cell_at(middle, after)
+    return table.cell_at(before, middle) is table.cell_at(after, middle)
+
+
+def _shows_a_rule(ink: np.ndarray, sealed: np.ndarray, pos: float, start: float, end: float, line: float) -> bool:
+    """Does the line at row `pos` between `start` and `end` (clear of the borders at either end) look like
+    a rule: ink on it much of the way (gaps of noise closed) and ink or a seal all the way, with far less
+    ink just off it (the strokes of text in a merged cell are as inked off the line as on it)?"""
+    half, pad, off = max(2, round(0.1 * line)), max(3, round(0.2 * line)), max(3, round(0.2 * line))
+    y, x0, x1 = round(pos), round(start) + pad, round(end) - pad
+    if x1 - x0 < line or y - half - 1 - off < 0 or y + half + 1 + off > ink.shape[0]:
+        return False
+    on = _closed(ink[y - half : y + half + 1, x0:x1].any(axis=0), round(0.25 * line))
+    hidden = sealed[y - half : y + half + 1, x0:x1].any(axis=0)
+    above = ink[y - half - 1 - off : y - half - 1, x0:x1].any(axis=0).mean()
+    below = ink[y + half + 2 : y + half + 2 + off, x0:x1].any(axis=0).mean()
+    return bool(on.mean() >= 0.3 and (on | hidden).mean() >= 0.9 and on.mean() - max(above, below) >= 0.3)
+
+
+def _closed(mask: np.ndarray, gap: int) -> np.ndarray:
+    """A row of pixels with its gaps up to `gap` long between inked stretches filled."""
+    filled = mask.copy()
+    inked = np.flatnonzero(mask)
+    for a, b in zip(inked[:-1].tolist(), inked[1:].tolist()):
+        if 1 < b - a <= gap + 1:
+            filled[a:b] = True
+    return filled
+
+
 def _without_seal_traces(pixels: np.ndarray, ink: np.ndarray, under_seal: np.ndarray, line: float) -> tuple[np.ndarray, np.ndarray]:
     """The page where a seal lay: its traces lighter than ink turned white, so the recogniser does not read
     them as strokes; and its small pale traces left out of the ink that finds a cell's lines, so a number's
@@ -397,17 +474,18 @@ def _without_seal_traces(pixels: np.ndarray, ink: np.ndarray, under_seal: np.nda
     return pixels, ink & ~trace[labels]
 
 
-def _meets_a_rule(columns: np.ndarray, horizontal: list[Rule], tol: float) -> np.ndarray:
-    """Which vertical runs touch or cross a horizontal rule: a cell border does, the stroke of a big
-    title character does not (and would smear the true borders near it when rules are snapped)."""
-    if not len(columns) or not horizontal:
-        return np.zeros(len(columns), dtype=bool)
-    rows = np.array([(r.pos, r.start, r.end) for r in horizontal])
-    keep = np.zeros(len(columns), dtype=bool)
-    for lo in range(0, len(columns), 512):
-        x, top, bottom = (columns[lo : lo + 512, k : k + 1] for k in range(3))
-        across = (rows[:, 1] - tol <= x) & (x <= rows[:, 2] + tol)
-        along = (top - tol <= rows[:, 0]) & (rows[:, 0] <= bottom + tol)
+def _meets_a_rule(runs: np.ndarray, across_rules: list[Rule], tol: float) -> np.ndarray:
+    """Which runs (pos, start, end) touch or cross one of the rules running across them: a cell border
+    does, the stroke of a character does not (and would smear the true borders near it when rules are
+    snapped)."""
+    if not len(runs) or not across_rules:
+        return np.zeros(len(runs), dtype=bool)
+    rules = np.array([(r.pos, r.start, r.end) for r in across_rules])
+    keep = np.zeros(len(runs), dtype=bool)
+    for lo in range(0, len(runs), 512):
+        pos, start, end = (runs[lo : lo + 512, k : k + 1] for k in range(3))
+        across = (rules[:, 1] - tol <= pos) & (pos <= rules[:, 2] + tol)
+        along = (start - tol <= rules[:, 0]) & (rules[:, 0] <= end + tol)
         keep[lo : lo + 512] = (across & along).any(axis=1)
     return keep
 
@@ -467,8 +545,11 @@ def _despeckled(ink: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable], scale: float) -> list[Piece]:
-    """Recognise every cell's lines and the text outside the tables; cells get their pieces, the rest is returned."""
+def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable], scale: float,
+                    sealed_page: np.ndarray | None = None, under_seal: np.ndarray | None = None) -> list[Piece]:  # fmt: skip
+    """Recognise every cell's lines and the text outside the tables; cells get their pieces, the rest is returned.
+    A cell's line under a seal that reads as nothing once the seal's traces are turned white (they took
+    the pale strokes of a 0 with them: '( )') is read again on the page with the seal left in, in doubt."""
     from gongkai.read import ocr_models
 
     models = ocr_models.models()
@@ -480,6 +561,10 @@ def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable
     crops.extend((None, box) for box in _free_lines(models, pixels, tables, line))
     images = [_crop(pixels, box, line) for _, box in crops]
     readings = models.recognise(images, numbers=[cell is not None for cell, _ in crops])
+    if sealed_page is not None and under_seal is not None:
+        again = [k for k, (cell, box) in enumerate(crops) if cell is not None and not readings[k].text.strip() and _under(under_seal, box)]
+        for k, reading in zip(again, models.recognise([_crop(sealed_page, crops[k][1], line) for k in again], numbers=[True] * len(again))):
+            readings[k] = replace(reading, confidence=min(reading.confidence, SEAL_LEFT_IN))
     free: list[Piece] = []
     for (cell, box), reading in zip(crops, readings):
         text = reading.text.strip()
@@ -488,6 +573,11 @@ def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable
         piece = Piece(text, box, confidence=reading.confidence, size=box[3] - box[1], readings=_alternatives(reading))
         (cell.pieces if cell is not None else free).append(piece)
     return free
+
+
+def _under(mask: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    x0, y0, x1, y1 = (round(v) for v in box)
+    return bool(mask[max(0, y0) : y1, max(0, x0) : x1].any())
 
 
 def _cell_lines(ink: np.ndarray, box: tuple[float, float, float, float], line: float) -> list[tuple[float, float, float, float]]:

@@ -9,17 +9,20 @@ its own clock, which gives the document that much more time. Nothing is reported
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 
 Listener = Callable[[int, int], None]
 _listener: Listener | None = None
 _budget: Callable[[int], None] | None = None
+_telling = threading.Lock()  # pages read in parallel report from their threads: one message at a time
 
 
 def pages_done(done: int, total: int) -> None:
     """`done` of the document's `total` pages are read."""
     if _listener is not None:
-        _listener(done, total)
+        with _telling:
+            _listener(done, total)
 
 
 def recognising(pages: int) -> None:

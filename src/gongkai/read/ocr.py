@@ -9,9 +9,10 @@ the checks as a finding instead of a guess. Boxes are in pixels of the deskewed 
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -66,11 +67,25 @@ def read(data: bytes) -> Document:
     total = pages_to_recognise(data)
     progress.recognising(total)  # seconds a page: the guard gives the document that much more time
     progress.pages_done(0, total)
-    frames = ((image, number, 1.0) for number, image in enumerate(_frames(data, unread), start=1))
-    for number, page_blocks in enumerate(read_pages(frames, total), start=1):
+    sizes: list[int] = []  # page-sized pieces of each frame read so far (a long picture is several)
+    told, telling = [0], threading.Lock()  # pages read in parallel tell from their threads
+
+    def frames():
+        for number, image in enumerate(_frames(data, unread), start=1):
+            sizes.append(_pages_in(image.size))
+            yield image, number, 1.0
+
+    def tell(frame: int, share: float) -> None:  # a long picture's pages done as its cells are read
+        done = min(sum(sizes[: frame - 1]) + int(share * sizes[frame - 1]), total)
+        with telling:
+            if done > told[0]:
+                told[0] = done
+                progress.pages_done(done, total)
+
+    for number, page_blocks in enumerate(read_pages(frames(), total, tell), start=1):
         pages = number
         blocks.extend(page_blocks)
-        progress.pages_done(min(number, total), total)
+        tell(number, 1.0)
     if pages == 0:
         raise UnreadableError("图像没有可读的页面")
     if unread:
@@ -97,11 +112,15 @@ def pages_to_recognise(data: bytes) -> int:
             for index, frame in enumerate(ImageSequence.Iterator(image)):
                 if index >= MAX_FRAMES:
                     break
-                short = min(frame.size) or 1
-                pages += max(1, round(max(frame.size) / (PAGE_RATIO * short)))
+                pages += _pages_in(frame.size)
             return pages
     except Exception:  # noqa: BLE001 — a broken image is the reader's to report; it has no pages to count
         return 0
+
+
+def _pages_in(size: tuple[int, int]) -> int:
+    """Page-sized pieces of one frame: a long picture counts as the pages it is tall."""
+    return max(1, round(max(size) / (PAGE_RATIO * (min(size) or 1))))
 
 
 def _pdf_pages_without_text(data: bytes) -> int:
@@ -200,21 +219,26 @@ def _number(blocks: list[Block]) -> list[Block]:
 # ── pages in parallel ────────────────────────────────────────────────────────
 
 
-def read_pages(pages: Iterable[tuple[Image.Image, int, float]], count: int) -> Iterator[list[Block]]:
+def read_pages(pages: Iterable[tuple[Image.Image, int, float]], count: int,
+               on_read: Callable[[int, float], None] | None = None) -> Iterator[list[Block]]:  # fmt: skip
     """`read_image_blocks` of each (image, page, unit), in order. When this process may use more than
     one core (a batch gives each worker its share) several pages are read at once; the images are
     taken from `pages` (decoded or rendered in the caller's thread) only as pages finish, so at most
-    that many pages are in memory."""
+    that many pages are in memory. `on_read(page, share)` hears how much of a page's text is read."""
     workers = page_workers(count)
+
+    def heard(page: int) -> Callable[[float], None] | None:
+        return None if on_read is None else lambda share: on_read(page, share)
+
     if workers == 1:
         for image, page, unit in pages:
-            yield read_image_blocks(image, page=page, unit=unit)
+            yield read_image_blocks(image, page=page, unit=unit, on_read=heard(page))
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="gongkai-page") as pool:
         pending: deque = deque()
         try:
             for image, page, unit in pages:
-                pending.append(pool.submit(read_image_blocks, image, page=page, unit=unit))
+                pending.append(pool.submit(read_image_blocks, image, page=page, unit=unit, on_read=heard(page)))
                 del image  # the page's pixels belong to its task now
                 if len(pending) >= workers:
                     yield pending.popleft().result()
@@ -235,8 +259,10 @@ def page_workers(count: int) -> int:
 # ── one page image ───────────────────────────────────────────────────────────
 
 
-def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> list[Block]:
-    """Blocks of one page image in reading order; boxes are multiplied by `unit` (e.g. px → pt)."""
+def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0,
+                      on_read: Callable[[float], None] | None = None) -> list[Block]:  # fmt: skip
+    """Blocks of one page image in reading order; boxes are multiplied by `unit` (e.g. px → pt);
+    `on_read` hears the share of its text lines recognised."""
     prepared = prepare_page(image)
     if prepared is None:
         return []  # a blank page: nothing to recognise (OCR would spend seconds finding nothing)
@@ -244,7 +270,7 @@ def read_image_blocks(image: Image.Image, *, page: int, unit: float = 1.0) -> li
     tables = page_tables(ink, under_seal, scale)
     sealed_page = pixels if under_seal.any() else None
     pixels, ink = _without_seal_traces(pixels, ink, under_seal, LINE * scale)
-    free = _read_page_text(pixels, ink, tables, scale, sealed_page, under_seal)
+    free = _read_page_text(pixels, ink, tables, scale, sealed_page, under_seal, on_read)
 
     def box(b) -> tuple[float, float, float, float]:
         return tuple(round(v * unit, 1) for v in b)  # type: ignore[return-value]
@@ -546,7 +572,8 @@ def _despeckled(ink: np.ndarray) -> np.ndarray:
 
 
 def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable], scale: float,
-                    sealed_page: np.ndarray | None = None, under_seal: np.ndarray | None = None) -> list[Piece]:  # fmt: skip
+                    sealed_page: np.ndarray | None = None, under_seal: np.ndarray | None = None,
+                    on_read: Callable[[float], None] | None = None) -> list[Piece]:  # fmt: skip
     """Recognise every cell's lines and the text outside the tables; cells get their pieces, the rest is returned.
     A cell's line under a seal that reads as nothing once the seal's traces are turned white (they took
     the pale strokes of a 0 with them: '( )') is read again on the page with the seal left in, in doubt."""
@@ -560,7 +587,7 @@ def _read_page_text(pixels: np.ndarray, ink: np.ndarray, tables: list[RuledTable
             crops.extend((cell, box) for box in _cell_lines(ink, cell.box, line))
     crops.extend((None, box) for box in _free_lines(models, pixels, tables, line))
     images = [_crop(pixels, box, line) for _, box in crops]
-    readings = models.recognise(images, numbers=[cell is not None for cell, _ in crops])
+    readings = models.recognise(images, numbers=[cell is not None for cell, _ in crops], done=on_read)
     if sealed_page is not None and under_seal is not None:
         again = [k for k, (cell, box) in enumerate(crops) if cell is not None and not readings[k].text.strip() and _under(under_seal, box)]
         for k, reading in zip(again, models.recognise([_crop(sealed_page, crops[k][1], line) for k in again], numbers=[True] * len(again))):

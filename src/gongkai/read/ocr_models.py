@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,8 +88,10 @@ class Models:
                 out.append((x0, y0, x1, y1))
         return out
 
-    def recognise(self, crops: list[np.ndarray], numbers: list[bool] | None = None) -> list[Reading]:
-        """One reading per greyscale crop, in batches of similar widths; `numbers[i]` decodes crop i as a number."""
+    def recognise(self, crops: list[np.ndarray], numbers: list[bool] | None = None,
+                  done: Callable[[float], None] | None = None) -> list[Reading]:  # fmt: skip
+        """One reading per greyscale crop, in batches of similar widths; `numbers[i]` decodes crop i as a number;
+        `done` hears the share of the crops read after each batch."""
         numbers = numbers or [False] * len(crops)
         widths = [_resized_width(c) for c in crops]
         order = sorted(range(len(crops)), key=lambda i: widths[i])
@@ -113,9 +116,13 @@ class Models:
 
         out: list[Reading | None] = [None] * len(crops)
         results = self._runs.map(run, batches) if self._runs is not None and len(batches) > 1 else map(run, batches)
+        read = 0
         for (members, _), readings in zip(batches, results):
             for i, reading in zip(members, readings):
                 out[i] = reading
+            read += len(members)
+            if done is not None:
+                done(read / len(crops))
         return out  # type: ignore[return-value]
 
     def _decode(self, probs: np.ndarray, number: bool) -> Reading:

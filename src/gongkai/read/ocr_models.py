@@ -288,9 +288,16 @@ def loaded() -> bool:
     return _models is not None
 
 
+_forked_away: list[Models] = []  # in a forked child: the parent's models, kept so they are never destroyed
+
+
 def forget() -> None:
-    """A forked child must not use the parent's sessions: onnxruntime's threads did not fork with it."""
+    """A forked child must not use the parent's sessions: their threads did not fork with it. Nor may it
+    destroy them: their destructors would wait on those threads (a segfault in the child). They are kept,
+    unused, until the child exits."""
     global _models, _lock
+    if _models is not None:
+        _forked_away.append(_models)
     _models, _lock = None, threading.Lock()
 
 

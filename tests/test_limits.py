@@ -194,19 +194,6 @@ def test_a_child_stuck_before_its_own_session_is_killed(monkeypatch):
     assert time.monotonic() - started < 10
 
 
-
-def test_a_child_forked_after_ocr_ran_neither_uses_nor_destroys_its_models(monkeypatch):
-    """A child forked from a process whose OCR models have run (their threads did not fork) parses without
-    touching them: releasing them in the child had run their destructors there — a segfault (signal 11)."""
-    require_ocr()
-    import numpy as np
-
-    from gongkai.read import ocr_models
-
-    ocr_models.models().recognise([np.full((48, 160), 255, dtype=np.uint8)] * 2)
-    monkeypatch.setattr(limits, "_fork_is_safe", lambda: True)  # fork although the models are loaded
-    assert parse_guarded(REPORT, limits=Limits(seconds=60)).cells == parse(REPORT).cells
-
 AFTER_OCR = """
 import io, sys
 from PIL import Image, ImageDraw

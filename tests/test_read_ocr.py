@@ -349,3 +349,46 @@ def test_a_number_under_a_seal_that_reads_as_nothing_is_read_again_with_the_seal
     assert [row[col].text for col in range(6)] == ["0"] * 6
     assert row[1].confidence <= ocr.SEAL_LEFT_IN < 0.8, "read with the seal's traces in: in doubt, for the identities to judge"
     assert all(row[col].confidence > ocr.SEAL_LEFT_IN for col in (0, 2, 3, 4, 5))
+
+
+@pytest.mark.slow
+def test_a_long_picture_reports_its_pages_as_its_cells_are_read():
+    """A whole report as one long picture is one frame but several pages: the pages done move while it is
+    read (the web app's job showed 0 of 4 until the end), never back, and end at every page."""
+    import gongkai
+    from gongkai import progress
+    from gongkai.synth import make_report
+
+    try:
+        data = make_report(8203, faults=()).render("scan_png")
+    except (RuntimeError, OSError) as exc:
+        pytest.skip(f"LibreOffice needed for the generated scan: {exc}")
+    from gongkai.read.ocr import pages_to_recognise
+
+    total = pages_to_recognise(data)
+    assert total >= 3, "a long picture of a whole report is several pages tall"
+    heard: list[tuple[int, int]] = []
+    with progress.listening(lambda done, of: heard.append((done, of))):
+        report = gongkai.parse(data, name="long.png")
+    done = [d for d, _ in heard]
+    assert report.source.pages == 1 and {of for _, of in heard} == {total}
+    assert done == sorted(done) and done[0] == 0 and done[-1] == total
+    assert any(0 < d < total for d in done), heard
+
+
+
+def test_a_child_forked_after_ocr_ran_neither_uses_nor_destroys_its_models(monkeypatch):
+    """A child forked from a process whose OCR models have run (their threads did not fork) parses without
+    touching them: releasing them in the child had run their destructors there — a segfault (signal 11)."""
+    import numpy as np
+
+    from gongkai import limits
+    from gongkai.limits import Limits, parse_guarded
+    from gongkai.pipeline import parse
+    from gongkai.synth import make_report
+
+    report = make_report(1).render("txt")
+
+    ocr_models.models().recognise([np.full((48, 160), 255, dtype=np.uint8)] * 2)
+    monkeypatch.setattr(limits, "_fork_is_safe", lambda: True)  # fork although the models are loaded
+    assert parse_guarded(report, limits=Limits(seconds=60)).cells == parse(report).cells

@@ -142,26 +142,3 @@ def test_a_scan_upload_shows_pages_done(tmp_path):
         assert (seen.pages_done, seen.pages) == (3, 4)
     finally:
         queue.shutdown()
-
-
-
-@pytest.mark.slow
-def test_a_long_picture_reports_its_pages_as_its_cells_are_read():
-    """A whole report as one long picture is one frame but several pages: the pages done move while it is
-    read (the web app's job showed 0 of 4 until the end), never back, and end at every page."""
-    from gongkai import progress
-    from gongkai.synth import make_report
-
-    try:
-        data = make_report(8203, faults=()).render("scan_png")
-    except (RuntimeError, OSError) as exc:
-        pytest.skip(f"LibreOffice needed for the generated scan: {exc}")
-    total = pages_to_recognise(data)
-    assert total >= 3, "a long picture of a whole report is several pages tall"
-    heard: list[tuple[int, int]] = []
-    with progress.listening(lambda done, of: heard.append((done, of))):
-        report = gongkai.parse(data, name="long.png")
-    done = [d for d, _ in heard]
-    assert report.source.pages == 1 and {of for _, of in heard} == {total}
-    assert done == sorted(done) and done[0] == 0 and done[-1] == total
-    assert any(0 < d < total for d in done), heard

@@ -784,18 +784,7 @@ def test_a_pdf_converters_row_with_blank_cells_is_given_its_columns_when_one_way
 
     zeros = next(k for k in ("requests.denied.state_secret", "requests.denied.law_prohibited", "requests.denied.security_stability", "requests.other.other") if not any(syn.truth["cells"][c] for c in syn.truth["cells"] if c.rsplit(".", 1)[0] == k))
     lines = [_one_number_a_cell(line) for line in text.splitlines()]
-    at = next(i for i, line in enumerate(lines) if line.startswith("| ") and line.split("|")[1].strip().endswith(_row_label(syn, zeros)))
-    parts = lines[at].split("|")
-    numbered = [i for i, p in enumerate(parts) if p.strip().isdigit()]
-    parts[numbered[3]] = "  "  # a 0 not printed: its place says it is 社会公益组织's
-    lines[at] = "|".join(parts)
-    truth = syn.truth_for("report.md", "md", None)
-    truth["cells"][f"{zeros}.public_interest"] = None
-    truth["source_errors"] = sorted({*truth["source_errors"], "structure.cells_missing"})
-    report = gongkai.parse("\n".join(lines).encode(), name="report.md")
-    result = compare(report, truth)
-    _exact(result)
-    assert [c for c in result.flagged if c.startswith("requests.") and c != f"{zeros}.public_interest"] == []
+    report = _parsed_with_public_interest_unprinted(syn, lines, zeros)
     assert report.cells[f"{zeros}.public_interest"] is None and report.cells[f"{zeros}.research"] == 0
 
 
@@ -809,6 +798,23 @@ def _a_row_of_one_count(syn) -> tuple[str, int] | None:
         if values[0] and values[0] == values[-1] and not any(values[1:-1]):
             return key, values[0]
     return None
+
+
+def _parsed_with_public_interest_unprinted(syn, lines: list[str], key: str):
+    """The report with row `key`'s fourth number (社会公益组织's 0) not printed: parsed, every cell right against
+    the truth that says that cell is blank (the report's `structure.cells_missing`), no other 表三 cell flagged."""
+    at = next(i for i, line in enumerate(lines) if line.startswith("| ") and line.split("|")[1].strip().endswith(_row_label(syn, key)))
+    parts = lines[at].split("|")
+    parts[[i for i, p in enumerate(parts) if p.strip().isdigit()][3]] = "  "  # a 0 not printed: its place says whose
+    lines = [*lines[:at], "|".join(parts), *lines[at + 1 :]]
+    truth = syn.truth_for("report.md", "md", None)
+    truth["cells"][f"{key}.public_interest"] = None
+    truth["source_errors"] = sorted({*truth["source_errors"], "structure.cells_missing"})
+    report = gongkai.parse("\n".join(lines).encode(), name="report.md")
+    result = compare(report, truth)
+    _exact(result)
+    assert [c for c in result.flagged if c.startswith("requests.") and c != f"{key}.public_interest"] == []
+    return report
 
 
 def _row_label(syn, key: str) -> str:
@@ -945,17 +951,7 @@ def test_subtotal_rows_are_set_aside_before_a_row_with_blank_cells_is_placed() -
     key = next(k for k in ("requests.denied.security_stability", "requests.denied.third_party") if not any(v for c, v in syn.truth["cells"].items() if c.rsplit(".", 1)[0] == k))
     lines = [_one_number_a_cell(line) for line in _table_three_as_pdf_converter_prints(syn.render("md").decode(), subtotals=True).splitlines()]
     assert sum(line.startswith("| 小计 |") for line in lines) >= 3
-    at = next(i for i, line in enumerate(lines) if line.startswith("| ") and line.split("|")[1].strip().endswith(_row_label(syn, key)))
-    parts = lines[at].split("|")
-    parts[[i for i, p in enumerate(parts) if p.strip().isdigit()][3]] = "  "  # 社会公益组织's 0 not printed
-    lines[at] = "|".join(parts)
-    truth = syn.truth_for("report.md", "md", None)
-    truth["cells"][f"{key}.public_interest"] = None
-    truth["source_errors"] = sorted({*truth["source_errors"], "structure.cells_missing"})
-    report = gongkai.parse("\n".join(lines).encode(), name="report.md")
-    result = compare(report, truth)
-    _exact(result)
-    assert [c for c in result.flagged if c.startswith("requests.") and c != f"{key}.public_interest"] == []
+    _parsed_with_public_interest_unprinted(syn, lines, key)
 
 
 # ── round 4: text layouts of real crawls ──────────────────────────────────────────────────────
